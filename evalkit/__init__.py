@@ -1,0 +1,26 @@
+"""evalkit: evaluate language models zero-shot, few-shot and fine-tuned; keep every result.
+
+The public API is small and imported lazily so `import evalkit` stays fast:
+`evalkit.run(...)` returns results as a DataFrame; `evalkit.load_results(store)` reads a store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["run", "load_results"]
+__version__ = "0.1.0"
+
+
+def run(*args: Any, **kwargs: Any) -> Any:
+    """Evaluate models on tasks; see evalkit.api.run."""
+    from evalkit.api import run as _run
+
+    return _run(*args, **kwargs)
+
+
+def load_results(*args: Any, **kwargs: Any) -> Any:
+    """The tidy metrics DataFrame of a results store; see evalkit.store.reader.load_results."""
+    from evalkit.store.reader import load_results as _load
+
+    return _load(*args, **kwargs)

@@ -1,0 +1,61 @@
+"""Model fingerprints: a stable hash of configuration and weights, so two runs can be checked
+as comparable. File hashes are memoised by (path, size, mtime) under EVALKIT_HOME."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from evalkit.home import evalkit_home
+
+_WEIGHT_SUFFIXES = {".safetensors", ".bin", ".gguf", ".pt", ".pth"}
+_CHUNK = 1 << 22
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, memoised by path, size and modification time."""
+    stat = path.stat()
+    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    memo_path = evalkit_home() / "file-hashes.json"
+    memo = _read_memo(memo_path)
+    if key in memo:
+        return memo[key]
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    memo[key] = digest.hexdigest()
+    _write_memo(memo_path, memo)
+    return memo[key]
+
+
+def directory_fingerprint(directory: Path) -> str:
+    """Hash of config.json (canonical) plus every weight file's content hash."""
+    digest = hashlib.sha256()
+    config = directory / "config.json"
+    if config.is_file():
+        digest.update(json.dumps(json.loads(config.read_text()), sort_keys=True).encode())
+    for path in sorted(directory.iterdir()):
+        if path.suffix in _WEIGHT_SUFFIXES or path.name == "adapter_config.json":
+            digest.update(path.name.encode())
+            digest.update(file_sha256(path).encode())
+    return digest.hexdigest()[:16]
+
+
+def combine(*parts: str) -> str:
+    """Fingerprint of a model plus its adapter (or other parts), order-sensitive."""
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def _read_memo(path: Path) -> dict[str, str]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_memo(path: Path, memo: dict[str, str]) -> None:
+    tmp = path.with_suffix(f".{id(memo)}.tmp")
+    tmp.write_text(json.dumps(memo))
+    tmp.replace(path)

