@@ -1,0 +1,50 @@
+"""Evaluating one cell: the task loaded fresh, the model (fine-tuned when the setting asks),
+the scoring backend, and the resulting CellRecord."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from evalkit.evaluation import evaluate_task
+from evalkit.plan import Cell
+from evalkit.store.records import CellRecord
+from evalkit.tasks.discovery import TaskEntry
+
+
+def evaluate_cell(cell: Cell, loaded: Any, entry: TaskEntry, sink: Any) -> CellRecord:
+    """Evaluate `cell` with an already loaded model; returns the record to store."""
+    from evalkit.scoring import make_backend
+    from evalkit.tasks.loading import load_task
+
+    start = time.perf_counter()
+    task = load_task(entry)
+    model, adapter, details = loaded, None, {}
+    if cell.setting.fine_tuned:
+        from evalkit.finetune import finetuned_model
+
+        model, adapter, details = finetuned_model(loaded, task, cell, sink)
+    _seed_everything(cell.seed)
+    with sink.cell(f"{cell.model.label} · {cell.task} · {cell.setting.label}") as report:
+        backend = make_backend(model, batch_size=cell.batch_size, progress=report)
+        outcome = evaluate_task(backend, task, num_fewshot=cell.setting.num_fewshot,
+                                limit=cell.limit, seed=cell.seed)
+    details.update(limit=cell.limit, batch_size=str(cell.batch_size), dtype=model.dtype,
+                   device=model.device, checkpoint=model.checkpoint)
+    return CellRecord(
+        cell_id=cell.cell_id, model=cell.model.label, model_spec=cell.model.to_dict(),
+        model_fingerprint=model.fingerprint, task=task.name, task_config_hash=task.config_hash,
+        task_source=task.source, setting=cell.setting.label, num_fewshot=cell.setting.num_fewshot,
+        metrics=outcome.metrics, samples=outcome.samples, duration_s=round(time.perf_counter() - start, 3),
+        adapter=adapter, details=details)
+
+
+def _seed_everything(seed: int) -> None:
+    import random
+
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)

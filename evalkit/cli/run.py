@@ -1,0 +1,69 @@
+"""`evalkit run`: evaluate models x tasks x settings and store the results."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from evalkit.api import DEFAULT_TASKS
+from evalkit.cli.params import BatchSize, store_option
+from evalkit.models.spec import DEFAULT_MODEL, DEVICES, DTYPES
+from evalkit.settings import SETTING_HELP
+
+
+@click.command("run")
+@click.option("--model", "-m", "models", multiple=True, default=[DEFAULT_MODEL], show_default=True,
+              help="Alias, hub id, local checkpoint directory or .gguf file. Repeat for several.")
+@click.option("--task", "-t", "tasks", multiple=True,
+              help=f"Task name, task YAML path, or lm_eval:NAME. Repeat for several. "
+                   f"Default suite: {', '.join(DEFAULT_TASKS)}.")
+@click.option("--include-path", multiple=True, type=click.Path(file_okay=False),
+              help="Extra directory of task YAML files (repeatable; also $EVALKIT_TASKS_PATH).")
+@click.option("--setting", "settings", multiple=True, help=f"Repeatable: {SETTING_HELP}.")
+@click.option("--num-fewshot", "-k", type=click.IntRange(0, 256), default=None,
+              help="Few-shot examples (shorthand for --setting few-shot:K).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate only the first N documents.")
+@click.option("--batch-size", type=BatchSize(), default="auto", show_default=True)
+@click.option("--seed", type=int, default=1234, show_default=True, help="Seed for few-shot sampling and training.")
+@click.option("--name", default=None, help="A name for this run (usable as a run reference).")
+@store_option
+@click.option("--adapter", type=click.Path(exists=True, file_okay=False), default=None, help="PEFT adapter directory.")
+@click.option("--revision", default=None, help="Hub revision (branch, tag or commit).")
+@click.option("--dtype", type=click.Choice(DTYPES), default="auto", show_default=True)
+@click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
+@click.option("--trust-remote-code", is_flag=True, help="Allow model repositories to run their own code.")
+@click.option("--offline", is_flag=True, help="Never touch the network (sets HF_HUB_OFFLINE=1).")
+@click.pass_context
+def command(ctx: click.Context, models: tuple[str, ...], tasks: tuple[str, ...], include_path: tuple[str, ...],
+            settings: tuple[str, ...], num_fewshot: int | None, limit: int | None, batch_size: int | str,
+            seed: int, name: str | None, store: str | None, adapter: str | None, revision: str | None,
+            dtype: str, device: str, trust_remote_code: bool, offline: bool) -> None:
+    """Evaluate models on tasks, store every result, and print a summary table.
+
+    \b
+    Examples:
+      evalkit run                                  # embedded SmolLM2-135M on the default suite
+      evalkit run -t sst2 -t arc_easy --limit 100
+      evalkit run -t sst2 --setting zero-shot --setting few-shot:5
+      evalkit run -m HuggingFaceTB/SmolLM2-360M -t ./my_task.yaml
+    """
+    from evalkit.api import run
+    from evalkit.cli.progress import RichProgress
+    from evalkit.cli.run_table import render_run_table
+
+    if offline:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["HF_DATASETS_OFFLINE"] = "1"
+    if num_fewshot is not None and settings:
+        raise click.UsageError("Give either --num-fewshot or --setting, not both.")
+    chosen = list(settings) or ([f"few-shot:{num_fewshot}"] if num_fewshot else ["zero-shot"])
+    console = Console()
+    frame = run(list(models), list(tasks) or list(DEFAULT_TASKS), include_paths=include_path,
+                store=store, name=name, progress=RichProgress(console), settings=chosen, limit=limit,
+                seed=seed, batch_size=batch_size, adapter=adapter, revision=revision, dtype=dtype,
+                device=device, trust_remote_code=trust_remote_code)
+    console.print(render_run_table(frame))
+    console.print(f"Run [bold]{frame.attrs['run_id']}[/] stored in {Path(store) if store else 'reports/evalkit.db'}")

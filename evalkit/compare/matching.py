@@ -1,0 +1,93 @@
+"""Which cells of two runs are compared, and which of their documents line up.
+
+Cells are matched on (task, setting). When both runs hold more than one model the model must
+match too; when one side holds a single model, it is compared with each model of the other.
+Documents are matched by `doc_hash` (inner join); a hash that occurs k times in both cells is
+paired occurrence by occurrence, in doc_id order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from evalkit.compare.sources import RunSide
+
+
+@dataclass
+class CellPair:
+    """Two cells compared item by item: A (reference) and B, with their aligned documents."""
+
+    a: RunSide
+    b: RunSide
+    cell_a: pd.Series
+    cell_b: pd.Series
+    label_a: str
+    label_b: str
+    model: str
+    task: str
+    setting: str | None
+    aligned: pd.DataFrame
+    unmatched_a: int
+    unmatched_b: int
+
+
+def model_label(model_a: str, model_b: str) -> str:
+    """One model name, or 'a → b' when the two sides evaluated different models."""
+    return model_a if model_a == model_b else f"{model_a} → {model_b}"
+
+
+def align_samples(samples_a: pd.DataFrame, samples_b: pd.DataFrame) -> tuple[pd.DataFrame, int, int]:
+    """Inner join of two cells' documents on doc_hash; also the unmatched counts of each side."""
+    keys = ["doc_hash", "_occurrence"]
+    left = samples_a.sort_values("doc_id").assign(_occurrence=lambda f: f.groupby("doc_hash").cumcount())
+    right = samples_b.sort_values("doc_id").assign(_occurrence=lambda f: f.groupby("doc_hash").cumcount())
+    merged = left.merge(right, on=keys, how="inner", suffixes=("_a", "_b")).drop(columns="_occurrence")
+    merged = merged.sort_values("doc_id_a").reset_index(drop=True)
+    return merged, len(left) - len(merged), len(right) - len(merged)
+
+
+def pair_run_cells(a: RunSide, b: RunSide) -> tuple[list[CellPair], list[str]]:
+    """Cell pairs of two runs (rule in the module docstring) and notes on cells left unmatched."""
+    by_model = len(a.models) > 1 and len(b.models) > 1
+    pairs: list[CellPair] = []
+    used_b: set[str] = set()
+    notes: list[str] = []
+    for _, cell_a in a.cells.iterrows():
+        partners = b.cells[(b.cells.task == cell_a.task) & (b.cells.setting == cell_a.setting)]
+        if by_model:
+            partners = partners[partners.model == cell_a.model]
+        if partners.empty:
+            notes.append(f"{cell_a.model} / {cell_a.task} / {cell_a.setting} is only in {a.label}")
+        for _, cell_b in partners.iterrows():
+            used_b.add(cell_b.cell_id)
+            pairs.append(_pair(a, b, cell_a, cell_b, a.label, b.label, cell_a.setting))
+    for _, cell_b in b.cells[~b.cells.cell_id.isin(used_b)].iterrows():
+        notes.append(f"{cell_b.model} / {cell_b.task} / {cell_b.setting} is only in {b.label}")
+    return pairs, notes
+
+
+def pair_settings(side: RunSide) -> list[CellPair]:
+    """Within one run: for each (model, task), the reference setting against each other setting.
+
+    The reference is 'zero-shot' when present, otherwise the setting of the first cell.
+    """
+    pairs: list[CellPair] = []
+    for (_, _), group in side.cells.groupby(["model", "task"], sort=False):
+        if group.setting.nunique() < 2:
+            continue
+        settings = list(dict.fromkeys(group.setting))
+        reference = "zero-shot" if "zero-shot" in settings else settings[0]
+        ref_cell = group[group.setting == reference].iloc[0]
+        for _, other in group[group.setting != reference].iterrows():
+            pairs.append(_pair(side, side, ref_cell, other, reference, other.setting, None))
+    return pairs
+
+
+def _pair(a: RunSide, b: RunSide, cell_a: pd.Series, cell_b: pd.Series, label_a: str, label_b: str,
+          setting: str | None) -> CellPair:
+    aligned, unmatched_a, unmatched_b = align_samples(a.samples(cell_a.cell_id), b.samples(cell_b.cell_id))
+    return CellPair(a=a, b=b, cell_a=cell_a, cell_b=cell_b, label_a=label_a, label_b=label_b,
+                    model=model_label(cell_a.model, cell_b.model), task=cell_a.task, setting=setting,
+                    aligned=aligned, unmatched_a=unmatched_a, unmatched_b=unmatched_b)

@@ -1,0 +1,159 @@
+"""One cell's evaluation: lm-eval builds the requests and scores them, the backend computes,
+and the result becomes typed per-document records plus metrics with 95% intervals."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from evalkit.errors import RunFailedError
+from evalkit.stats import mean_interval
+from evalkit.store.records import MetricRecord, SampleRecord
+from evalkit.tasks.loading import LoadedTask
+
+
+@dataclass
+class CellOutcome:
+    """What evaluating a cell produced, before it is stored."""
+
+    samples: list[SampleRecord]
+    metrics: list[MetricRecord]
+
+
+def evaluate_task(lm: Any, loaded: LoadedTask, *, num_fewshot: int, limit: int | None,
+                  seed: int) -> CellOutcome:
+    """Run lm-eval's evaluator for one task with per-sample logging, then summarise."""
+    from lm_eval.evaluator import evaluate
+
+    task = loaded.task
+    task.set_config(key="num_fewshot", value=num_fewshot)
+    task.set_fewshot_seed(seed=seed)
+    if num_fewshot > 0 and not _has_fewshot_source(task):
+        from evalkit.errors import TaskError
+
+        raise TaskError(f"Task '{loaded.name}' has no training or validation split to draw "
+                        f"{num_fewshot} few-shot examples from.",
+                        hint="Declare training_split or fewshot_split in its YAML, or use zero-shot.")
+    results = evaluate(lm=lm, task_dict={"tasks": {loaded.name: task}, "groups": {}},
+                       limit=limit, log_samples=True, bootstrap_iters=1000)
+    raw = results["samples"][loaded.name]
+    samples = _merge_filters(raw, task)
+    keys = list(dict.fromkeys(_metric_key(m, s["filter"]) for s in raw for m in s["metrics"]))
+    metrics = _metrics(keys, samples, task, results["results"][loaded.name])
+    return CellOutcome(samples, metrics)
+
+
+def _has_fewshot_source(task: Any) -> bool:
+    return bool(task.has_training_docs() or task.has_validation_docs()
+                or getattr(task.config, "fewshot_split", None))
+
+
+def _metric_key(metric: str, filter_name: str) -> str:
+    return metric if filter_name == "none" else f"{metric},{filter_name}"
+
+
+def _merge_filters(raw: list[dict[str, Any]], task: Any) -> list[SampleRecord]:
+    """lm-eval logs one sample per (document, filter); evalkit keeps one record per document."""
+    by_doc: dict[int, list[dict[str, Any]]] = {}
+    for sample in raw:
+        by_doc.setdefault(int(sample["doc_id"]), []).append(sample)
+    return [_sample_record(doc_id, group, task) for doc_id, group in sorted(by_doc.items())]
+
+
+def _sample_record(doc_id: int, group: list[dict[str, Any]], task: Any) -> SampleRecord:
+    first = group[0]
+    scores: dict[str, float] = {}
+    for sample in group:
+        for metric in sample["metrics"]:
+            if not isinstance(sample[metric], (list, tuple)):  # corpus-level metrics log tuples
+                scores[_metric_key(metric, sample["filter"])] = _as_float(sample[metric])
+    prompt = first["arguments"][0][0] if first["arguments"] else ""
+    return SampleRecord(
+        doc_id=doc_id, doc_hash=first["doc_hash"], prompt_hash=first["prompt_hash"],
+        prompt=str(prompt), target=_target_text(first, task), prediction=_prediction(first, task),
+        scores=scores, outputs=_outputs(first))
+
+
+def _target_text(sample: dict[str, Any], task: Any) -> str:
+    target = sample["target"]
+    if task.OUTPUT_TYPE == "multiple_choice":
+        choices = task.doc_to_choice(sample["doc"])
+        if isinstance(target, int) and 0 <= target < len(choices):
+            return str(choices[target])
+    return str(target)
+
+
+def _prediction(sample: dict[str, Any], task: Any) -> str:
+    filtered = sample["filtered_resps"]
+    if task.OUTPUT_TYPE == "multiple_choice":
+        lls = [float(r[0]) for r in filtered]
+        choices = task.doc_to_choice(sample["doc"])
+        best = max(range(len(lls)), key=lambda i: lls[i]) if lls else -1
+        return str(choices[best]) if 0 <= best < len(choices) else ""
+    value = filtered[0] if isinstance(filtered, list) and filtered else filtered
+    if isinstance(value, (list, tuple)):
+        value = value[0]
+    return str(value)
+
+
+def _outputs(sample: dict[str, Any]) -> Any:
+    """The raw model outputs: loglikelihoods (with greedy flags) or generated text."""
+    def plain(x: Any) -> Any:
+        if isinstance(x, (list, tuple)):
+            return [plain(v) for v in x]
+        return x if isinstance(x, (str, int, float, bool)) or x is None else str(x)
+
+    return plain(sample["resps"])
+
+
+def _as_float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _metrics(keys: list[str], samples: list[SampleRecord], task: Any,
+             aggregate: dict[str, Any]) -> list[MetricRecord]:
+    """Mean metrics get intervals from their per-document values; others use lm-eval's value
+    and bootstrap standard error."""
+    from lm_eval.api.metrics import mean
+
+    aggregations = task.aggregation()
+    higher = task.higher_is_better()
+    records: list[MetricRecord] = []
+    for key in keys:
+        metric = key.split(",")[0]
+        hib = bool(higher.get(metric, True))
+        if aggregations.get(metric) is mean and all(key in s.scores for s in samples):
+            records.append(_mean_metric(key, [s.scores[key] for s in samples], hib))
+        else:
+            records.append(_aggregate_metric(key, aggregate, len(samples), hib))
+    return records
+
+
+def _mean_metric(key: str, values: list[float], higher_is_better: bool) -> MetricRecord:
+    bad = sum(1 for v in values if not math.isfinite(v))
+    if bad:
+        raise RunFailedError(f"Metric '{key}' has {bad} non-finite per-document values (NaN or infinite) "
+                             f"out of {len(values)}; the model produced invalid scores.",
+                             hint="Check the model's dtype (try --dtype float32) and its weights.")
+    interval = mean_interval(values)
+    return MetricRecord(key, interval.estimate, interval.stderr, interval.low, interval.high,
+                        interval.n, higher_is_better)
+
+
+def _aggregate_metric(key: str, aggregate: dict[str, Any], n: int, higher_is_better: bool) -> MetricRecord:
+    metric, _, filter_name = key.partition(",")
+    full = f"{metric},{filter_name or 'none'}"
+    value = _as_float(aggregate.get(full))
+    stderr = _as_float(aggregate.get(f"{metric}_stderr,{filter_name or 'none'}"))
+    if not math.isfinite(stderr):
+        return MetricRecord(key, value, None, None, None, n, higher_is_better)
+    return MetricRecord(key, value, stderr, value - 1.96 * stderr, value + 1.96 * stderr, n, higher_is_better)
+
+
+def doc_json(doc: Any) -> str:
+    return json.dumps(doc, sort_keys=True, default=str, ensure_ascii=False)

@@ -1,0 +1,205 @@
+"""Load an exported results file (JSON, or Parquet / CSV with its samples sibling) back into an
+in-memory store with the regular schema, so a CI job can compare against it without the database."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evalkit.errors import BaselineError, StoreError
+from evalkit.store.export import (CELL_EXPORT_COLUMNS, EXPORT_FORMAT, EXPORT_VERSION, METRIC_EXPORT_COLUMNS,
+                                  RUN_EXPORT_COLUMNS, SAMPLE_EXPORT_COLUMNS, samples_sibling)
+from evalkit.store.schema import connect
+
+_REQUIRED = {
+    "runs": ["run_id", "created_at", "status"],
+    "cells": ["cell_id", "model", "model_fingerprint", "task", "task_config_hash", "setting", "num_fewshot", "n"],
+    "metrics": ["cell_id", "model", "task", "setting", "metric", "n", "higher_is_better"],
+    "samples": ["cell_id", "doc_id", "doc_hash", "prompt_hash", "scores_json"],
+}
+_JSON_KEYS = {"config": "config_json", "model_spec": "model_spec_json", "details": "details_json",
+              "scores": "scores_json", "outputs": "outputs_json"}
+_NUMERIC = ["value", "stderr", "ci_low", "ci_high"]
+
+
+@dataclass
+class Baseline:
+    """An exported run loaded into an in-memory store: query it like any stored run."""
+
+    conn: sqlite3.Connection
+    run_id: str
+    path: Path
+
+
+def load_baseline(path: str | Path) -> Baseline:
+    """Read an export written by `evalkit results export`; BaselineError names the file and the fault."""
+    path = Path(path)
+    if not path.is_file():
+        raise BaselineError(f"Baseline file '{path}' does not exist.",
+                            hint="Create it with `evalkit results export RUN -o FILE` and commit it.")
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        tables = _tables_from_json(path)
+    elif suffix in (".parquet", ".csv"):
+        tables = _tables_from_tidy(path, suffix)
+    else:
+        raise BaselineError(f"Baseline file '{path}' has an unknown format '{path.suffix}'.",
+                            hint="Use a .json, .parquet or .csv file written by `evalkit results export`.")
+    return _load_tables(path, tables)
+
+
+def _tables_from_json(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """Rows of each table from a JSON export, after checking its format marker and version."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise BaselineError(f"Baseline file '{path}' is not UTF-8 text ({exc.reason}).") from exc
+    except json.JSONDecodeError as exc:
+        raise BaselineError(f"Baseline file '{path}' is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                            f"{exc.msg}); it may be truncated.",
+                            hint="Export it again with `evalkit results export RUN --format json -o FILE`.") from exc
+    if not isinstance(doc, dict) or doc.get("format") != EXPORT_FORMAT:
+        raise BaselineError(f"Baseline file '{path}' is not an evalkit results export "
+                            f"(expected \"format\": \"{EXPORT_FORMAT}\").",
+                            hint="Create it with `evalkit results export RUN --format json -o FILE`.")
+    if doc.get("version") != EXPORT_VERSION:
+        raise BaselineError(f"Baseline file '{path}' has export version {doc.get('version')!r}; this evalkit "
+                            f"reads version {EXPORT_VERSION}.", hint="Export the baseline again with this evalkit.")
+    for key, kind in (("run", dict), ("cells", list), ("metrics", list), ("samples", list)):
+        if not isinstance(doc.get(key), kind):
+            raise BaselineError(f"Baseline file '{path}' lacks the key '{key}' (or it is not a {kind.__name__}).")
+    tables = {"runs": [doc["run"]], "cells": doc["cells"], "metrics": doc["metrics"], "samples": doc["samples"]}
+    for table, rows in tables.items():
+        if not all(isinstance(r, dict) for r in rows):
+            raise BaselineError(f"Baseline file '{path}': every entry of '{table}' must be an object.")
+    return {t: [_encode_json_keys(r) for r in rows] for t, rows in tables.items()}
+
+
+def _encode_json_keys(row: dict[str, Any]) -> dict[str, Any]:
+    """Map parsed JSON fields (scores, details, ...) back to their *_json text columns."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if key in _JSON_KEYS:
+            out[_JSON_KEYS[key]] = None if value is None else json.dumps(value, ensure_ascii=False)
+        else:
+            out[key] = value
+    return out
+
+
+def _tables_from_tidy(path: Path, suffix: str) -> dict[str, list[dict[str, Any]]]:
+    """Rebuild runs / cells / metrics / samples rows from a tidy metrics file and its samples sibling."""
+    sibling = samples_sibling(path)
+    if not sibling.is_file():
+        raise BaselineError(f"Baseline file '{path}' has no per-document companion '{sibling}'.",
+                            hint="Both files written by `evalkit results export` are needed; commit both.")
+    metrics, samples = _read_tidy(path, suffix), _read_tidy(sibling, suffix)
+    wanted = RUN_EXPORT_COLUMNS[:1] + CELL_EXPORT_COLUMNS + METRIC_EXPORT_COLUMNS
+    _require_columns(path, metrics, [c for c in wanted if c not in ("adapter", "task_source")])
+    _require_columns(sibling, samples, SAMPLE_EXPORT_COLUMNS[:5] + ["scores_json"])
+    if metrics.empty:
+        raise BaselineError(f"Baseline file '{path}' holds no metric rows.")
+    metrics = _numeric_columns(path, metrics)
+    run = {c: metrics.iloc[0].get("run_name" if c == "name" else c) for c in RUN_EXPORT_COLUMNS}
+    cells = metrics.drop_duplicates("cell_id")
+    n_by_cell = samples.groupby("cell_id").size()
+    cell_rows = [{**{c: row.get(c) for c in CELL_EXPORT_COLUMNS}, "model_spec_json": "{}",
+                  "n": int(n_by_cell.get(row["cell_id"], 0))} for _, row in cells.iterrows()]
+    metric_rows = [{c: row.get(c) for c in ["cell_id", "model", "task", "setting"] + METRIC_EXPORT_COLUMNS}
+                   for _, row in metrics.iterrows()]
+    sample_rows = [{c: row.get(c) for c in SAMPLE_EXPORT_COLUMNS if c != "run_id"}
+                   for _, row in samples.iterrows()]
+    return {"runs": [run], "cells": cell_rows, "metrics": metric_rows, "samples": sample_rows}
+
+
+def _read_tidy(path: Path, suffix: str) -> pd.DataFrame:
+    """A Parquet or CSV table with None for missing values; CSV cells are read as text."""
+    try:
+        if suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except Exception as exc:  # pyarrow and pandas raise many types for damaged files
+        raise BaselineError(f"Baseline file '{path}' cannot be read as {suffix[1:]} ({exc}); it may be truncated.",
+                            hint="Export it again with `evalkit results export`.") from exc
+    return frame.astype(object).where(frame.notna(), None)
+
+
+def _require_columns(path: Path, frame: pd.DataFrame, columns: list[str]) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise BaselineError(f"Baseline file '{path}' lacks the column(s) {', '.join(missing)}; "
+                            "it is not an evalkit results export.",
+                            hint="Create it with `evalkit results export RUN -o FILE`.")
+
+
+def _numeric_columns(path: Path, metrics: pd.DataFrame) -> pd.DataFrame:
+    """Turn the text of numeric CSV columns into numbers, naming a column that will not convert."""
+    metrics = metrics.copy()
+    for column in _NUMERIC + ["n", "num_fewshot", "higher_is_better"]:
+        try:
+            values = pd.to_numeric(metrics[column].map(_bool_text), errors="raise")
+        except (ValueError, TypeError) as exc:
+            raise BaselineError(f"Baseline file '{path}': column '{column}' holds a non-numeric value ({exc}).") from exc
+        metrics[column] = [None if pd.isna(v) else v for v in values]
+    for column in ("n", "num_fewshot", "higher_is_better"):
+        metrics[column] = [None if v is None else int(v) for v in metrics[column]]
+    return metrics
+
+
+def _bool_text(value: Any) -> Any:
+    """CSV writes booleans as True/False; read them (and real booleans) as 1/0."""
+    if isinstance(value, bool):
+        return int(value)
+    return {"True": 1, "False": 0}.get(value, value) if isinstance(value, str) else value
+
+
+def _load_tables(path: Path, tables: dict[str, list[dict[str, Any]]]) -> Baseline:
+    """Insert the rows into a fresh ':memory:' store, run row first so foreign keys hold."""
+    run = tables["runs"][0]
+    run_id = run.get("run_id")
+    if not run_id:
+        raise BaselineError(f"Baseline file '{path}' lacks the run's 'run_id'.")
+    try:
+        conn = connect(Path(":memory:"))
+    except StoreError as exc:
+        raise BaselineError(f"Cannot open an in-memory store for baseline '{path}': {exc.message}") from exc
+    try:
+        conn.execute("BEGIN")
+        for table in ("runs", "cells", "metrics", "samples"):
+            for row in tables[table]:
+                _insert(conn, path, table, {**row, "run_id": run_id})
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.close()
+        raise
+    return Baseline(conn=conn, run_id=str(run_id), path=path)
+
+
+def _insert(conn: sqlite3.Connection, path: Path, table: str, row: dict[str, Any]) -> None:
+    """Insert the keys of `row` that the table has; BaselineError for a missing required key."""
+    columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+    missing = [c for c in _REQUIRED[table] if row.get(c) is None]
+    if missing:
+        raise BaselineError(f"Baseline file '{path}': an entry of '{table}' lacks {', '.join(missing)}.",
+                            hint="Export the baseline again with `evalkit results export`.")
+    row = {k: v for k, v in row.items() if k in columns}
+    if table == "cells":
+        row.setdefault("model_spec_json", "{}")
+    try:
+        conn.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                     [_sql_value(v) for v in row.values()])
+    except (sqlite3.Error, TypeError, ValueError) as exc:
+        raise BaselineError(f"Baseline file '{path}': an entry of '{table}' cannot be loaded ({exc}).",
+                            hint="Export the baseline again with `evalkit results export`.") from exc
+
+
+def _sql_value(value: Any) -> Any:
+    """Plain Python scalars for sqlite3 (numpy numbers from Parquet become int / float)."""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return value.item()
+    return value

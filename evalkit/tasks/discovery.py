@@ -1,0 +1,147 @@
+"""Finding task definitions: one index over every source.
+
+Sources, all equal: directories registered by installed packages under the entry-point
+group `evalkit.tasks` (evalkit's built-ins use it too), directories in EVALKIT_TASKS_PATH,
+and directories given with --include-path. A `--task` that is a path to a YAML file is
+read directly; `lm_eval:NAME` reaches lm-eval's own registry on explicit request.
+Duplicate task names across files are an error that names both files.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from evalkit.errors import TaskError, UnknownTaskError, did_you_mean
+from evalkit.tasks.yaml_source import read_task_yaml
+
+ENTRY_POINT_GROUP = "evalkit.tasks"
+LM_EVAL_PREFIX = "lm_eval:"
+
+
+@dataclass(frozen=True)
+class TaskSource:
+    """A directory of task YAML files and where it came from (for `tasks list`)."""
+
+    label: str
+    directory: Path
+
+
+@dataclass(frozen=True)
+class TaskEntry:
+    """One task definition found in a YAML file (configuration not yet resolved)."""
+
+    name: str
+    yaml_path: Path | None
+    source: str
+    config: dict[str, Any] = field(compare=False, hash=False)
+
+
+def entry_point_sources() -> list[TaskSource]:
+    """Task directories exposed by installed packages (group `evalkit.tasks`)."""
+    sources: list[TaskSource] = []
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: (e.name != "builtin", e.name)):
+        try:
+            dirs = ep.load()()
+        except Exception as exc:  # a broken plugin must not hide the other tasks
+            raise TaskError(f"Task package entry point '{ep.name}' ({ep.value}) failed to load: {exc}.",
+                            hint="Fix or uninstall that package.") from exc
+        label = "builtin" if ep.name == "builtin" else f"package:{ep.name}"
+        sources += [TaskSource(label, Path(d)) for d in dirs]
+    return sources
+
+
+def all_sources(include_paths: Sequence[str | Path] = ()) -> list[TaskSource]:
+    """Entry points, then EVALKIT_TASKS_PATH, then --include-path directories."""
+    sources = entry_point_sources()
+    env = os.environ.get("EVALKIT_TASKS_PATH", "")
+    sources += [TaskSource("EVALKIT_TASKS_PATH", Path(p)) for p in env.split(os.pathsep) if p]
+    for path in include_paths:
+        directory = Path(path).expanduser()
+        if not directory.is_dir():
+            raise TaskError(f"--include-path '{path}' is not a directory.",
+                            hint="Give a directory that contains task YAML files.")
+        sources.append(TaskSource("include-path", directory))
+    return sources
+
+
+class TaskRegistry:
+    """Name -> TaskEntry over all sources, built on first use."""
+
+    def __init__(self, sources: Iterable[TaskSource]) -> None:
+        self.sources = list(sources)
+        self._index: dict[str, TaskEntry] | None = None
+        self.problems: list[str] = []
+
+    @classmethod
+    def discover(cls, include_paths: Sequence[str | Path] = ()) -> "TaskRegistry":
+        return cls(all_sources(include_paths))
+
+    @property
+    def index(self) -> dict[str, TaskEntry]:
+        if self._index is None:
+            self._index = self._build()
+        return self._index
+
+    def names(self) -> list[str]:
+        return sorted(self.index)
+
+    def resolve(self, ref: str) -> TaskEntry:
+        """A task name, a path to a task YAML file, or `lm_eval:NAME`."""
+        if ref.startswith(LM_EVAL_PREFIX):
+            return TaskEntry(ref[len(LM_EVAL_PREFIX):], None, "lm_eval", {})
+        if ref.endswith((".yaml", ".yml")) or os.sep in ref:
+            return self._entry_from_file(Path(ref))
+        if ref in self.index:
+            return self.index[ref]
+        hint = "List tasks with `evalkit tasks list`; add directories with --include-path."
+        if self.problems:
+            hint += f"\n{len(self.problems)} task file(s) could not be read: " + "; ".join(self.problems[:3])
+        raise UnknownTaskError(f"Unknown task '{ref}'." + did_you_mean(ref, self.names()), hint=hint)
+
+    def _entry_from_file(self, path: Path) -> TaskEntry:
+        if not path.is_file():
+            raise TaskError(f"Task file '{path}' does not exist.",
+                            hint="Give an existing .yaml file, or a task name from `evalkit tasks list`.")
+        config = read_task_yaml(path)
+        name = config.get("task")
+        if not isinstance(name, str) or not name:
+            raise TaskError(f"Task file '{path}' has no `task:` key naming the task.",
+                            hint="Add a line such as `task: my_task`.")
+        return TaskEntry(name, path.resolve(), "file", config)
+
+    def _build(self) -> dict[str, TaskEntry]:
+        index: dict[str, TaskEntry] = {}
+        for source in self.sources:
+            for path in _yaml_files(source.directory):
+                entry = self._read_entry(path, source.label)
+                if entry is None:
+                    continue
+                if entry.name in index and index[entry.name].yaml_path != entry.yaml_path:
+                    raise TaskError(
+                        f"Duplicate task name '{entry.name}': defined in '{index[entry.name].yaml_path}' "
+                        f"and in '{entry.yaml_path}'.",
+                        hint="Rename one of them (the `task:` key); task names must be unique.")
+                index[entry.name] = entry
+        return index
+
+    def _read_entry(self, path: Path, label: str) -> TaskEntry | None:
+        try:
+            config = read_task_yaml(path)
+        except TaskError as exc:
+            self.problems.append(exc.message)
+            return None
+        name = config.get("task")
+        if not isinstance(name, str) or "group" in config:
+            return None  # include-only templates and groups are not runnable tasks by themselves
+        return TaskEntry(name, path.resolve(), label, config)
+
+
+def _yaml_files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.rglob("*.y*ml")
+                  if p.suffix in {".yaml", ".yml"} and not any(part.startswith((".", "__")) for part in p.relative_to(directory).parts))

@@ -1,0 +1,204 @@
+"""Building an lm-eval Task from a TaskEntry, strictly.
+
+evalkit resolves what lm-eval leaves to the working directory (data files are relative to the
+YAML file), rejects unknown keys with the file and key named, and hashes the definition
+(config, hook source, data files) so runs can be checked as comparable.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evalkit.errors import TaskError, did_you_mean
+from evalkit.tasks.discovery import TaskEntry
+from evalkit.tasks.yaml_source import FunctionRef
+
+SPLIT_KEYS = ("training_split", "validation_split", "test_split", "fewshot_split")
+
+
+@dataclass
+class LoadedTask:
+    """An lm-eval task object plus evalkit's identity for it."""
+
+    name: str
+    task: Any
+    entry: TaskEntry
+    config_hash: str
+
+    @property
+    def source(self) -> str:
+        return str(self.entry.yaml_path) if self.entry.yaml_path else self.entry.source
+
+
+def allowed_keys() -> set[str]:
+    from lm_eval.config.task import TaskConfig
+
+    return {f.name for f in dataclasses.fields(TaskConfig)} | {"group", "include", "class"}
+
+
+def check_keys(entry: TaskEntry) -> None:
+    known = allowed_keys()
+    for key in entry.config:
+        if key not in known:
+            raise TaskError(f"Task file '{entry.yaml_path}': unknown key '{key}'."
+                            + did_you_mean(key, sorted(known)),
+                            hint="Task YAML uses lm-eval's task keys (see lm-eval's task guide).")
+
+
+def resolved_config(entry: TaskEntry) -> dict[str, Any]:
+    """The configuration with data paths made absolute and `!function` hooks imported."""
+    check_keys(entry)
+    config = copy.deepcopy(entry.config)
+    if "class" in config or "group" in config:
+        raise TaskError(f"Task file '{entry.yaml_path}' defines a Python class task or a group; "
+                        "evalkit runs YAML tasks.", hint="Run the group's member tasks by name.")
+    _absolutise_data_files(config, entry)
+    return _import_functions(config, entry)
+
+
+def task_config_hash(entry: TaskEntry) -> str:
+    """sha256 over the canonical config, the source of its hook modules and its data files."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(entry.config, sort_keys=True, default=str).encode())
+    base = entry.yaml_path.parent if entry.yaml_path else None
+    for path in sorted(set(_hook_files(entry.config)) | set(_data_files(entry.config, base))):
+        if path.is_file():
+            from evalkit.models.fingerprint import file_sha256
+
+            digest.update(path.name.encode() + file_sha256(path).encode())
+    return digest.hexdigest()[:16]
+
+
+def load_task(entry: TaskEntry) -> LoadedTask:
+    """Build the lm-eval task (loads its data) and check its declared splits exist."""
+    if entry.source == "lm_eval":
+        return _load_from_lm_eval(entry)
+    config = resolved_config(entry)
+    from lm_eval.api.task import ConfigurableTask
+
+    try:
+        with _quiet_lm_eval():
+            task = ConfigurableTask(config=config)
+    except TaskError:
+        raise
+    except Exception as exc:  # datasets/lm-eval raise many types for bad data
+        raise TaskError(f"Task '{entry.name}' ({entry.yaml_path}) failed to load its data: "
+                        f"{type(exc).__name__}: {_first_line(exc)}",
+                        hint="Check dataset_path, dataset_kwargs.data_files and the data file format "
+                        "(run `evalkit tasks validate PATH`).") from exc
+    _check_splits(task, entry)
+    return LoadedTask(entry.name, task, entry, task_config_hash(entry))
+
+
+def _load_from_lm_eval(entry: TaskEntry) -> LoadedTask:
+    from lm_eval.tasks import TaskManager
+
+    manager = TaskManager()
+    if entry.name not in manager.all_subtasks:
+        raise TaskError(f"lm-eval has no task '{entry.name}'." + did_you_mean(entry.name, manager.all_subtasks),
+                        hint="See `lm-eval ls tasks` for lm-eval's task names.")
+    task = manager.load([entry.name])["tasks"][entry.name]
+    config = task.config.to_dict() if hasattr(task.config, "to_dict") else {}
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return LoadedTask(entry.name, task, entry, digest)
+
+
+def _absolutise_data_files(config: dict[str, Any], entry: TaskEntry) -> None:
+    kwargs = config.get("dataset_kwargs") or {}
+    files = kwargs.get("data_files")
+    if files is None or entry.yaml_path is None:
+        return
+    base = entry.yaml_path.parent
+    if isinstance(files, str):
+        kwargs["data_files"] = _existing(base, files, entry, "dataset_kwargs.data_files")
+    elif isinstance(files, list):
+        kwargs["data_files"] = [_existing(base, f, entry, "dataset_kwargs.data_files") for f in files]
+    elif isinstance(files, dict):
+        kwargs["data_files"] = {
+            split: _existing(base, f, entry, f"dataset_kwargs.data_files.{split}") if isinstance(f, str)
+            else [_existing(base, x, entry, f"dataset_kwargs.data_files.{split}") for x in f]
+            for split, f in files.items()}
+    else:
+        raise TaskError(f"Task file '{entry.yaml_path}', key 'dataset_kwargs.data_files' must be a path, "
+                        "a list of paths or a mapping split -> path.")
+
+
+def _existing(base: Path, relative: str, entry: TaskEntry, key: str) -> str:
+    path = (base / str(relative)).expanduser()
+    if any(ch in str(relative) for ch in "*?[") or "://" in str(relative):
+        return str(relative) if "://" in str(relative) else str(path)
+    if not path.is_file():
+        raise TaskError(f"Task file '{entry.yaml_path}', key '{key}': data file '{relative}' does not exist "
+                        f"(looked at {path}).", hint="Data paths are relative to the task's YAML file.")
+    return str(path.resolve())
+
+
+def _import_functions(value: Any, entry: TaskEntry) -> Any:
+    if isinstance(value, FunctionRef):
+        from lm_eval.tasks._yaml_loader import _import_func_in_yml
+
+        try:
+            return _import_func_in_yml(value.qualname, value.base_dir)
+        except Exception as exc:
+            raise TaskError(f"Task file '{entry.yaml_path}': cannot import `!function {value.qualname}`: "
+                            f"{_first_line(exc)}", hint=f"Hooks are looked up next to the YAML in {value.base_dir}.") from exc
+    if isinstance(value, dict):
+        return {k: _import_functions(v, entry) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_import_functions(v, entry) for v in value]
+    return value
+
+
+def _check_splits(task: Any, entry: TaskEntry) -> None:
+    available = list(task.dataset.keys()) if getattr(task, "dataset", None) is not None else []
+    for key in SPLIT_KEYS:
+        split = getattr(task.config, key, None)
+        if split and available and split not in available:
+            raise TaskError(f"Task file '{entry.yaml_path}', key '{key}': split '{split}' is not in the data "
+                            f"(available: {', '.join(available)}).",
+                            hint="Name a split that dataset_kwargs.data_files (or the dataset) provides.")
+
+
+def _hook_files(value: Any) -> list[Path]:
+    if isinstance(value, FunctionRef):
+        module = value.qualname.rpartition(".")[0].replace(".", "/")
+        return [value.base_dir / f"{module}.py"]
+    if isinstance(value, dict):
+        return [p for v in value.values() for p in _hook_files(v)]
+    if isinstance(value, list):
+        return [p for v in value for p in _hook_files(v)]
+    return []
+
+
+def _data_files(config: dict[str, Any], base: Path | None) -> list[Path]:
+    files = (config.get("dataset_kwargs") or {}).get("data_files")
+    if base is None or files is None:
+        return []
+    flat: list[Any] = []
+    for item in (files.values() if isinstance(files, dict) else files if isinstance(files, list) else [files]):
+        flat += item if isinstance(item, list) else [item]
+    return [base / str(f) for f in flat]
+
+
+class _quiet_lm_eval:
+    """lm-eval logs warnings for normal situations; keep them out of evalkit's output."""
+
+    def __enter__(self) -> None:
+        self.logger = logging.getLogger("lm_eval")
+        self.level = self.logger.level
+        self.logger.setLevel(logging.ERROR)
+
+    def __exit__(self, *exc: Any) -> None:
+        self.logger.setLevel(self.level)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:300] if lines else type(exc).__name__
