@@ -9,6 +9,7 @@ import os
 def quiet_libraries() -> None:
     """Silence datasets/transformers progress bars and lm-eval's info logging."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TQDM_DISABLE", "1")  # lm-eval builds requests under tqdm bars
     for name in ("lm_eval", "lm-eval", "datasets", "transformers", "accelerate", "peft", "filelock", "httpx"):
         logging.getLogger(name).setLevel(logging.ERROR)
     try:

@@ -60,6 +60,9 @@ def resolved_config(entry: TaskEntry) -> dict[str, Any]:
         raise TaskError(f"Task file '{entry.yaml_path}' defines a Python class task or a group; "
                         "evalkit runs YAML tasks.", hint="Run the group's member tasks by name.")
     _absolutise_data_files(config, entry)
+    files = (config.get("dataset_kwargs") or {}).get("data_files")
+    if isinstance(files, dict):
+        _check_declared_splits(config, list(files), entry)
     return _import_functions(config, entry)
 
 
@@ -158,8 +161,12 @@ def _import_functions(value: Any, entry: TaskEntry) -> Any:
 
 def _check_splits(task: Any, entry: TaskEntry) -> None:
     available = list(task.dataset.keys()) if getattr(task, "dataset", None) is not None else []
+    _check_declared_splits({k: getattr(task.config, k, None) for k in SPLIT_KEYS}, available, entry)
+
+
+def _check_declared_splits(config: dict[str, Any], available: list[str], entry: TaskEntry) -> None:
     for key in SPLIT_KEYS:
-        split = getattr(task.config, key, None)
+        split = config.get(key)
         if split and available and split not in available:
             raise TaskError(f"Task file '{entry.yaml_path}', key '{key}': split '{split}' is not in the data "
                             f"(available: {', '.join(available)}).",

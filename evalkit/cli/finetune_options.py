@@ -1,0 +1,43 @@
+"""The --ft-* options of `evalkit run` (used by the fine-tuned setting)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import click
+
+from evalkit.plan import FineTuneOptions
+
+_DEFAULTS = FineTuneOptions()
+
+_OPTIONS = [
+    click.option("--train-split", default=None, help="Split to fine-tune on (default: the task's training_split)."),
+    click.option("--ft-max-examples", type=click.IntRange(min=1), default=_DEFAULTS.max_examples, show_default=True,
+                 help="Use at most this many training examples (a seeded sample)."),
+    click.option("--ft-method", type=click.Choice(["lora", "full"]), default=_DEFAULTS.method, show_default=True),
+    click.option("--ft-objective", type=click.Choice(["auto", "nll", "choice-ce"]), default=_DEFAULTS.objective,
+                 show_default=True, help="auto: choice-ce for multiple-choice tasks, nll otherwise."),
+    click.option("--ft-epochs", type=click.FloatRange(min=0, min_open=True), default=_DEFAULTS.epochs, show_default=True),
+    click.option("--ft-max-steps", type=click.IntRange(min=1), default=None, help="Stop after this many optimiser steps."),
+    click.option("--ft-lr", type=click.FloatRange(min=0, min_open=True), default=None,
+                 help="Learning rate (default: 1e-3 for LoRA, 2e-5 for full fine-tuning)."),
+    click.option("--ft-batch-size", type=click.IntRange(min=1), default=_DEFAULTS.batch_size, show_default=True),
+    click.option("--ft-lora-r", type=click.IntRange(min=1), default=_DEFAULTS.lora_r, show_default=True),
+    click.option("--retrain", is_flag=True, help="Ignore cached fine-tuned adapters and train again."),
+    click.option("--keep-overlap", is_flag=True,
+                 help="Keep training examples that also appear in the evaluation split (excluded by default)."),
+]
+
+
+def finetune_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(_OPTIONS):
+        func = option(func)
+    return func
+
+
+def finetune_options_from(values: dict[str, Any]) -> FineTuneOptions:
+    return FineTuneOptions(
+        method=values["ft_method"], objective=values["ft_objective"], epochs=values["ft_epochs"],
+        max_steps=values["ft_max_steps"], lr=values["ft_lr"], batch_size=values["ft_batch_size"],
+        lora_r=values["ft_lora_r"], max_examples=values["ft_max_examples"], train_split=values["train_split"],
+        retrain=values["retrain"], exclude_overlap=not values["keep_overlap"])

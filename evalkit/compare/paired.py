@@ -1,0 +1,143 @@
+"""Paired comparison of matched cells, metric by metric, with p-values adjusted across all rows."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalkit.compare.comparability import check_runs, enforce
+from evalkit.compare.flips import flip_rows
+from evalkit.compare.matching import CellPair, pair_run_cells, pair_settings
+from evalkit.compare.result import FLIP_COLUMNS, ROW_COLUMNS, CompareOptions, Comparison
+from evalkit.compare.sources import RunSide
+from evalkit.errors import IncomparableRunsError
+from evalkit.stats import adjust_pvalues, is_binary, minimum_detectable_difference, paired_compare
+
+NO_ITEM_SCORES = "no per-item scores"
+
+
+def compare_runs(sides: list[RunSide], options: CompareOptions) -> Comparison:
+    """Compare every later run against the first; refuse incomparable runs unless allowed."""
+    reference, warnings, notes, pairs = sides[0], [], [], []
+    for other in sides[1:]:
+        found, unmatched = pair_run_cells(reference, other)
+        problems = check_runs(reference, other, found)
+        warnings += enforce(problems, (reference.label, other.label), allow=options.allow_incomparable)
+        pairs += [p for p in found if not p.aligned.empty]
+        notes += unmatched
+    warnings += [f"{s.label} is an incomplete run (status '{s.run.get('status')}')"
+                 for s in sides if s.run.get("status") != "complete"]
+    rows, flips = _rows_for_pairs(pairs, options)
+    if rows.empty:
+        labels = ", ".join(s.label for s in sides)
+        raise IncomparableRunsError(f"Runs {labels} have no (task, setting, metric) with documents in common.",
+                                    hint="Check the run references and --metric; see `evalkit results show RUN`.")
+    notes += _unmatched_document_notes(pairs)
+    return Comparison(rows=rows, flips=flips, labels=[s.label for s in sides], kind="runs",
+                      correction=options.correction, alpha=options.alpha, confidence=options.confidence,
+                      warnings=warnings, notes=notes)
+
+
+def compare_settings(side: RunSide, options: CompareOptions) -> Comparison | None:
+    """Within one run, compare each (model, task)'s other settings with its reference setting."""
+    pairs = [p for p in pair_settings(side) if not p.aligned.empty]
+    rows, flips = _rows_for_pairs(pairs, options)
+    if rows.empty:
+        return None
+    labels = list(dict.fromkeys([p.label_a for p in pairs] + [p.label_b for p in pairs]))
+    return Comparison(rows=rows, flips=flips, labels=labels, kind="settings", correction=options.correction,
+                      alpha=options.alpha, confidence=options.confidence,
+                      notes=_unmatched_document_notes(pairs))
+
+
+def _rows_for_pairs(pairs: list[CellPair], options: CompareOptions) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All metric rows of all pairs, adjusted together; and the flipped documents."""
+    rows: list[dict[str, Any]] = []
+    flips: list[dict[str, Any]] = []
+    for pair in pairs:
+        for metric, higher_is_better in _common_metrics(pair, options.metrics):
+            row, values = _metric_row(pair, metric, higher_is_better, options)
+            rows.append(row)
+            if values is not None and options.flips > 0 and row["method"] == "mcnemar-exact":
+                flips += flip_rows(pair, metric, higher_is_better, values, options.flips)
+    frame = pd.DataFrame(rows, columns=ROW_COLUMNS)
+    return _adjust(frame, options), pd.DataFrame(flips, columns=FLIP_COLUMNS)
+
+
+def _common_metrics(pair: CellPair, wanted: tuple[str, ...]) -> list[tuple[str, bool]]:
+    """Metrics both cells report (in A's order), restricted to `wanted` when given."""
+    ma = pair.a.metrics[pair.a.metrics.cell_id == pair.cell_a.cell_id]
+    in_b = set(pair.b.metrics[pair.b.metrics.cell_id == pair.cell_b.cell_id].metric)
+    return [(m, bool(h)) for m, h in zip(ma.metric, ma.higher_is_better)
+            if m in in_b and (not wanted or m in wanted)]
+
+
+def item_scores(aligned: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The aligned per-document scores of `metric`, or None when any is missing or not a finite number."""
+    def column(side: str) -> list[Any]:
+        return [d.get(metric) if isinstance(d, dict) else None for d in aligned[f"scores_{side}"]]
+
+    va, vb = column("a"), column("b")
+    ok = all(isinstance(v, (int, float)) and math.isfinite(v) for v in va + vb)
+    return (np.asarray(va, dtype=float), np.asarray(vb, dtype=float)) if ok else None
+
+
+def _metric_row(pair: CellPair, metric: str, higher_is_better: bool,
+                options: CompareOptions) -> tuple[dict[str, Any], tuple[np.ndarray, np.ndarray] | None]:
+    """One comparison row: paired statistics when per-item scores exist, aggregates otherwise."""
+    row: dict[str, Any] = {"a": pair.label_a, "b": pair.label_b, "model": pair.model,
+                           "model_a": pair.cell_a.model, "model_b": pair.cell_b.model, "task": pair.task,
+                           "setting": pair.setting, "metric": metric, "higher_is_better": higher_is_better,
+                           "unmatched_a": pair.unmatched_a, "unmatched_b": pair.unmatched_b}
+    values = item_scores(pair.aligned, metric)
+    if values is None:
+        value_a, value_b = _aggregate(pair.a, pair.cell_a.cell_id, metric), _aggregate(pair.b, pair.cell_b.cell_id, metric)
+        row.update(value_a=value_a, value_b=value_b, delta=value_b - value_a, ci_low=math.nan, ci_high=math.nan,
+                   p_value=math.nan, mde=math.nan, n=len(pair.aligned), improved=None, worsened=None,
+                   method=NO_ITEM_SCORES)
+        return row, None
+    result = paired_compare(values[0], values[1], confidence=options.confidence, n_boot=options.n_boot,
+                            seed=options.seed)
+    row.update(value_a=result.mean_a, value_b=result.mean_b, delta=result.delta, ci_low=result.low,
+               ci_high=result.high, p_value=result.p_value, n=result.n, improved=result.improved,
+               worsened=result.worsened, method=result.method,
+               mde=_mde(values, result.n, options))
+    return row, values
+
+
+def _mde(values: tuple[np.ndarray, np.ndarray], n: int, options: CompareOptions) -> float:
+    """Minimum detectable difference at n: observed discordance for 0/1 scores, std of differences otherwise."""
+    a, b = values
+    if is_binary(a) and is_binary(b):
+        return minimum_detectable_difference(n, alpha=options.alpha, power=options.power,
+                                             discordance=float(np.mean(a != b)))
+    std = float(np.std(b - a, ddof=1)) if n > 1 else 0.0
+    return minimum_detectable_difference(n, alpha=options.alpha, power=options.power, std_diff=std)
+
+
+def _aggregate(side: RunSide, cell_id: str, metric: str) -> float:
+    """A stored aggregate metric value (NaN when missing)."""
+    found = side.metrics[(side.metrics.cell_id == cell_id) & (side.metrics.metric == metric)].value
+    return float(found.iloc[0]) if len(found) and pd.notna(found.iloc[0]) else math.nan
+
+
+def _adjust(frame: pd.DataFrame, options: CompareOptions) -> pd.DataFrame:
+    """Adjusted p-values across every tested row; significance and direction of change."""
+    tested = frame.p_value.notna()
+    frame["p_adjusted"] = math.nan
+    if tested.any():
+        frame.loc[tested, "p_adjusted"] = adjust_pvalues(frame.loc[tested, "p_value"].tolist(), options.correction)
+    frame["significant"] = frame.p_adjusted < options.alpha
+    gain = np.where(frame.higher_is_better.astype(bool), frame.delta, -frame.delta) if len(frame) else []
+    frame["change"] = np.where(~frame.significant, "", np.where(np.asarray(gain) > 0, "better", "worse"))
+    return frame
+
+
+def _unmatched_document_notes(pairs: list[CellPair]) -> list[str]:
+    """Notes for cells whose documents only partly matched (the comparison uses the inner join)."""
+    return [f"{p.model} / {p.task} / {p.setting or p.label_b}: compared {len(p.aligned)} matched documents; "
+            f"{p.unmatched_a} only in {p.label_a}, {p.unmatched_b} only in {p.label_b}"
+            for p in pairs if p.unmatched_a or p.unmatched_b]

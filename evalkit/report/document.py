@@ -1,0 +1,36 @@
+"""What a report holds: run results, comparisons and a gate verdict. Every renderer takes one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from evalkit.compare.result import Comparison, GateOutcome
+
+
+@dataclass(frozen=True)
+class ReportDocument:
+    """The input of every renderer; any part may be absent.
+
+    results: tidy metrics (evalkit.store.reader.metrics_frame) with a `run` label column.
+    """
+
+    title: str
+    results: pd.DataFrame | None = None
+    comparisons: tuple[Comparison, ...] = ()
+    gate: GateOutcome | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def all_comparisons(self) -> tuple[Comparison, ...]:
+        """The gate's judged comparison first (when there is a gate), then the others."""
+        return ((self.gate.comparison,) if self.gate else ()) + self.comparisons
+
+    @property
+    def all_warnings(self) -> list[str]:
+        """Document warnings followed by each comparison's own warnings, without repeats."""
+        found = list(self.warnings)
+        for comparison in self.all_comparisons:
+            found += comparison.warnings
+        return list(dict.fromkeys(found))

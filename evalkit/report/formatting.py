@@ -1,0 +1,63 @@
+"""Number and text formatting shared by every renderer, so all formats show the same figures."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+MISSING = "n/a"
+
+
+def is_missing(value: Any) -> bool:
+    """None or NaN."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt_value(value: Any, digits: int = 3) -> str:
+    """A metric value with fixed decimals."""
+    return MISSING if is_missing(value) else f"{float(value):.{digits}f}"
+
+
+def fmt_signed(value: Any, digits: int = 3) -> str:
+    """A difference with an explicit sign."""
+    return MISSING if is_missing(value) else f"{float(value):+.{digits}f}"
+
+
+def fmt_delta(delta: Any, low: Any, high: Any) -> str:
+    """'+0.012 [-0.010, +0.034]', or the bare difference when there is no interval."""
+    if is_missing(low) or is_missing(high):
+        return fmt_signed(delta)
+    return f"{fmt_signed(delta)} [{fmt_signed(low)}, {fmt_signed(high)}]"
+
+
+def fmt_p(p: Any) -> str:
+    """A p-value: three decimals, '<0.001' below that."""
+    if is_missing(p):
+        return MISSING
+    return "<0.001" if float(p) < 0.001 else f"{float(p):.3f}"
+
+
+def fmt_estimate(value: Any, low: Any, high: Any, n: Any) -> str:
+    """'0.610 ± 0.032 (n=872)': the value with the half-width of its interval and its n."""
+    text = fmt_value(value)
+    if not (is_missing(low) or is_missing(high)):
+        text += f" ± {(float(high) - float(low)) / 2:.3f}"
+    if not is_missing(n):
+        text += f" (n={int(n)})"
+    return text
+
+
+def fmt_count(value: Any) -> str:
+    """An integer count."""
+    return MISSING if is_missing(value) else str(int(value))
+
+
+def tail_text(text: Any, limit: int = 240) -> str:
+    """The end of a long text (a few-shot prompt's question is at its end), marked with '…'."""
+    text = "" if is_missing(text) else str(text)
+    return text if len(text) <= limit else "…" + text[-limit:]
+
+
+def correction_name(method: str) -> str:
+    """Display name of a p-value correction."""
+    return {"holm": "Holm", "bh": "Benjamini-Hochberg"}.get(method, method)

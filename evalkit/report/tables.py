@@ -1,0 +1,146 @@
+"""Report content as plain text tables (headers + string cells). Rich, markdown and HTML lay
+these out; they never compute or format numbers themselves, so every format agrees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from evalkit.compare.result import Comparison, GateOutcome
+from evalkit.report.formatting import (correction_name, fmt_count, fmt_delta, fmt_estimate, fmt_p, fmt_signed,
+                                       fmt_value, is_missing, tail_text)
+
+REGRESSION = "REGRESSION"
+
+
+@dataclass(frozen=True)
+class TextTable:
+    """A titled table of text cells; `numeric` lists the columns to right-align."""
+
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+    numeric: frozenset[int] = field(default_factory=frozenset)
+    caption: str | None = None
+
+
+def results_table(frame: pd.DataFrame) -> TextTable | None:
+    """Models (x setting, x run when several) down, task / metric across: value ± CI half-width (n)."""
+    if frame is None or frame.empty:
+        return None
+    frame = frame.assign(setting=frame.setting.fillna(""))
+    keys = (["run"] if "run" in frame and frame.run.nunique() > 1 else []) + ["model", "setting"]
+    columns = list(dict.fromkeys(zip(frame.task, frame.metric)))
+    cells = {(tuple(r[k] for k in keys), (r.task, r.metric)): fmt_estimate(r.value, r.ci_low, r.ci_high, r.n)
+             for r in frame.itertuples(index=False) for _ in [0] for r in [r._asdict()] and [pd.Series(r)]}
+    rows = []
+    for key in dict.fromkeys(tuple(r) for r in frame[keys].itertuples(index=False, name=None)):
+        rows.append([str(k) for k in key] + [cells.get((key, col), "") for col in columns])
+    headers = [k.capitalize() for k in keys] + [f"{task} {metric}" for task, metric in columns]
+    return TextTable(title="Results (value ± half-width of the 95% CI, n documents)", headers=headers, rows=rows,
+                     numeric=frozenset(range(len(keys), len(headers))))
+
+
+def comparison_tables(comparison: Comparison) -> list[TextTable]:
+    """One long table per (A, B) pair, or a wide table per reference with several B sides."""
+    tables = []
+    rows = comparison.rows
+    for a in dict.fromkeys(rows.a):
+        group = rows[rows.a == a]
+        others = list(dict.fromkeys(group.b))
+        table = _long_table(comparison, group, a, others[0]) if len(others) == 1 else \
+            _wide_table(comparison, group, a, others)
+        tables.append(table)
+    return tables
+
+
+def _key_columns(rows: pd.DataFrame) -> list[tuple[str, str]]:
+    """Identifying columns, leaving out a setting column that is empty (settings comparisons)."""
+    keys = [("model", "Model"), ("task", "Task"), ("setting", "Setting"), ("metric", "Metric")]
+    return [(c, h) for c, h in keys if not rows[c].map(is_missing).all()]
+
+
+def _result(row: pd.Series) -> str:
+    """'REGRESSION' for a gate failure, else 'better' / 'worse' when significant, else ''."""
+    if bool(row.get("regression", False)):
+        return REGRESSION
+    return str(row.change or "")
+
+
+def _long_table(comparison: Comparison, rows: pd.DataFrame, a: str, b: str) -> TextTable:
+    keys = _key_columns(rows)
+    level = f"{comparison.confidence:.0%}"
+    headers = [h for _, h in keys] + ["A", "B", f"Δ B−A ({level} CI)", "p", f"p adj ({correction_name(comparison.correction)})",
+                                      "MDE", "n", "Result"]
+    body = [[_text(row[c]) for c, _ in keys]
+            + [fmt_value(row.value_a), fmt_value(row.value_b), fmt_delta(row.delta, row.ci_low, row.ci_high),
+               fmt_p(row.p_value), fmt_p(row.p_adjusted), fmt_value(row.mde), fmt_count(row.n), _result(row)]
+            for _, row in rows.iterrows()]
+    return TextTable(title=f"A = {a}, B = {b}", headers=headers, rows=body,
+                     numeric=frozenset(range(len(keys), len(headers) - 1)), caption=method_note(comparison))
+
+
+def _wide_table(comparison: Comparison, rows: pd.DataFrame, a: str, others: list[str]) -> TextTable:
+    keys = [(c, h) for c, h in _key_columns(rows) if c != "model"]
+    keys = [("model_a", "Model")] + keys if "model" in dict(_key_columns(rows)) else keys
+    ident = [c for c, _ in keys]
+    headers = [h for _, h in keys] + [a]
+    for other in others:
+        headers += [other, f"Δ vs {a}", "p adj"]
+    body = []
+    for key, group in rows.groupby(ident, sort=False, dropna=False):
+        first = group.iloc[0]
+        line = [_text(first[c]) for c in ident] + [fmt_value(first.value_a)]
+        for other in others:
+            match = group[group.b == other]
+            if match.empty:
+                line += ["", "", ""]
+                continue
+            row = match.iloc[0]
+            mark = _result(row)
+            line += [fmt_value(row.value_b), fmt_delta(row.delta, row.ci_low, row.ci_high),
+                     fmt_p(row.p_adjusted) + (f" ({mark})" if mark else "")]
+        body.append(line)
+    return TextTable(title=f"Reference = {a}", headers=headers, rows=body,
+                     numeric=frozenset(range(len(keys), len(headers))), caption=method_note(comparison))
+
+
+def method_note(comparison: Comparison) -> str:
+    """How the numbers were computed, in one sentence a reader can check."""
+    tested = int(comparison.rows.p_value.notna().sum())
+    return (f"Paired on matched documents: McNemar exact test with Newcombe interval for 0/1 metrics, paired "
+            f"bootstrap otherwise. p adj: {correction_name(comparison.correction)} across {tested} compared "
+            f"rows; significant at α = {comparison.alpha:g}. MDE: smallest difference detectable with 80% power "
+            f"at that n.")
+
+
+def flips_table(flips: pd.DataFrame) -> TextTable | None:
+    """Flipped documents with prompt (its end), target and both predictions."""
+    if flips is None or flips.empty:
+        return None
+    headers = ["Task", "Metric", "Flip", "Doc", "Prompt", "Target", "Prediction A", "Prediction B"]
+    body = [[_text(r.task) + (f" / {r.setting}" if not is_missing(r.setting) else f" ({r.a} → {r.b})"),
+             _text(r.metric), _text(r.direction), fmt_count(r.doc_id), tail_text(r.prompt), tail_text(r.target),
+             tail_text(r.prediction_a), tail_text(r.prediction_b)] for r in flips.itertuples(index=False)]
+    return TextTable(title="Flipped documents", headers=headers, rows=body, numeric=frozenset({3}))
+
+
+def gate_lines(gate: GateOutcome) -> list[str]:
+    """The verdict, then one line per failing row."""
+    c = gate.comparison
+    if gate.passed:
+        return [f"Gate PASSED: no metric dropped by more than {gate.max_drop:g} with significance "
+                f"({correction_name(c.correction)}-adjusted p < {c.alpha:g}) across {len(c.rows)} compared rows."]
+    lines = [f"Gate FAILED: {len(gate.failing)} of {len(c.rows)} compared rows dropped by more than "
+             f"{gate.max_drop:g} with significance ({correction_name(c.correction)}-adjusted p < {c.alpha:g})."]
+    for _, row in gate.failing.iterrows():
+        where = " / ".join(str(v) for v in (row.model, row.task, row.setting, row.metric) if not is_missing(v))
+        lines.append(f"{where}: {fmt_value(row.value_a)} → {fmt_value(row.value_b)} "
+                     f"(Δ {fmt_signed(row.delta)}, drop {fmt_value(row['drop'])} > {gate.max_drop:g}, "
+                     f"p adj {fmt_p(row.p_adjusted)})")
+    return lines
+
+
+def _text(value: object) -> str:
+    return "" if is_missing(value) else str(value)
