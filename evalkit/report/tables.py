@@ -32,8 +32,8 @@ def results_table(frame: pd.DataFrame) -> TextTable | None:
     frame = frame.assign(setting=frame.setting.fillna(""))
     keys = (["run"] if "run" in frame and frame.run.nunique() > 1 else []) + ["model", "setting"]
     columns = list(dict.fromkeys(zip(frame.task, frame.metric)))
-    cells = {(tuple(r[k] for k in keys), (r.task, r.metric)): fmt_estimate(r.value, r.ci_low, r.ci_high, r.n)
-             for r in frame.itertuples(index=False) for _ in [0] for r in [r._asdict()] and [pd.Series(r)]}
+    cells = {(tuple(r[k] for k in keys), (r["task"], r["metric"])):
+             fmt_estimate(r["value"], r["ci_low"], r["ci_high"], r["n"]) for r in frame.to_dict("records")}
     rows = []
     for key in dict.fromkeys(tuple(r) for r in frame[keys].itertuples(index=False, name=None)):
         rows.append([str(k) for k in key] + [cells.get((key, col), "") for col in columns])

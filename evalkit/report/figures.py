@@ -1,0 +1,117 @@
+"""Figures for the HTML report, as base64 PNG data URIs. matplotlib is imported only here, through
+its object API (no pyplot, no global state), so the rest of evalkit never loads it."""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from evalkit.compare.result import Comparison
+from evalkit.report.formatting import is_missing
+
+MAX_SERIES = 8
+
+
+@dataclass(frozen=True)
+class FigureImage:
+    """A rendered figure: title, alt text and a data: URI holding the PNG."""
+
+    title: str
+    alt: str
+    data_uri: str
+
+
+def _label(text: object) -> str:
+    """Plain text for matplotlib: a '$' would otherwise start mathtext (and could fail to parse)."""
+    return str(text).replace("$", r"\$")
+
+
+def _new_figure(rows: int) -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(8, max(2.2, 0.45 * rows + 1.2)), dpi=90, layout="constrained")
+
+
+def _encode(fig: Any, title: str, alt: str) -> FigureImage:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return FigureImage(title, alt, "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"))
+
+
+def _errors(frame: pd.DataFrame) -> list[list[float]] | None:
+    """Asymmetric error bars from ci_low / ci_high (None when no interval is known)."""
+    if frame.ci_low.map(is_missing).any() or frame.ci_high.map(is_missing).any():
+        return None
+    return [list(frame.value - frame.ci_low), list(frame.ci_high - frame.value)]
+
+
+def results_figures(results: pd.DataFrame) -> list[FigureImage]:
+    """Per metric: each task's value with its interval, one marker series per (run, model, setting)."""
+    figures = []
+    series_keys = [k for k in ("run", "model", "setting") if k in results and results[k].nunique() > 1] or ["model"]
+    for metric, frame in results.groupby("metric", sort=False):
+        tasks = list(dict.fromkeys(frame.task))
+        fig = _new_figure(len(tasks))
+        ax = fig.add_subplot()
+        groups = list(frame.groupby(series_keys, sort=False))[:MAX_SERIES]
+        for index, (key, group) in enumerate(groups):
+            offset = (index - (len(groups) - 1) / 2) * 0.8 / max(1, len(groups))
+            y = [tasks.index(t) + offset for t in group.task]
+            label = " / ".join(str(k) for k in (key if isinstance(key, tuple) else (key,)))
+            ax.errorbar(group.value, y, xerr=_errors(group), fmt="o", capsize=3, label=_label(label))
+        ax.set_yticks(range(len(tasks)), [_label(t) for t in tasks])
+        ax.invert_yaxis()
+        ax.set_xlabel(_label(metric))
+        ax.legend(fontsize="small", loc="best")
+        figures.append(_encode(fig, f"{metric} by task (95% CI)", f"{metric} per task with intervals"))
+    return figures
+
+
+def settings_figures(results: pd.DataFrame) -> list[FigureImage]:
+    """When settings differ (zero-shot vs few-shot vs fine-tuned): grouped bars per task and model."""
+    if "setting" not in results or results.setting.nunique() < 2:
+        return []
+    figures = []
+    for metric, frame in results.groupby("metric", sort=False):
+        frame = frame.assign(group=frame.model.astype(str) + " / " + frame.task.astype(str))
+        groups = list(dict.fromkeys(frame.group))
+        settings = list(dict.fromkeys(frame.setting))[:MAX_SERIES]
+        fig = _new_figure(len(groups) * max(1, len(settings)) // 2 + 1)
+        ax = fig.add_subplot()
+        width = 0.8 / len(settings)
+        for index, setting in enumerate(settings):
+            part = frame[frame.setting == setting].drop_duplicates("group")
+            y = [groups.index(g) + (index - (len(settings) - 1) / 2) * width for g in part.group]
+            ax.barh(y, part.value, height=width, xerr=_errors(part), capsize=3, label=_label(setting))
+        ax.set_yticks(range(len(groups)), [_label(g) for g in groups])
+        ax.invert_yaxis()
+        ax.set_xlabel(_label(metric))
+        ax.legend(fontsize="small", loc="best")
+        figures.append(_encode(fig, f"{metric}: settings compared", f"{metric} per setting for each task"))
+    return figures
+
+
+def delta_figure(comparison: Comparison) -> FigureImage | None:
+    """Each comparison row's difference B−A with its interval; regressions and worse rows in red."""
+    rows = comparison.rows
+    if rows.empty:
+        return None
+    fig = _new_figure(len(rows))
+    ax = fig.add_subplot()
+    for index, (_, row) in enumerate(rows.iterrows()):
+        bad = bool(row.get("regression", False)) or row.change == "worse"
+        color = "tab:red" if bad else ("tab:green" if row.change == "better" else "tab:blue")
+        err = None if is_missing(row.ci_low) else [[row.delta - row.ci_low], [row.ci_high - row.delta]]
+        ax.errorbar([row.delta], [index], xerr=err, fmt="o", capsize=3, color=color)
+    labels = [" / ".join(str(v) for v in (r.task, r.setting, r.metric) if not is_missing(v)) + f" ({r.b})"
+              for r in rows.itertuples(index=False)]
+    ax.set_yticks(range(len(rows)), [_label(x) for x in labels])
+    ax.invert_yaxis()
+    ax.axvline(0.0, color="grey", linewidth=1)
+    ax.set_xlabel(f"Δ B − A ({comparison.confidence:.0%} CI)")
+    title = f"Differences against {comparison.labels[0]}"
+    return _encode(fig, title, "differences with intervals")
