@@ -17,14 +17,15 @@ def build_cells(models: Sequence[str] = (DEFAULT_MODEL,), tasks: Sequence[str] =
                 settings: Sequence[str | Setting] = ("zero-shot",), limit: int | None = None,
                 seed: int = 1234, batch_size: int | str = "auto", adapter: str | None = None,
                 revision: str | None = None, dtype: str = "auto", device: str = "auto",
-                trust_remote_code: bool = False, finetune: FineTuneOptions | None = None) -> list[Cell]:
+                trust_remote_code: bool = False, finetune: FineTuneOptions | None = None,
+                request_cache: bool = True) -> list[Cell]:
     """Resolve model specs and settings into the plan's cells (no model is loaded here)."""
     specs = [resolve_model_spec(m, adapter=adapter, revision=revision, dtype=dtype, device=device,
                                 trust_remote_code=trust_remote_code) for m in models]
     parsed = [s if isinstance(s, Setting) else parse_setting(s) for s in settings]
     unique = list(dict.fromkeys(parsed))
     return make_plan(specs, list(dict.fromkeys(tasks)), unique, limit=limit, seed=seed,
-                     batch_size=batch_size, finetune=finetune)
+                     batch_size=batch_size, finetune=finetune, request_cache=request_cache)
 
 
 def run(models: Sequence[str] | str = (DEFAULT_MODEL,), tasks: Sequence[str] | str = DEFAULT_TASKS, *,

@@ -8,6 +8,7 @@ from typing import Any
 
 from evalkit.evaluation import evaluate_task
 from evalkit.plan import Cell
+from evalkit.resume import RequestCache, ResumableLM, request_cache_path
 from evalkit.store.records import CellRecord
 from evalkit.tasks.discovery import TaskEntry
 
@@ -27,8 +28,17 @@ def evaluate_cell(cell: Cell, loaded: Any, entry: TaskEntry, sink: Any) -> CellR
     _seed_everything(cell.seed)
     with sink.cell(f"{cell.model.label} · {cell.task} · {cell.setting.label}") as report:
         backend = make_backend(model, batch_size=cell.batch_size, progress=report)
-        outcome = evaluate_task(backend, task, num_fewshot=cell.setting.num_fewshot,
-                                limit=cell.limit, seed=cell.seed)
+        cache = RequestCache(request_cache_path()) if cell.request_cache else None
+        try:
+            if cache is not None:
+                backend = ResumableLM(backend, cache, request_model_key(model))
+            outcome = evaluate_task(backend, task, num_fewshot=cell.setting.num_fewshot,
+                                    limit=cell.limit, seed=cell.seed)
+        finally:
+            if cache is not None:
+                cache.close()
+    if isinstance(backend, ResumableLM):
+        details["requests"] = dict(backend.stats)
     details.update(limit=cell.limit, batch_size=str(cell.batch_size), dtype=model.dtype,
                    device=model.device, checkpoint=model.checkpoint)
     return CellRecord(
@@ -48,3 +58,10 @@ def _seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def request_model_key(model: Any) -> str:
+    """What a cached request result depends on besides the request itself."""
+    from evalkit import __version__
+
+    return f"{model.fingerprint}|{model.dtype}|evalkit-{__version__}"

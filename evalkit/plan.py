@@ -40,6 +40,7 @@ class Cell:
     seed: int
     batch_size: int | str
     finetune: FineTuneOptions = field(default_factory=FineTuneOptions)
+    request_cache: bool = True
 
     @property
     def cell_id(self) -> str:
@@ -54,8 +55,8 @@ class Cell:
 
 def make_plan(models: list[ModelSpec], tasks: list[str], settings: list[Setting], *,
               limit: int | None, seed: int, batch_size: int | str,
-              finetune: FineTuneOptions | None = None) -> list[Cell]:
+              finetune: FineTuneOptions | None = None, request_cache: bool = True) -> list[Cell]:
     """The grid in a stable order: model-major (a model is loaded once), then task, then setting."""
     options = finetune or FineTuneOptions()
-    return [Cell(model, task, setting, limit, seed, batch_size, options)
+    return [Cell(model, task, setting, limit, seed, batch_size, options, request_cache)
             for model in models for task in tasks for setting in settings]

@@ -12,6 +12,7 @@ import click
 from evalkit.compare import CompareOptions, RunOpener, compare_runs, open_runs
 from evalkit.report import FORMATS, ReportDocument, render
 
+LOG_WIDTH = 120
 _SUFFIX_FORMATS = {".md": "markdown", ".markdown": "markdown", ".json": "json", ".xml": "junit",
                    ".html": "html", ".htm": "html", ".txt": "rich"}
 
@@ -57,6 +58,8 @@ def emit(doc: ReportDocument, fmt: str, output: Path | None, *, step_summary: bo
     from rich.console import Console
 
     console = Console()
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = LOG_WIDTH  # CI logs scroll sideways; 80 columns would wrap every table row
     if output is None and fmt != "rich":
         click.echo(render(doc, fmt), nl=False)
     else:

@@ -37,12 +37,14 @@ from evalkit.settings import SETTING_HELP
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
 @click.option("--trust-remote-code", is_flag=True, help="Allow model repositories to run their own code.")
 @click.option("--offline", is_flag=True, help="Never touch the network (sets HF_HUB_OFFLINE=1).")
+@click.option("--no-cache", is_flag=True,
+              help="Recompute every request (by default results saved by an earlier, interrupted run are reused).")
 @finetune_options
 @click.pass_context
 def command(ctx: click.Context, models: tuple[str, ...], tasks: tuple[str, ...], include_path: tuple[str, ...],
             settings: tuple[str, ...], num_fewshot: int | None, limit: int | None, batch_size: int | str,
             seed: int, name: str | None, store: str | None, adapter: str | None, revision: str | None,
-            dtype: str, device: str, trust_remote_code: bool, offline: bool, **ft: object) -> None:
+            dtype: str, device: str, trust_remote_code: bool, offline: bool, no_cache: bool, **ft: object) -> None:
     """Evaluate models on tasks, store every result, and print a summary table.
 
     \b
@@ -66,6 +68,7 @@ def command(ctx: click.Context, models: tuple[str, ...], tasks: tuple[str, ...],
     frame = run(list(models), list(tasks) or list(DEFAULT_TASKS), include_paths=include_path,
                 store=store, name=name, progress=RichProgress(console), settings=chosen, limit=limit,
                 seed=seed, batch_size=batch_size, adapter=adapter, revision=revision, dtype=dtype,
-                device=device, trust_remote_code=trust_remote_code, finetune=finetune_options_from(ft))
+                device=device, trust_remote_code=trust_remote_code, finetune=finetune_options_from(ft),
+                request_cache=not no_cache)
     console.print(render_run_table(frame))
     console.print(f"Run [bold]{frame.attrs['run_id']}[/] stored in {Path(store) if store else 'reports/evalkit.db'}")

@@ -69,29 +69,40 @@ def _result(row: pd.Series) -> str:
 
 
 def _long_table(comparison: Comparison, rows: pd.DataFrame, a: str, b: str) -> TextTable:
-    keys = _key_columns(rows)
+    keys, fixed = _split_constant(rows, _key_columns(rows))
     level = f"{comparison.confidence:.0%}"
-    headers = [h for _, h in keys] + ["A", "B", f"Δ B−A ({level} CI)", "p", f"p adj ({correction_name(comparison.correction)})",
-                                      "MDE", "n", "Result"]
+    headers = [h for _, h in keys] + ["A", "B", f"Δ [{level} CI]", "p", "p adj", "MDE", "n", "Result"]
     body = [[_text(row[c]) for c, _ in keys]
             + [fmt_value(row.value_a), fmt_value(row.value_b), fmt_delta(row.delta, row.ci_low, row.ci_high),
                fmt_p(row.p_value), fmt_p(row.p_adjusted), fmt_value(row.mde), fmt_count(row.n), _result(row)]
             for _, row in rows.iterrows()]
-    return TextTable(title=f"A = {a}, B = {b}", headers=headers, rows=body,
+    return TextTable(title=f"A = {a}, B = {b}{fixed}", headers=headers, rows=body,
                      numeric=frozenset(range(len(keys), len(headers) - 1)), caption=method_note(comparison))
+
+
+def _split_constant(rows: pd.DataFrame, keys: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], str]:
+    """Move model / setting columns that hold one value for the whole table into the title."""
+    kept, fixed = [], []
+    for column, header in keys:
+        if column in ("model", "model_a", "setting") and rows[column].nunique(dropna=False) == 1:
+            fixed.append(f"{header.lower()} {_text(rows[column].iloc[0])}")
+        else:
+            kept.append((column, header))
+    return kept, (f" ({', '.join(fixed)})" if fixed else "")
 
 
 def _wide_table(comparison: Comparison, rows: pd.DataFrame, a: str, others: list[str]) -> TextTable:
     keys = [(c, h) for c, h in _key_columns(rows) if c != "model"]
     keys = [("model_a", "Model")] + keys if "model" in dict(_key_columns(rows)) else keys
     ident = [c for c, _ in keys]
+    keys, fixed = _split_constant(rows, keys)
     headers = [h for _, h in keys] + [a]
     for other in others:
         headers += [other, f"Δ vs {a}", "p adj"]
     body = []
     for key, group in rows.groupby(ident, sort=False, dropna=False):
         first = group.iloc[0]
-        line = [_text(first[c]) for c in ident] + [fmt_value(first.value_a)]
+        line = [_text(first[c]) for c, _ in keys] + [fmt_value(first.value_a)]
         for other in others:
             match = group[group.b == other]
             if match.empty:
@@ -102,15 +113,15 @@ def _wide_table(comparison: Comparison, rows: pd.DataFrame, a: str, others: list
             line += [fmt_value(row.value_b), fmt_delta(row.delta, row.ci_low, row.ci_high),
                      fmt_p(row.p_adjusted) + (f" ({mark})" if mark else "")]
         body.append(line)
-    return TextTable(title=f"Reference = {a}", headers=headers, rows=body,
+    return TextTable(title=f"Reference = {a}{fixed}", headers=headers, rows=body,
                      numeric=frozenset(range(len(keys), len(headers))), caption=method_note(comparison))
 
 
 def method_note(comparison: Comparison) -> str:
     """How the numbers were computed, in one sentence a reader can check."""
     tested = int(comparison.rows.p_value.notna().sum())
-    return (f"Paired on matched documents: McNemar exact test with Newcombe interval for 0/1 metrics, paired "
-            f"bootstrap otherwise. p adj: {correction_name(comparison.correction)} across {tested} compared "
+    return (f"Δ = B − A, paired on matched documents: McNemar exact test with Newcombe interval for 0/1 metrics, paired "
+            f"bootstrap otherwise. p adj: p adjusted by {correction_name(comparison.correction)} across {tested} compared "
             f"rows; significant at α = {comparison.alpha:g}. MDE: smallest difference detectable with 80% power "
             f"at that n.")
 

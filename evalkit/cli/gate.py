@@ -1,0 +1,55 @@
+"""`evalkit gate --baseline REF`: exit 0 when the candidate did not regress, 1 when it did, 2 for bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from evalkit.cli.compare import emit, output_options, resolve_format, stats_options, store_option
+from evalkit.compare import CompareOptions, GateOutcome, RunOpener, compare_runs, decide_gate, open_runs
+from evalkit.errors import RegressionFound
+from evalkit.report import ReportDocument
+
+
+@click.command("gate")
+@click.option("--baseline", required=True, metavar="REF",
+              help="Baseline run: id, name, latest~N, or an exported results file kept in git.")
+@click.option("--candidate", default="latest", show_default=True, metavar="REF", help="Candidate run.")
+@click.option("--max-drop", type=click.FloatRange(min=0), default=0.01, show_default=True,
+              help="Tolerated drop (in metric units); larger significant drops fail the gate.")
+@stats_options
+@click.option("--flips", type=click.IntRange(min=0), default=5, show_default=True,
+              help="Flipped documents to list for each failing 0/1 metric.")
+@output_options
+@store_option
+def command(baseline: str, candidate: str, max_drop: float, correction: str, alpha: float,
+            metrics: tuple[str, ...], allow_incomparable: bool, flips: int, fmt: str | None, output: Path | None,
+            store: Path | None) -> None:
+    """Fail (exit 1) when any metric of the candidate dropped below the baseline by more than
+    --max-drop AND significantly after correction (direction respects higher_is_better).
+
+    Exit 0: passed. Exit 1: regression (the report lists failing rows and flipped documents).
+    Exit 2: bad input (missing or malformed baseline file, unknown run, incomparable runs).
+    With $GITHUB_STEP_SUMMARY set, the markdown report is appended to it.
+    """
+    options = CompareOptions(metrics=metrics, correction=correction, alpha=alpha, flips=flips,
+                             allow_incomparable=allow_incomparable)
+    with RunOpener(store) as opener:
+        sides = open_runs(opener, [baseline, candidate])
+        outcome = decide_gate(compare_runs(sides, options), max_drop)
+    labels = outcome.comparison.labels
+    doc = ReportDocument(title=f"evalkit gate: {labels[1]} against baseline {labels[0]}", gate=outcome)
+    emit(doc, resolve_format(fmt, output), output, step_summary=True)
+    if not outcome.passed:
+        raise _regression(outcome)
+
+
+def _regression(outcome: GateOutcome) -> RegressionFound:
+    """The error that makes the process exit 1, naming what regressed."""
+    failing = outcome.failing
+    names = [" / ".join(str(v) for v in (r.task, r.setting, r.metric) if v is not None) for r in failing.itertuples()]
+    return RegressionFound(f"Gate failed: {len(names)} metric(s) regressed beyond --max-drop {outcome.max_drop:g}: "
+                           f"{', '.join(names)}.",
+                           hint="Inspect the flipped documents above; re-baseline with `evalkit results export` "
+                                "if the drop is intended.")

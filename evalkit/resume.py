@@ -1,0 +1,105 @@
+"""Resumable evaluation: every model request's result is saved the moment it is computed.
+
+Results are keyed by the model's identity (fingerprint incl. adapter, dtype, evalkit version)
+and a hash of the request (type + arguments), so they do not depend on batch size, device
+or the number of processes. Re-running a crashed command reuses every saved result and
+computes only the rest. The cache is an SQLite file under EVALKIT_HOME (WAL mode, one
+small transaction per result, safe with concurrent processes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from evalkit.home import evalkit_home
+
+REQUEST_TYPES = ("loglikelihood", "loglikelihood_rolling", "generate_until")
+
+
+def request_cache_path() -> Path:
+    return evalkit_home() / "requests.db"
+
+
+def request_key(model_key: str, request_type: str, args: Any) -> str:
+    payload = json.dumps([request_type, list(args)], default=str, ensure_ascii=False)
+    return hashlib.sha256(f"{model_key}\x00{payload}".encode()).hexdigest()
+
+
+class RequestCache:
+    """SQLite table request key -> pickled result."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = NORMAL")
+        self.conn.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+    def get_many(self, keys: list[str]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            rows = self.conn.execute(f"SELECT key, value FROM results WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+            found.update((k, _decode(v)) for k, v in rows)
+        return found
+
+    def put(self, key: str, value: Any) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, json.dumps(value)))
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class _SavingHook:
+    """lm-eval's cache-hook protocol: backends call add_partial for each result as computed."""
+
+    def __init__(self, cache: RequestCache, model_key: str, counter: dict[str, int]) -> None:
+        self.cache, self.model_key, self.counter = cache, model_key, counter
+
+    def add_partial(self, attr: str, req: Any, res: Any) -> None:
+        if req is None:
+            return
+        self.cache.put(request_key(self.model_key, attr, req), res)
+        self.counter["saved"] += 1
+
+
+class ResumableLM:
+    """Wraps an lm-eval LM: answers saved requests from the cache, saves new ones as computed."""
+
+    def __init__(self, lm: Any, cache: RequestCache, model_key: str) -> None:
+        self.lm = lm
+        self.cache = cache
+        self.model_key = model_key
+        self.stats = {"reused": 0, "computed": 0, "saved": 0}
+        lm.set_cache_hook(_SavingHook(cache, model_key, self.stats))
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.lm, name)
+        if name not in REQUEST_TYPES:
+            return attr
+        return lambda requests: self._answer(name, requests)
+
+    def _answer(self, request_type: str, requests: list[Any]) -> list[Any]:
+        keys = [request_key(self.model_key, request_type, r.args) for r in requests]
+        sampling = request_type == "generate_until"
+        cached = self.cache.get_many(keys)
+        missing = [i for i, k in enumerate(keys)
+                   if k not in cached or (sampling and requests[i].args[1].get("do_sample", False))]
+        computed = getattr(self.lm, request_type)([requests[i] for i in missing]) if missing else []
+        answers = [cached.get(k) for k in keys]
+        for i, value in zip(missing, computed, strict=True):
+            answers[i] = value
+            self.cache.put(keys[i], value)  # idempotent if the hook already saved it
+        self.stats["reused"] += len(requests) - len(missing)
+        self.stats["computed"] += len(missing)
+        return answers
+
+
+def _decode(text: str) -> Any:
+    """JSON back to lm-eval's shapes: (logprob, is_greedy) pairs are tuples."""
+    value = json.loads(text)
+    return tuple(value) if isinstance(value, list) else value
