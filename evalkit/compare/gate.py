@@ -18,7 +18,10 @@ def decide_gate(comparison: Comparison, max_drop: float) -> GateOutcome:
     rows["drop"] = -gain
     rows["regression"] = (rows["drop"] > max_drop) & (rows.p_adjusted < comparison.alpha)
     failing = rows[rows.regression].reset_index(drop=True)
-    judged = replace(comparison, rows=rows, flips=_failing_flips(comparison.flips, failing))
+    # A baseline cell the candidate lacks cannot regress, but nobody should mistake that for a pass.
+    missing = [f"not gated: {cell} has no counterpart in {comparison.labels[1]}" for cell in comparison.not_compared]
+    judged = replace(comparison, rows=rows, flips=_failing_flips(comparison.flips, failing),
+                     warnings=comparison.warnings + missing)
     return GateOutcome(comparison=judged, max_drop=max_drop, passed=failing.empty, failing=failing)
 
 

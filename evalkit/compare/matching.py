@@ -48,24 +48,28 @@ def align_samples(samples_a: pd.DataFrame, samples_b: pd.DataFrame) -> tuple[pd.
     return merged, len(left) - len(merged), len(right) - len(merged)
 
 
-def pair_run_cells(a: RunSide, b: RunSide) -> tuple[list[CellPair], list[str]]:
-    """Cell pairs of two runs (rule in the module docstring) and notes on cells left unmatched."""
+def pair_run_cells(a: RunSide, b: RunSide) -> tuple[list[CellPair], list[str], list[str]]:
+    """Cell pairs of two runs (rule in the module docstring), and the cells only in A and only in B."""
     by_model = len(a.models) > 1 and len(b.models) > 1
     pairs: list[CellPair] = []
     used_b: set[str] = set()
-    notes: list[str] = []
+    only_a: list[str] = []
     for _, cell_a in a.cells.iterrows():
         partners = b.cells[(b.cells.task == cell_a.task) & (b.cells.setting == cell_a.setting)]
         if by_model:
             partners = partners[partners.model == cell_a.model]
         if partners.empty:
-            notes.append(f"{cell_a.model} / {cell_a.task} / {cell_a.setting} is only in {a.label}")
+            only_a.append(cell_name(cell_a))
         for _, cell_b in partners.iterrows():
             used_b.add(cell_b.cell_id)
             pairs.append(_pair(a, b, cell_a, cell_b, a.label, b.label, cell_a.setting))
-    for _, cell_b in b.cells[~b.cells.cell_id.isin(used_b)].iterrows():
-        notes.append(f"{cell_b.model} / {cell_b.task} / {cell_b.setting} is only in {b.label}")
-    return pairs, notes
+    only_b = [cell_name(cell) for _, cell in b.cells[~b.cells.cell_id.isin(used_b)].iterrows()]
+    return pairs, only_a, only_b
+
+
+def cell_name(cell: pd.Series) -> str:
+    """'model / task / setting'."""
+    return f"{cell.model} / {cell.task} / {cell.setting}"
 
 
 def pair_settings(side: RunSide) -> list[CellPair]:

@@ -22,12 +22,15 @@ NO_ITEM_SCORES = "no per-item scores"
 def compare_runs(sides: list[RunSide], options: CompareOptions) -> Comparison:
     """Compare every later run against the first; refuse incomparable runs unless allowed."""
     reference, warnings, notes, pairs = sides[0], [], [], []
+    not_compared: list[str] = []
     for other in sides[1:]:
-        found, unmatched = pair_run_cells(reference, other)
+        found, only_ref, only_other = pair_run_cells(reference, other)
         problems = check_runs(reference, other, found)
         warnings += enforce(problems, (reference.label, other.label), allow=options.allow_incomparable)
         pairs += [p for p in found if not p.aligned.empty]
-        notes += unmatched
+        notes += [f"{c} is only in {reference.label}" for c in only_ref]
+        notes += [f"{c} is only in {other.label}" for c in only_other]
+        not_compared += [c for c in only_ref if c not in not_compared]
     warnings += [f"{s.label} is an incomplete run (status '{s.run.get('status')}')"
                  for s in sides if s.run.get("status") != "complete"]
     rows, flips = _rows_for_pairs(pairs, options)
@@ -38,7 +41,7 @@ def compare_runs(sides: list[RunSide], options: CompareOptions) -> Comparison:
     notes += _unmatched_document_notes(pairs)
     return Comparison(rows=rows, flips=flips, labels=[s.label for s in sides], kind="runs",
                       correction=options.correction, alpha=options.alpha, confidence=options.confidence,
-                      warnings=warnings, notes=notes)
+                      warnings=warnings, notes=notes, not_compared=not_compared)
 
 
 def compare_settings(side: RunSide, options: CompareOptions) -> Comparison | None:
@@ -94,7 +97,8 @@ def _metric_row(pair: CellPair, metric: str, higher_is_better: bool,
                            "unmatched_a": pair.unmatched_a, "unmatched_b": pair.unmatched_b}
     values = item_scores(pair.aligned, metric)
     if values is None:
-        value_a, value_b = _aggregate(pair.a, pair.cell_a.cell_id, metric), _aggregate(pair.b, pair.cell_b.cell_id, metric)
+        value_a = _aggregate(pair.a, pair.cell_a.cell_id, metric)
+        value_b = _aggregate(pair.b, pair.cell_b.cell_id, metric)
         row.update(value_a=value_a, value_b=value_b, delta=value_b - value_a, ci_low=math.nan, ci_high=math.nan,
                    p_value=math.nan, mde=math.nan, n=len(pair.aligned), improved=None, worsened=None,
                    method=NO_ITEM_SCORES)

@@ -46,6 +46,7 @@ class Comparison:
     confidence: float
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    not_compared: list[str] = field(default_factory=list)  # reference cells missing from a compared run
 
 
 @dataclass(frozen=True)

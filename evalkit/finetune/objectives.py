@@ -157,7 +157,7 @@ def choice_scores(model: Any, batch: Batch) -> Any:
 
     picked, _ = pair_token_logprobs(model, batch)
     n_choices = int(batch.pair_choice.max()) + 1
-    scores = torch.full((batch.n_examples, n_choices), float("-inf"), dtype=picked.dtype)
+    scores = torch.full((batch.n_examples, n_choices), float("-inf"), dtype=picked.dtype, device=picked.device)
     return scores.index_put((batch.pair_example, batch.pair_choice), picked.sum(dim=1))
 
 

@@ -46,7 +46,8 @@ def _errors(frame: pd.DataFrame) -> list[list[float]] | None:
     """Asymmetric error bars from ci_low / ci_high (None when no interval is known)."""
     if frame.ci_low.map(is_missing).any() or frame.ci_high.map(is_missing).any():
         return None
-    return [list(frame.value - frame.ci_low), list(frame.ci_high - frame.value)]
+    # clip: an interval need not contain the point estimate (e.g. a percentile bootstrap of a skewed metric)
+    return [list((frame.value - frame.ci_low).clip(lower=0)), list((frame.ci_high - frame.value).clip(lower=0))]
 
 
 def results_figures(results: pd.DataFrame) -> list[FigureImage]:
@@ -76,8 +77,12 @@ def settings_figures(results: pd.DataFrame) -> list[FigureImage]:
     if "setting" not in results or results.setting.nunique() < 2:
         return []
     figures = []
+    several_runs = "run" in results and results.run.nunique() > 1
     for metric, frame in results.groupby("metric", sort=False):
-        frame = frame.assign(group=frame.model.astype(str) + " / " + frame.task.astype(str))
+        if frame.setting.nunique() < 2:
+            continue
+        prefix = frame.run.astype(str) + " / " if several_runs else ""
+        frame = frame.assign(group=prefix + frame.model.astype(str) + " / " + frame.task.astype(str))
         groups = list(dict.fromkeys(frame.group))
         settings = list(dict.fromkeys(frame.setting))[:MAX_SERIES]
         fig = _new_figure(len(groups) * max(1, len(settings)) // 2 + 1)
@@ -105,10 +110,12 @@ def delta_figure(comparison: Comparison) -> FigureImage | None:
     for index, (_, row) in enumerate(rows.iterrows()):
         bad = bool(row.get("regression", False)) or row.change == "worse"
         color = "tab:red" if bad else ("tab:green" if row.change == "better" else "tab:blue")
-        err = None if is_missing(row.ci_low) else [[row.delta - row.ci_low], [row.ci_high - row.delta]]
+        err = None if is_missing(row.ci_low) else \
+            [[max(0.0, row.delta - row.ci_low)], [max(0.0, row.ci_high - row.delta)]]
         ax.errorbar([row.delta], [index], xerr=err, fmt="o", capsize=3, color=color)
-    labels = [" / ".join(str(v) for v in (r.task, r.setting, r.metric) if not is_missing(v)) + f" ({r.b})"
-              for r in rows.itertuples(index=False)]
+    several_models = rows.model.nunique() > 1
+    labels = [" / ".join(str(v) for v in ((r.model,) if several_models else ()) + (r.task, r.setting, r.metric)
+                         if not is_missing(v)) + f" ({r.b})" for r in rows.itertuples(index=False)]
     ax.set_yticks(range(len(rows)), [_label(x) for x in labels])
     ax.invert_yaxis()
     ax.axvline(0.0, color="grey", linewidth=1)

@@ -51,7 +51,9 @@ TABLE_MACRO = """{% macro render_table(table) %}
 <caption>{{ table.title }}{% if table.caption %}. {{ table.caption }}{% endif %}</caption>
 <thead><tr>{% for header in table.headers %}<th scope="col">{{ header }}</th>{% endfor %}</tr></thead>
 <tbody>
-{% for row in table.rows %}<tr>{% for cell in row %}<td class="{{ cell_class(loop.index0, cell, table) }}">{{ cell }}</td>{% endfor %}</tr>
+{% for row in table.rows %}<tr>
+{%- for cell in row %}<td class="{{ cell_class(loop.index0, cell, table) }}">{{ cell }}</td>{% endfor -%}
+</tr>
 {% endfor %}</tbody>
 </table>
 {% endmacro %}"""

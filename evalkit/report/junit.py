@@ -32,7 +32,8 @@ def _case_name(row: pd.Series | dict) -> str:
 def _results_suite(frame: pd.DataFrame) -> ET.Element:
     suite = ET.Element("testsuite", name="evalkit results")
     for row in frame.to_dict("records"):
-        case = ET.SubElement(suite, "testcase", classname=xml_safe(f"evalkit.{row.get('run', 'run')}"), name=_case_name(row))
+        case = ET.SubElement(suite, "testcase", classname=xml_safe(f"evalkit.{row.get('run', 'run')}"),
+                             name=_case_name(row))
         ET.SubElement(case, "system-out").text = fmt_estimate(row["value"], row["ci_low"], row["ci_high"], row["n"])
     return suite
 
@@ -58,7 +59,8 @@ def _flip_text(comparison: Comparison, row: pd.Series) -> str:
 def _comparison_suite(comparison: Comparison) -> ET.Element:
     suite = ET.Element("testsuite", name=xml_safe(f"evalkit compare: {' vs '.join(comparison.labels)}"))
     for _, row in comparison.rows.iterrows():
-        case = ET.SubElement(suite, "testcase", classname=xml_safe(f"evalkit.{row.a}.vs.{row.b}"), name=_case_name(row))
+        case = ET.SubElement(suite, "testcase", classname=xml_safe(f"evalkit.{row.a}.vs.{row.b}"),
+                             name=_case_name(row))
         summary = (f"{fmt_value(row.value_a)} -> {fmt_value(row.value_b)}, delta "
                    f"{fmt_delta(row.delta, row.ci_low, row.ci_high)}, p adj {fmt_p(row.p_adjusted)}, n {row.n}")
         if _failed(row):

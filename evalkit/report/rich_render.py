@@ -5,6 +5,7 @@ All text goes in as `Text`, never as markup, so a model output like '[bold]' sho
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from rich import box
 from rich.console import Group, RenderableType
@@ -21,25 +22,38 @@ def rich_table(table: TextTable) -> Table:
                 caption_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
                 show_edge=False, collapse_padding=True)
     for index, header in enumerate(table.headers):
-        numeric = index in table.numeric
-        cells = [_INTERVAL.sub(r"\1\n\2", row[index]) for row in table.rows]
-        longest = max([len(cell) for cell in cells] + [len(header)])
-        wraps = any(" " in cell for cell in cells)
-        lines = max([len(line) for cell in cells for line in cell.split("\n")] + [1])
-        out.add_column(Text(header), justify="right" if numeric else "left", no_wrap=numeric and not wraps,
-                       min_width=(lines if wraps else None) if numeric else min(longest, _MIN_TEXT_WIDTH))
+        cells = [_stacked(row[index]) for row in table.rows]
+        out.add_column(Text(header), **_column_layout(index in table.numeric, header, cells))
     for row in table.rows:
         out.add_row(*(_cell(value) for value in row))
     return out
+
+
+def _column_layout(numeric: bool, header: str, cells: list[str]) -> dict[str, Any]:
+    """Text keeps a readable minimum width; a number is never broken; a stacked interval keeps its lines."""
+    if not numeric:
+        return {"justify": "left", "overflow": "fold",
+                "min_width": min(max([len(c) for c in cells] + [len(header)]), _MIN_TEXT_WIDTH)}
+    lines = [line for cell in cells for line in cell.split("\n")]
+    if not any(" " in line for line in lines):
+        return {"justify": "right", "no_wrap": True}
+    if any(_INTERVAL.match(line.replace("\n", " ")) for line in cells):
+        return {"justify": "right", "min_width": max(len(line) for line in lines)}
+    return {"justify": "right"}
 
 
 _MIN_TEXT_WIDTH = 10  # text columns keep this much width before numbers are wrapped
 _INTERVAL = re.compile(r"^(\S+) (\[\S+ \S+\])$")
 
 
+def _stacked(value: str) -> str:
+    """An interval goes under its estimate, so comparison tables stay narrow."""
+    return _INTERVAL.sub(r"\1\n\2", value)
+
+
 def _cell(value: str) -> Text:
-    """Regression verdicts in red, improvements in green; an interval goes under its estimate."""
-    value = _INTERVAL.sub(r"\1\n\2", value)
+    """Regression verdicts in red, improvements in green, everything else plain."""
+    value = _stacked(value)
     if value == "REGRESSION" or value == "worse":
         return Text(value, style="bold red")
     if value == "better":

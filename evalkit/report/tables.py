@@ -26,20 +26,33 @@ class TextTable:
 
 
 def results_table(frame: pd.DataFrame) -> TextTable | None:
-    """Models (x setting, x run when several) down, task / metric across: value ± CI half-width (n)."""
+    """Models (x setting, x run when several) down, task / metric across: value ± CI half-width.
+
+    n goes in the column header when every cell of the column has the same n, else in the cell.
+    """
     if frame is None or frame.empty:
         return None
     frame = frame.assign(setting=frame.setting.fillna(""))
     keys = (["run"] if "run" in frame and frame.run.nunique() > 1 else []) + ["model", "setting"]
     columns = list(dict.fromkeys(zip(frame.task, frame.metric)))
+    common_n = {col: _common_n(frame[(frame.task == col[0]) & (frame.metric == col[1])].n) for col in columns}
     cells = {(tuple(r[k] for k in keys), (r["task"], r["metric"])):
-             fmt_estimate(r["value"], r["ci_low"], r["ci_high"], r["n"]) for r in frame.to_dict("records")}
+             fmt_estimate(r["value"], r["ci_low"], r["ci_high"], None if common_n[(r["task"], r["metric"])] else r["n"])
+             for r in frame.to_dict("records")}
     rows = []
     for key in dict.fromkeys(tuple(r) for r in frame[keys].itertuples(index=False, name=None)):
         rows.append([str(k) for k in key] + [cells.get((key, col), "") for col in columns])
-    headers = [k.capitalize() for k in keys] + [f"{task} {metric}" for task, metric in columns]
-    return TextTable(title="Results (value ± half-width of the 95% CI, n documents)", headers=headers, rows=rows,
+    headers = [k.capitalize() for k in keys] + [
+        f"{task} {metric}" + (f" (n={common_n[(task, metric)]})" if common_n[(task, metric)] else "")
+        for task, metric in columns]
+    return TextTable(title="Results (value ± half-width of the 95% CI; n documents)", headers=headers, rows=rows,
                      numeric=frozenset(range(len(keys), len(headers))))
+
+
+def _common_n(values: pd.Series) -> int | None:
+    """The n shared by every value of a column, or None when they differ or are unknown."""
+    distinct = set(values.dropna().astype(int))
+    return distinct.pop() if len(distinct) == 1 and values.notna().all() else None
 
 
 def comparison_tables(comparison: Comparison) -> list[TextTable]:
@@ -118,12 +131,12 @@ def _wide_table(comparison: Comparison, rows: pd.DataFrame, a: str, others: list
 
 
 def method_note(comparison: Comparison) -> str:
-    """How the numbers were computed, in one sentence a reader can check."""
+    """How the numbers were computed, in a few sentences a reader can check."""
     tested = int(comparison.rows.p_value.notna().sum())
-    return (f"Δ = B − A, paired on matched documents: McNemar exact test with Newcombe interval for 0/1 metrics, paired "
-            f"bootstrap otherwise. p adj: p adjusted by {correction_name(comparison.correction)} across {tested} compared "
-            f"rows; significant at α = {comparison.alpha:g}. MDE: smallest difference detectable with 80% power "
-            f"at that n.")
+    return (f"Δ = B − A (B minus the reference A) on matched documents: McNemar exact test with Newcombe "
+            f"interval for 0/1 metrics, paired bootstrap otherwise. p adj: {correction_name(comparison.correction)}"
+            f" across {tested} compared rows; significant at α = {comparison.alpha:g}. MDE: smallest difference "
+            f"detectable with 80% power at that n.")
 
 
 def flips_table(flips: pd.DataFrame) -> TextTable | None:

@@ -144,7 +144,8 @@ def _numeric_columns(path: Path, metrics: pd.DataFrame) -> pd.DataFrame:
         try:
             values = pd.to_numeric(metrics[column].map(_bool_text), errors="raise")
         except (ValueError, TypeError) as exc:
-            raise BaselineError(f"Baseline file '{path}': column '{column}' holds a non-numeric value ({exc}).") from exc
+            raise BaselineError(f"Baseline file '{path}': column '{column}' holds a non-numeric value "
+                                f"({exc}).") from exc
         metrics[column] = [None if pd.isna(v) else v for v in values]
     for column in ("n", "num_fewshot", "higher_is_better"):
         metrics[column] = [None if v is None else int(v) for v in metrics[column]]

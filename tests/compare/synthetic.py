@@ -35,6 +35,7 @@ class CellSpec:
     predictions: list[str] | None = None
     prompt_salt: str = ""
     doc_offset: int = 0
+    aggregates: dict[str, float] = field(default_factory=dict)
 
     def record(self, index: int) -> CellRecord:
         """The CellRecord the writer stores, with mean and standard error per metric."""
@@ -45,7 +46,8 @@ class CellSpec:
             prompt=f"Question {i + self.doc_offset} of {self.task}?", target=f"answer {i + self.doc_offset}",
             prediction=(self.predictions[i] if self.predictions else f"pred {i} by {self.model}"),
             scores={m: v[i] for m, v in self.scores.items()}) for i in range(n)]
-        metrics = [_metric(m, v, self.higher_is_better.get(m, True)) for m, v in self.scores.items()]
+        metrics = [_metric(m, v, self.higher_is_better.get(m, True), self.aggregates.get(m))
+                   for m, v in self.scores.items()]
         return CellRecord(
             cell_id=f"c{index}", model=self.model, model_spec={"source": self.model},
             model_fingerprint=digest(self.model), task=self.task,
@@ -53,8 +55,11 @@ class CellSpec:
             setting=self.setting, num_fewshot=self.num_fewshot, metrics=metrics, samples=samples)
 
 
-def _metric(name: str, values: list[float], higher_is_better: bool) -> MetricRecord:
+def _metric(name: str, values: list[Any], higher_is_better: bool, aggregate: float | None) -> MetricRecord:
     n = len(values)
+    if aggregate is not None:  # a corpus-level metric (F1, MCC): its items are not numbers to average
+        return MetricRecord(metric=name, value=aggregate, stderr=None, ci_low=None, ci_high=None, n=n,
+                            higher_is_better=higher_is_better)
     mean = sum(values) / n
     var = sum((v - mean) ** 2 for v in values) / (n - 1) if n > 1 else 0.0
     se = math.sqrt(var / n)
@@ -86,3 +91,37 @@ def binary(n: int, ones: int, *, first: int = 0) -> list[float]:
 def new_store(path: Path) -> sqlite3.Connection:
     """A fresh store file."""
     return connect(path)
+
+
+SCRIPT_PAYLOAD = "<script>document.title='pwned'</script>"
+
+
+def standard_store(path: Path) -> Path:
+    """Four runs of one model on sst2 (200 docs) and rte (100 docs), created in this order:
+
+    base:      sst2 acc 150/200, rte acc 60/100
+    noise:     sst2 loses 4 docs (146..149: right -> wrong; drop 0.02, McNemar p = 0.125), rte equal
+    drop:      sst2 loses 30 docs (120..149; drop 0.15, significant), its first flipped prediction
+               is a <script> payload; rte gains 1 doc
+    newconfig: like base but rte has another task config hash and sst2 other prompts
+    """
+    conn = connect(path)
+    try:
+        add_run(conn, "00000000-base", [CellSpec("sst2", {"acc": binary(200, 150)}),
+                                        CellSpec("rte", {"acc": binary(100, 60)})],
+                name="base", created_at="2025-01-01T00:00:00+00:00")
+        add_run(conn, "11111111-noise", [CellSpec("sst2", {"acc": binary(200, 146)}),
+                                         CellSpec("rte", {"acc": binary(100, 60)})],
+                name="noise", created_at="2025-01-02T00:00:00+00:00")
+        predictions = [f"label {i}" for i in range(200)]
+        predictions[120] = SCRIPT_PAYLOAD
+        add_run(conn, "22222222-drop", [CellSpec("sst2", {"acc": binary(200, 120)}, predictions=predictions),
+                                        CellSpec("rte", {"acc": binary(100, 61)})],
+                name="drop", created_at="2025-01-03T00:00:00+00:00")
+        add_run(conn, "33333333-newconfig", [
+            CellSpec("sst2", {"acc": binary(200, 150)}, prompt_salt="v2"),
+            CellSpec("rte", {"acc": binary(100, 60)}, config_hash="another-config")],
+            name="newconfig", created_at="2025-01-04T00:00:00+00:00")
+    finally:
+        conn.close()
+    return path

@@ -21,7 +21,7 @@ import pytest
 lm_eval = pytest.importorskip("lm_eval")
 pytest.importorskip("datasets")
 
-from lm_eval.api.task import ConfigurableTask  # noqa: E402
+from lm_eval.api.task import ConfigurableTask, TaskConfig  # noqa: E402
 from lm_eval.tasks._yaml_loader import load_yaml  # noqa: E402
 
 TASKS_DIR = Path(__file__).resolve().parents[2] / "tasks"
@@ -254,8 +254,6 @@ def test_task_folders_match_expected():
 @pytest.mark.parametrize("name", NAMES)
 def test_yaml_is_valid_task_config(name):
     raw = load_yaml(yaml_path(name), resolve_func=False)
-    from lm_eval.api.task import TaskConfig
-
     unknown = set(raw) - set(TaskConfig.__dataclass_fields__)
     assert not unknown, unknown
     assert raw["task"] == name
@@ -276,8 +274,8 @@ def test_task_builds_with_expected_splits(name):
     for split, n in exp["rows"].items():
         assert task.dataset[split].num_rows == n, split
         # JSONL: one row per line
-        rel = task.config.dataset_kwargs["data_files"][split]
-        assert Path(rel).read_bytes().count(b"\n") == n
+        path = Path(task.config.dataset_kwargs["data_files"][split])
+        assert path.read_bytes().count(b"\n") == n
     for key, value in exp["declared"].items():
         assert task.config[key] == value, key
     assert len(task.eval_docs) == exp["rows"][exp["eval"]]

@@ -1,0 +1,20 @@
+"""evalkit.finetune: fine-tune on a task's training split (LoRA or full), cache the result,
+and compare fine-tuned with zero-shot / few-shot settings.
+
+Importing this package is light; torch, transformers and peft load inside the functions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def finetuned_model(loaded: Any, task: Any, cell: Any, sink: Any) -> tuple[Any, str, dict[str, Any]]:
+    """The cell's fine-tuned model (trained or taken from the adapter cache), its adapter
+    directory, and the details to store with the cell."""
+    from evalkit.finetune.finetuned import finetuned_model as _finetuned_model
+
+    return _finetuned_model(loaded, task, cell, sink)
+
+
+__all__ = ["finetuned_model"]

@@ -1,0 +1,135 @@
+"""The fine-tuned setting for one cell: training examples, the cache look-up, training when
+needed, and the model the scoring backend evaluates.
+
+Steps: render the training set (with the overlap guard), resolve the hyper-parameters, look
+up the cache key, then either rebuild the cached model or train a copy of the base model
+(TensorBoard curves under reports/tensorboard/) and cache what was learned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from evalkit.finetune import cache
+from evalkit.finetune.examples import TrainingSet, build_training_set
+from evalkit.finetune.methods import for_evaluation, load_trained, save_trained, trainable_copy
+from evalkit.finetune.objectives import PairEncoder, resolve_objective
+from evalkit.finetune.training import TrainingPlan, TrainingResult, autocast_dtype, train
+from evalkit.plan import Cell, FineTuneOptions
+
+DEFAULT_LR = {"lora": 1e-3, "full": 2e-5}
+LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj")
+TENSORBOARD_ROOT = Path("reports") / "tensorboard"
+
+
+def finetuned_model(loaded: Any, task: Any, cell: Cell, sink: Any) -> tuple[Any, str, dict[str, Any]]:
+    """(the fine-tuned model as a LoadedModel, its cache directory, details for the store)."""
+    options = cell.finetune
+    training = build_training_set(task, split=options.train_split, num_fewshot=cell.setting.num_fewshot,
+                                  max_examples=options.max_examples, seed=cell.seed, limit=cell.limit,
+                                  exclude_overlap=options.exclude_overlap)
+    sink.message(_overlap_message(training))
+    plan = training_plan(options, training.output_type, seed=cell.seed, device=loaded.device, dtype=loaded.dtype)
+    key = cache.cache_key(_key_parts(loaded, task, training, plan))
+    entry = None if options.retrain else cache.read_entry(key)
+    if entry is not None:
+        sink.message(f"Using the cached fine-tuned adapter {cache.entry_dir(key)}")
+        model = load_trained(loaded.model, cache.entry_dir(key), plan)
+        record = entry["training"]
+    else:
+        model, record = _train_and_cache(loaded, training, plan, key, cell, sink)
+    directory = cache.entry_dir(key)
+    from evalkit.models.fingerprint import combine, directory_fingerprint
+
+    tuned = dataclasses.replace(loaded, model=model,
+                                fingerprint=combine(loaded.fingerprint, directory_fingerprint(directory)))
+    details = {**record, "cache_hit": entry is not None, "adapter_key": key, "adapter_dir": str(directory)}
+    return tuned, str(directory), details
+
+
+def training_plan(options: FineTuneOptions, output_type: str, *, seed: int, device: str, dtype: str) -> TrainingPlan:
+    """FineTuneOptions resolved into every hyper-parameter the training run uses."""
+    from evalkit.errors import InputError
+
+    if options.method not in DEFAULT_LR:
+        raise InputError(f"Unknown fine-tuning method '{options.method}'.", hint="Use lora or full.")
+    return TrainingPlan(
+        method=options.method, objective=resolve_objective(options.objective, output_type),
+        lr=options.lr or DEFAULT_LR[options.method], epochs=options.epochs, max_steps=options.max_steps,
+        batch_size=options.batch_size, seed=seed, lora_r=options.lora_r, lora_alpha=2 * options.lora_r,
+        target_modules=LORA_TARGETS, autocast=autocast_dtype(device, dtype))
+
+
+def _key_parts(loaded: Any, task: Any, training: TrainingSet, plan: TrainingPlan) -> dict[str, Any]:
+    from evalkit.runner import versions
+
+    return {"model": loaded.fingerprint, "dtype": loaded.dtype, "task": task.name,
+            "task_config": task.config_hash, "data": training.data_hash, "plan": plan.as_dict(),
+            "evalkit": versions().get("evalkit")}
+
+
+def _train_and_cache(loaded: Any, training: TrainingSet, plan: TrainingPlan, key: str, cell: Cell,
+                     sink: Any) -> tuple[Any, dict[str, Any]]:
+    encoder = PairEncoder(loaded.tokenizer, _max_length(loaded.model))
+    gold_only = plan.objective == "nll"
+    encoded = [encoder.encode_example(e, gold_only=gold_only) for e in training.examples]
+    pad_id = loaded.tokenizer.pad_token_id if loaded.tokenizer.pad_token_id is not None else encoder.prefix_id
+    log_dir = TENSORBOARD_ROOT / f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{cell.cell_id}"
+    sink.message(f"Fine-tuning {cell.model.label} on {cell.task} ({_describe(plan)}, "
+                 f"{len(encoded)} examples, {plan.total_steps(len(encoded))} steps)")
+    model = trainable_copy(loaded.model, plan)
+    writer = _writer(log_dir)
+    try:
+        with sink.cell(f"{cell.model.label} · {cell.task} · fine-tuning") as report:
+            result = train(model, encoded, plan, pad_id=pad_id, report=report, writer=writer)
+    finally:
+        if writer is not None:
+            writer.close()
+    record = _training_record(training, plan, result, log_dir if writer is not None else None)
+    cache.write_entry(key, lambda directory: save_trained(model, directory),
+                      {"key": key, "created_at": time.time(), "training": record})
+    return for_evaluation(model, plan), record
+
+
+def _training_record(training: TrainingSet, plan: TrainingPlan, result: TrainingResult,
+                     log_dir: Path | None) -> dict[str, Any]:
+    return {"training_examples": len(training.examples), "train_split": training.split,
+            "train_split_size": training.split_size, "train_data_hash": training.data_hash,
+            "objective": plan.objective, "method": plan.method, "hyperparameters": plan.as_dict(),
+            "train_steps": result.steps, "train_seconds": result.seconds,
+            "train_loss_first": result.losses[0] if result.losses else None,
+            "train_loss_last": result.losses[-1] if result.losses else None,
+            "train_loss_last10": sum(result.losses[-10:]) / max(1, len(result.losses[-10:])),
+            "tensorboard_dir": str(log_dir) if log_dir else None, **training.overlap.as_details()}
+
+
+def _overlap_message(training: TrainingSet) -> str:
+    o = training.overlap
+    action = f"excluded {o.excluded} training documents" if o.excluded else "nothing excluded"
+    if o.training_matches and not o.excluded:
+        action = f"kept {o.training_matches} matching training documents (--keep-overlap)"
+    return (f"Overlap guard ({training.task}): {o.normalised} of {o.eval_docs} evaluated documents also occur "
+            f"in training split '{training.split}' ({o.exact} exactly); {action}.")
+
+
+def _describe(plan: TrainingPlan) -> str:
+    method = f"LoRA r={plan.lora_r}" if plan.method == "lora" else "full fine-tuning"
+    return f"{method}, {plan.objective}, lr {plan.lr:g}, batch {plan.batch_size}"
+
+
+def _max_length(model: Any) -> int:
+    return int(getattr(model.config, "max_position_embeddings", None) or 2048)
+
+
+def _writer(log_dir: Path) -> Any | None:
+    """A TensorBoard SummaryWriter, or None when tensorboard is not installed."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return SummaryWriter(log_dir=str(log_dir))
