@@ -39,5 +39,3 @@ def export_command(run: str, fmt: str | None, output: Path | None, store: Path |
     for file in written:
         click.echo(f"Wrote {file}")
 
-
-command = export_command
