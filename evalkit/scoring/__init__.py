@@ -1,0 +1,45 @@
+"""evalkit's scoring backend: lm-eval's LM interface, computed without repeated work.
+
+Importing this package registers the backend in lm-eval's model registry as "evalkit"
+(lazily: the class module loads on first lookup), so that
+`lm_eval.simple_evaluate(model="evalkit", model_args="pretrained=smollm2-135m")` runs on it.
+Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from evalkit.scoring.backend import EvalkitLM, Progress
+
+__all__ = ["EvalkitLM", "make_backend", "register"]
+
+REGISTRY_NAME = "evalkit"
+_TARGET = "evalkit.scoring.backend:EvalkitLM"
+
+
+def register() -> None:
+    """Register EvalkitLM in lm-eval's model registry under "evalkit" (idempotent)."""
+    from lm_eval.api.registry import model_registry
+
+    if REGISTRY_NAME not in model_registry:
+        model_registry.register(REGISTRY_NAME, target=_TARGET)
+
+
+def make_backend(loaded: Any, batch_size: int | str = "auto", progress: "Progress | None" = None) -> "EvalkitLM":
+    """An lm-eval LM over an evalkit LoadedModel."""
+    from evalkit.scoring.backend import EvalkitLM
+
+    return EvalkitLM.from_loaded(loaded, batch_size=batch_size, progress=progress)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "EvalkitLM":
+        from evalkit.scoring.backend import EvalkitLM
+
+        return EvalkitLM
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+register()

@@ -1,0 +1,36 @@
+"""`model_args` for lm_eval.simple_evaluate(model="evalkit", ...): load through evalkit.models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evalkit.errors import ModelError, did_you_mean
+
+# What `model_args` may contain; simple_evaluate itself adds batch_size, max_batch_size, device.
+KNOWN_ARGUMENTS = ("pretrained", "dtype", "device", "batch_size", "max_batch_size", "max_length",
+                   "adapter", "peft", "revision", "trust_remote_code")
+
+
+def load_from_arguments(cls: Any, args: dict[str, Any], additional: dict[str, Any]) -> Any:
+    """Resolve `pretrained` (alias, directory, hub id or .gguf) and build a backend on it."""
+    from evalkit.models.loading import load_model
+    from evalkit.models.spec import DEFAULT_MODEL, resolve_model_spec
+
+    merged = {**args, **{k: v for k, v in additional.items() if v is not None}}
+    unknown = sorted(set(merged) - set(KNOWN_ARGUMENTS))
+    if unknown:
+        hints = "".join(did_you_mean(name, list(KNOWN_ARGUMENTS)) for name in unknown)
+        raise ModelError(f"Unknown model argument(s) for 'evalkit': {', '.join(unknown)}.{hints}",
+                         hint=f"Known arguments: {', '.join(KNOWN_ARGUMENTS)}.")
+    adapter = merged.get("adapter") or merged.get("peft")
+    spec = resolve_model_spec(
+        str(merged.get("pretrained", DEFAULT_MODEL)),
+        adapter=str(adapter) if adapter else None,
+        revision=str(merged["revision"]) if merged.get("revision") else None,
+        dtype=str(merged.get("dtype", "auto")),
+        device=str(merged.get("device", "auto")),
+        trust_remote_code=bool(merged.get("trust_remote_code", False)),
+    )
+    max_length = merged.get("max_length")
+    return cls.from_loaded(load_model(spec), batch_size=merged.get("batch_size", "auto"),
+                           max_length=int(max_length) if max_length else None)

@@ -1,0 +1,151 @@
+"""Turn scoring items into prefix-shared rows and rows into batches. Pure Python, no torch.
+
+A scoring item is one causal-LM input sequence plus the tokens scored at its last positions
+(what lm-eval's HFLM runs as one padded row). Items whose inputs share a prefix (the answer
+choices of one question share the question) are merged into one row as a token *trie*: each
+shared token appears once, every token sits at its depth in the sequence (its position id)
+and attends only to its ancestors. Because a causal model's state at a token depends only on
+the tokens before it, each item's scored logits are exactly those of its own sequence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ScoreItem:
+    """One request to score: `seq` is the model input; `targets` are predicted at its last
+    len(targets) positions (position i predicts the token after it)."""
+
+    index: int
+    seq: tuple[int, ...]
+    targets: tuple[int, ...]
+
+    @property
+    def shared_key(self) -> tuple[int, ...]:
+        """The prefix that ends at the first scored position: what sibling items share."""
+        return self.seq[: len(self.seq) - len(self.targets) + 1]
+
+
+@dataclass
+class Row:
+    """One model input row: trie nodes in pre-order, with what to read out of it.
+
+    `tokens[i]` sits at position `depth[i]`; node j is visible from node i iff
+    j <= i < end[j] (j is i's ancestor or i itself; pre-order makes subtrees contiguous).
+    `reads[(node, target)]` lists the (item index, offset in targets) that need that logprob.
+    """
+
+    tokens: list[int] = field(default_factory=list)
+    depth: list[int] = field(default_factory=list)
+    end: list[int] = field(default_factory=list)
+    reads: dict[tuple[int, int], list[tuple[int, int]]] = field(default_factory=dict)
+    n_items: int = 0
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def is_chain(self) -> bool:
+        """True when the trie never branches: a plain causal mask gives the same result."""
+        return all(e == len(self.tokens) for e in self.end)
+
+    @property
+    def scored_nodes(self) -> list[int]:
+        return sorted({node for node, _ in self.reads})
+
+
+def trie_size(items: Sequence[ScoreItem]) -> int:
+    """Number of trie nodes for `items` given in sorted order (sum of non-shared suffixes)."""
+    total, prev = 0, ()
+    for item in items:
+        total += len(item.seq) - _common_prefix(prev, item.seq)
+        prev = item.seq
+    return total
+
+
+def build_row(items: Sequence[ScoreItem]) -> Row:
+    """Build the trie row for `items` (any order; they are sorted here)."""
+    row = Row()
+    path: list[int] = []  # node indices of the previous item's sequence
+    prev: tuple[int, ...] = ()
+    for item in sorted(items, key=lambda it: it.seq):
+        shared = _common_prefix(prev, item.seq)
+        path = path[:shared]
+        for pos in range(shared, len(item.seq)):
+            path.append(len(row.tokens))
+            row.tokens.append(item.seq[pos])
+            row.depth.append(pos)
+        first = len(item.seq) - len(item.targets)
+        for offset, target in enumerate(item.targets):
+            row.reads.setdefault((path[first + offset], target), []).append((item.index, offset))
+        prev = item.seq
+        row.n_items += 1
+    row.end = _subtree_ends(row.depth)
+    return row
+
+
+def _subtree_ends(depth: list[int]) -> list[int]:
+    """For pre-order nodes with given depths: one past the last node of each node's subtree."""
+    n = len(depth)
+    end = [n] * n
+    stack: list[int] = []
+    for i, d in enumerate(depth):
+        while stack and depth[stack[-1]] >= d:
+            end[stack.pop()] = i
+        stack.append(i)
+    return end
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def make_rows(items: Sequence[ScoreItem], row_target: int) -> list[Row]:
+    """Group items that share their context into rows, longest rows first.
+
+    A group whose trie exceeds max(row_target, its longest item) is split into consecutive
+    chunks (each chunk repeats the shared prefix). Rows are sorted by length, descending, so
+    that a batch holds rows of similar length (little padding) and the largest come first.
+    """
+    groups: dict[tuple[int, ...], list[ScoreItem]] = {}
+    for item in items:
+        groups.setdefault(item.shared_key, []).append(item)
+    rows = []
+    for members in groups.values():
+        members.sort(key=lambda it: it.seq)
+        cap = max(row_target, max(len(it.seq) for it in members))
+        for chunk in _split_by_trie_size(members, cap):
+            rows.append(build_row(chunk))
+    rows.sort(key=len, reverse=True)
+    return rows
+
+
+def _split_by_trie_size(items: list[ScoreItem], cap: int) -> Iterator[list[ScoreItem]]:
+    chunk: list[ScoreItem] = []
+    size = 0
+    for item in items:
+        added = len(item.seq) - (_common_prefix(chunk[-1].seq, item.seq) if chunk else 0)
+        if chunk and size + added > cap:
+            yield chunk
+            chunk, size, added = [], 0, len(item.seq)
+        chunk.append(item)
+        size += added
+    if chunk:
+        yield chunk
+
+
+def batch_rows(rows: Sequence[Row], rows_for_length: Callable[[int], int]) -> Iterator[list[Row]]:
+    """Consecutive batches of (length-sorted) rows; `rows_for_length(L)` caps a batch whose
+    longest row has L tokens."""
+    start = 0
+    while start < len(rows):
+        limit = max(1, rows_for_length(len(rows[start])))
+        yield list(rows[start : start + limit])
+        start += limit
