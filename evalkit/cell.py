@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from evalkit.evaluation import evaluate_task
+from evalkit.evaluation import check_documents, evaluate_task
 from evalkit.plan import Cell
 from evalkit.resume import RequestCache, ResumableLM, request_cache_path
 from evalkit.store.records import CellRecord
@@ -20,6 +20,7 @@ def evaluate_cell(cell: Cell, loaded: Any, entry: TaskEntry, sink: Any) -> CellR
 
     start = time.perf_counter()
     task = load_task(entry)
+    check_documents(task, cell.limit)
     model, adapter, details = loaded, None, {}
     if cell.setting.fine_tuned:
         from evalkit.finetune import finetuned_model

@@ -39,10 +39,53 @@ def evaluate_task(lm: Any, loaded: LoadedTask, *, num_fewshot: int, limit: int |
     results = evaluate(lm=lm, task_dict={"tasks": {loaded.name: task}, "groups": {}},
                        limit=limit, log_samples=True, bootstrap_iters=1000)
     raw = results["samples"][loaded.name]
+    _check_finite(raw, loaded.name)
     samples = _merge_filters(raw, task)
     keys = list(dict.fromkeys(_metric_key(m, s["filter"]) for s in raw for m in s["metrics"]))
     metrics = _metrics(keys, samples, task, results["results"][loaded.name])
     return CellOutcome(samples, metrics)
+
+
+def check_documents(loaded: LoadedTask, limit: int | None) -> None:
+    """Input errors in the documents to be evaluated are found before any compute: an empty
+    evaluation split, or a gold index outside the choices."""
+    from evalkit.errors import TaskError
+
+    task = loaded.task
+    docs = task.eval_docs
+    if len(docs) == 0:
+        raise TaskError(f"Task '{loaded.name}' ({loaded.source}): the evaluation split has no documents.",
+                        hint="Check the data file of the validation/test split.")
+    if task.OUTPUT_TYPE != "multiple_choice":
+        return
+    for i, doc in enumerate(docs):
+        if limit is not None and i >= limit:
+            break
+        target, choices = task.doc_to_target(doc), task.doc_to_choice(doc)
+        if isinstance(target, int) and not 0 <= target < len(choices):
+            raise TaskError(f"Task '{loaded.name}' ({loaded.source}), key 'doc_to_target': document {i} has "
+                            f"target index {target} but only {len(choices)} choices.",
+                            hint="Fix the label in the data or the doc_to_target template.")
+
+
+def _check_finite(raw: list[dict[str, Any]], task_name: str) -> None:
+    """NaN or infinite loglikelihoods make accuracy meaningless: fail loudly, naming documents."""
+    bad = sorted({int(s["doc_id"]) for s in raw for r in s["resps"] for v in _floats(r) if not math.isfinite(v)})
+    if bad:
+        shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
+        raise RunFailedError(f"Task '{task_name}': the model returned NaN or infinite log-likelihoods for "
+                             f"{len(bad)} of {len(raw)} documents (doc ids {shown}); no metric was computed.",
+                             hint="Check the weights and the dtype (float16 overflows easily; try --dtype float32).")
+
+
+def _floats(value: Any) -> list[float]:
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, float):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [f for v in value for f in _floats(v)]
+    return []
 
 
 def _has_fewshot_source(task: Any) -> bool:

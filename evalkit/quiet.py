@@ -11,12 +11,12 @@ def quiet_libraries() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("TQDM_DISABLE", "1")  # lm-eval builds requests under tqdm bars
     for name in ("lm_eval", "lm-eval", "datasets", "transformers", "accelerate", "peft", "filelock", "httpx"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+        logging.getLogger(name).setLevel(logging.CRITICAL)  # evalkit reports failures itself
     try:
         import datasets
 
         datasets.disable_progress_bars()
-        datasets.utils.logging.set_verbosity_error()
+        datasets.utils.logging.set_verbosity(logging.CRITICAL)
     except ImportError:
         pass
     try:

@@ -47,15 +47,20 @@ class RunResult:
 
 
 def check_inputs(cells: list[Cell], registry: TaskRegistry) -> dict[str, TaskEntry]:
-    """Resolve every task reference and check its keys before any model is loaded."""
-    from evalkit.tasks.loading import check_keys
+    """Resolve and load every task, and check the documents to be evaluated, before any model
+    is loaded or any run is recorded: bad input costs no compute and leaves no trace."""
+    from evalkit.evaluation import check_documents
+    from evalkit.quiet import quiet_libraries
+    from evalkit.tasks.loading import check_keys, load_task
 
+    quiet_libraries()
     entries: dict[str, TaskEntry] = {}
     for cell in cells:
         if cell.task not in entries:
             entry = registry.resolve(cell.task)
             if entry.source != "lm_eval":
                 check_keys(entry)
+                check_documents(load_task(entry), max((c.limit or 0 for c in cells), default=0) or None)
             entries[cell.task] = entry
     return entries
 

@@ -74,7 +74,7 @@ def _key_parts(loaded: Any, task: Any, training: TrainingSet, plan: TrainingPlan
 
 def _train_and_cache(loaded: Any, training: TrainingSet, plan: TrainingPlan, key: str, cell: Cell,
                      sink: Any) -> tuple[Any, dict[str, Any]]:
-    encoder = PairEncoder(loaded.tokenizer, _max_length(loaded.model))
+    encoder = PairEncoder(loaded.tokenizer, _max_length(loaded))
     gold_only = plan.objective == "nll"
     encoded = [encoder.encode_example(e, gold_only=gold_only) for e in training.examples]
     pad_id = loaded.tokenizer.pad_token_id if loaded.tokenizer.pad_token_id is not None else encoder.prefix_id
@@ -121,8 +121,11 @@ def _describe(plan: TrainingPlan) -> str:
     return f"{method}, {plan.objective}, lr {plan.lr:g}, batch {plan.batch_size}"
 
 
-def _max_length(model: Any) -> int:
-    return int(getattr(model.config, "max_position_embeddings", None) or 2048)
+def _max_length(loaded: Any) -> int:
+    """The context length evaluation truncates to (lm-eval's rule, as the scoring backend uses)."""
+    from lm_eval.models.utils import resolve_max_length
+
+    return int(resolve_max_length(loaded.model.config, loaded.tokenizer, default=2048))
 
 
 def _writer(log_dir: Path) -> Any | None:

@@ -23,7 +23,13 @@ def cached_checkpoint_for(gguf_path: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
     try:
-        _convert(gguf_path, staging)
+        try:
+            _convert(gguf_path, staging)
+        except (ValueError, OSError, KeyError, RuntimeError, EOFError) as exc:
+            from evalkit.errors import ModelError
+
+            raise ModelError(f"Cannot read GGUF file '{gguf_path}': {type(exc).__name__}: {str(exc)[:200]}",
+                             hint="Check that it is a complete GGUF file of a model architecture transformers supports.") from exc
         try:
             staging.rename(target)
         except OSError:  # another process finished first

@@ -83,6 +83,7 @@ def load_model(spec: ModelSpec) -> LoadedModel:
     config = _load_config(spec, location)
     tokenizer = _load_tokenizer(spec, location)
     model = _load_weights(spec, location, config, getattr(torch, dtype))
+    _check_vocabulary(spec, tokenizer, model)
     fingerprint = _fingerprint(spec, location, model)
     if spec.adapter:
         model = _attach_adapter(model, spec.adapter)
@@ -133,9 +134,18 @@ def _load_weights(spec: ModelSpec, location: str, config: Any, torch_dtype: Any)
     auto = AutoModelForSeq2SeqLM if getattr(config, "is_encoder_decoder", False) else AutoModelForCausalLM
     try:
         return auto.from_pretrained(location, dtype=torch_dtype, **_hub_kwargs(spec))
-    except (OSError, ValueError, RuntimeError) as exc:
+    except Exception as exc:  # safetensors, torch and transformers raise many unrelated types
         raise ModelError(f"Cannot load the weights of model '{spec.name}': {_first_line(exc)}",
                          hint="Check that the checkpoint is complete and matches its config.json.") from exc
+
+
+def _check_vocabulary(spec: ModelSpec, tokenizer: Any, model: Any) -> None:
+    """A tokenizer whose ids exceed the embedding table would crash (or silently misbehave) later."""
+    rows = model.get_input_embeddings().weight.shape[0]
+    if len(tokenizer) > rows:
+        raise ModelError(f"Tokenizer mismatch for model '{spec.name}': the tokenizer has {len(tokenizer):,} tokens "
+                         f"but the model's embedding table has {rows:,} rows.",
+                         hint="The tokenizer files do not belong to these weights; use the tokenizer saved with the model.")
 
 
 def _attach_adapter(model: Any, adapter: str) -> Any:

@@ -45,6 +45,7 @@ class Generator:
         self.device = next(model.parameters()).device
         self.eos_ids = _eos_ids(model, tokenizer)
         self._keep_arg = True  # whether the model accepts logits_to_keep
+        self._cache_arg = _cache_argument(model)
 
     def run(self, contexts: Sequence[str], settings: GenerationSettings,
             on_batch: Callable[[int], None] | None = None) -> list[str]:
@@ -130,8 +131,8 @@ class Generator:
         return any(stop and stop in text for stop in settings.until)
 
     def _step(self, ids: Any, mask: Any, position: Any, cache: Any) -> tuple[Any, Any]:
-        kwargs = dict(input_ids=ids, attention_mask=mask, position_ids=position,
-                      past_key_values=cache, use_cache=True)
+        kwargs = {"input_ids": ids, "attention_mask": mask, "position_ids": position,
+                  self._cache_arg: cache, "use_cache": True}
         if self._keep_arg:
             try:
                 out = self.model(**kwargs, logits_to_keep=1)
@@ -140,7 +141,8 @@ class Generator:
                 out = self.model(**kwargs)
         else:
             out = self.model(**kwargs)
-        return out.logits[:, -1, :], out.past_key_values
+        cache = out["cache"] if "cache" in out else out["past_key_values"]
+        return out.logits[:, -1, :], cache
 
     def _hf_generate(self, batch: Sequence[list[int]], settings: GenerationSettings) -> list[list[int]]:
         """model.generate with lm-eval's stopping criteria, as HFLM._model_generate."""
@@ -178,3 +180,10 @@ def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
     if eos is None:
         return set()
     return {int(e) for e in eos} if isinstance(eos, (list, tuple)) else {int(eos)}
+
+
+def _cache_argument(model: Any) -> str:
+    """The forward() name of the KV cache: `cache` from transformers 5.x, `past_key_values` before."""
+    import inspect
+
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"

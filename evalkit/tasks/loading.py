@@ -91,6 +91,10 @@ def load_task(entry: TaskEntry) -> LoadedTask:
             task = ConfigurableTask(config=config)
     except TaskError:
         raise
+    except IndexError as exc:  # lm-eval checks the first document's target against its choices
+        raise TaskError(f"Task '{entry.name}' ({entry.yaml_path}), key 'doc_to_target': the first evaluation "
+                        f"document's target is outside its choices ({_first_line(exc)}).",
+                        hint="Fix the label in the data or the doc_to_target / doc_to_choice templates.") from exc
     except Exception as exc:  # datasets/lm-eval raise many types for bad data
         raise TaskError(f"Task '{entry.name}' ({entry.yaml_path}) failed to load its data: "
                         f"{type(exc).__name__}: {_first_line(exc)}",

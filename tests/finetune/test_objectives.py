@@ -48,8 +48,8 @@ def test_nll_batch_masks_the_prompt_and_labels_the_answer(tiny_loaded):
 def test_single_token_choices_share_one_row(tiny_loaded):
     encoder = _encoder(tiny_loaded)
     prompt = "Question: Is this sentence positive or negative?\nAnswer:"
-    encoded = encoder.encode_example(TrainingExample(((prompt, " true"), (prompt, " false")), 1), gold_only=False)
-    assert [len(c) for _, c in encoded.pairs] == [1, 1]  # " true", " false": one token each
+    encoded = encoder.encode_example(TrainingExample(((prompt, " no"), (prompt, " positive")), 1), gold_only=False)
+    assert [len(c) for _, c in encoded.pairs] == [1, 1]  # one token each in the tiny tokenizer
     assert len(encoded.rows) == 1 and [row for row, _ in encoded.pairs] == [0, 0]
     multi = encoder.encode_example(TrainingExample(((prompt, " negative"), (prompt, " positive")), 0), gold_only=False)
     assert len(multi.rows) == 2  # " negative" has three tokens: its own row
