@@ -59,11 +59,14 @@ class _SavingHook:
 
     def __init__(self, cache: RequestCache, model_key: str, counter: dict[str, int]) -> None:
         self.cache, self.model_key, self.counter = cache, model_key, counter
+        self.saved: set[str] = set()
 
     def add_partial(self, attr: str, req: Any, res: Any) -> None:
         if req is None:
             return
-        self.cache.put(request_key(self.model_key, attr, req), res)
+        key = request_key(self.model_key, attr, req)
+        self.cache.put(key, res)
+        self.saved.add(key)
         self.counter["saved"] += 1
 
 
@@ -75,7 +78,8 @@ class ResumableLM:
         self.cache = cache
         self.model_key = model_key
         self.stats = {"reused": 0, "computed": 0, "saved": 0}
-        lm.set_cache_hook(_SavingHook(cache, model_key, self.stats))
+        self.hook = _SavingHook(cache, model_key, self.stats)
+        lm.set_cache_hook(self.hook)
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self.lm, name)
@@ -93,7 +97,8 @@ class ResumableLM:
         answers = [cached.get(k) for k in keys]
         for i, value in zip(missing, computed, strict=True):
             answers[i] = value
-            self.cache.put(keys[i], value)  # idempotent if the hook already saved it
+            if keys[i] not in self.hook.saved:  # a backend that does not report partial results
+                self.cache.put(keys[i], value)
         self.stats["reused"] += len(requests) - len(missing)
         self.stats["computed"] += len(missing)
         return answers

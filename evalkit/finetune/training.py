@@ -52,9 +52,11 @@ class TrainingPlan:
         return data
 
     def total_steps(self, n_examples: int) -> int:
-        per_epoch = math.ceil(n_examples / self.batch_size)
-        planned = max(1, math.ceil(self.epochs * per_epoch))
-        return min(planned, self.max_steps) if self.max_steps else planned
+        """max_steps when set (overriding epochs, as in transformers' TrainingArguments), else
+        epochs x batches per epoch."""
+        if self.max_steps:
+            return self.max_steps
+        return max(1, math.ceil(self.epochs * math.ceil(n_examples / self.batch_size)))
 
 
 @dataclass

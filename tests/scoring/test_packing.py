@@ -42,7 +42,7 @@ def test_duplicate_and_prefix_items():
 
 def test_make_rows_groups_by_context_and_splits_large_groups():
     shared = tuple(range(100, 110))
-    items = [ScoreItem(i, shared + (i, i + 50), (i + 60,)) for i in range(6)]
+    items = [ScoreItem(i, shared + (i, i + 50), (i, i + 50, i + 60)) for i in range(6)]
     items.append(ScoreItem(6, (1, 2, 3), (4,)))
     rows = make_rows(items, row_target=16)
     # each chunk holds the 10 shared tokens once plus 2 per item: 3 items fit 16

@@ -1,0 +1,52 @@
+"""Brief LoRA fine-tuning of the real SmolLM2-135M on SST-2: the loss on held-out documents falls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def smollm(real_model_home: Path) -> Any:
+    from evalkit.models.loading import load_model
+    from evalkit.models.spec import resolve_model_spec
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EVALKIT_HOME", str(real_model_home))
+        return load_model(resolve_model_spec("smollm2-135m", dtype="float32", device="cpu"))
+
+
+def _held_out_loss(model: Any, batch: Any) -> float:
+    import torch
+
+    from evalkit.finetune.objectives import choice_ce_loss
+
+    with torch.no_grad():
+        return float(choice_ce_loss(model, batch))
+
+
+def test_twenty_lora_steps_on_sst2_reduce_the_held_out_loss(smollm: Any, sink: Any) -> None:
+    from evalkit.finetune import finetuned_model
+    from evalkit.finetune.examples import render_example
+    from evalkit.finetune.objectives import PairEncoder, collate
+    from evalkit.plan import Cell, FineTuneOptions
+    from evalkit.settings import Setting
+    from evalkit.tasks.discovery import TaskRegistry
+    from evalkit.tasks.loading import load_task
+
+    task = load_task(TaskRegistry.discover().resolve("sst2"))
+    options = FineTuneOptions(max_steps=20, batch_size=8, max_examples=400)
+    cell = Cell(smollm.spec, "sst2", Setting(fine_tuned=True), 64, 1234, 16, options)
+    tuned, adapter, details = finetuned_model(smollm, task, cell, sink)
+    assert details["train_steps"] == 20 and details["cache_hit"] is False and details["objective"] == "choice-ce"
+    assert Path(adapter, "adapter_model.safetensors").is_file()
+
+    encoder = PairEncoder(smollm.tokenizer, 2048)
+    held_out = [render_example(task, doc, i, 0) for i, doc in enumerate(list(task.task.eval_docs)[:64])]
+    batch = collate([encoder.encode_example(e, gold_only=False) for e in held_out], pad_id=0)
+    before, after = _held_out_loss(smollm.model, batch), _held_out_loss(tuned.model, batch)
+    assert after < before - 0.05, (before, after)
