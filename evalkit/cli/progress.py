@@ -27,8 +27,8 @@ class RichProgress:
 
     @contextmanager
     def cell(self, label: str) -> Iterator[Callable[[str, int, int], None]]:
-        columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   RateColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+        columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=20),
+                   MofNCompleteColumn(), RateColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
         with Progress(*columns, console=self.console, transient=False) as progress:
             task_id = progress.add_task(label, total=None)
 
@@ -36,6 +36,8 @@ class RichProgress:
                 progress.update(task_id, total=total, completed=done, description=f"{label} [dim]{kind}[/]")
 
             yield report
+            total = progress.tasks[0].total or 1  # requests answered from the resume cache report nothing
+            progress.update(task_id, total=total, completed=total)
 
     def message(self, text: str) -> None:
         self.console.print(f"[dim]{text}[/]")

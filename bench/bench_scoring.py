@@ -1,0 +1,159 @@
+"""Benchmark evalkit's scoring backend against lm-eval's HFLM, in one process, on one model.
+
+    HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 .venv/bin/python bench/bench_scoring.py [--limit N]
+
+For each task (sst2 dev, arc_easy dev, openbookqa validation, hellaswag 500-doc subset) the
+two backends run alternately on the same float32 model object and the same lm-eval requests.
+Printed and written to reports/bench/scoring.{md,json}: requests; tokens each side pushed
+through the decoder (counted by one hook on the decoder, padding included); the distinct
+tokens the requests need (size of the prefix trie of all inputs); wall seconds; speed ratio;
+accuracy each side; per-document agreement; and the compute floor, distinct tokens / the peak
+forward throughput this script measures. A bfloat16 pass of evalkit follows (speed, agreement
+with float32). Heavy: run it alone on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_support import (  # noqa: E402
+    TokenCounter, accuracy, agreement, distinct_tokens, load_task, measure_peak_throughput, render_markdown,
+    token_requests,
+)
+
+# (task, split evaluated): the issue's benchmark set.
+TASKS = [("sst2", "validation"), ("arc_easy", "validation"), ("openbookqa", "validation"),
+         ("hellaswag", "validation")]
+
+
+@dataclass
+class TaskResult:
+    task: str
+    docs: int
+    requests: int
+    distinct_tokens: int
+    hf_tokens: int = 0
+    evalkit_tokens: int = 0
+    hf_seconds: float = 0.0
+    evalkit_seconds: float = 0.0
+    hf_acc: dict[str, float] = field(default_factory=dict)
+    evalkit_acc: dict[str, float] = field(default_factory=dict)
+    doc_agreement: float = 0.0
+    max_abs_diff: float = 0.0
+    floor_seconds: float = 0.0
+    bf16_seconds: float | None = None
+    bf16_acc: dict[str, float] | None = None
+    bf16_agreement: float | None = None
+
+    @property
+    def speedup(self) -> float:
+        return self.hf_seconds / self.evalkit_seconds if self.evalkit_seconds else float("nan")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from evalkit.models.loading import load_model
+    from evalkit.models.spec import resolve_model_spec
+
+    loaded = load_model(resolve_model_spec(args.model, dtype=args.dtype, device="cpu"))
+    peak = measure_peak_throughput(loaded.model)
+    print(f"peak forward throughput: {peak['full']:.0f} tokens/s (body only {peak['body']:.0f})", flush=True)
+    selected = [(name, split) for name, split in TASKS if name in args.tasks]
+    results = [_run_task(loaded, name, split, args, peak["full"], hf_first=i % 2 == 0)
+               for i, (name, split) in enumerate(selected)]
+    if not args.no_bf16:
+        _bf16_pass(args, results)
+    report = {"model": args.model, "dtype": args.dtype, "threads": args.threads, "limit": args.limit,
+              "hf_batch_size": args.hf_batch_size, "peak_tokens_per_s": peak,
+              "tasks": [asdict(r) | {"speedup": r.speedup} for r in results]}
+    markdown = render_markdown(report)
+    print(markdown)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "scoring.json").write_text(json.dumps(report, indent=2))
+    (out / "scoring.md").write_text(markdown)
+    print(f"written: {out / 'scoring.md'}, {out / 'scoring.json'}")
+    return 0
+
+
+def _run_task(loaded: Any, name: str, split: str, args: argparse.Namespace, peak: float,
+              hf_first: bool) -> TaskResult:
+    from lm_eval.models.huggingface import HFLM
+
+    from evalkit.scoring import EvalkitLM
+
+    task, docs, instances = load_task(ROOT / "tasks", name, split, args.limit)
+    ours = EvalkitLM.from_loaded(loaded)
+    hf = HFLM(pretrained=loaded.model, tokenizer=loaded.tokenizer, batch_size=args.hf_batch_size)
+    result = TaskResult(task=name, docs=len(docs), requests=len(instances),
+                        distinct_tokens=distinct_tokens(token_requests(ours, instances), ours.max_length))
+    result.floor_seconds = result.distinct_tokens / peak
+    counter = TokenCounter(loaded.model)
+    runs: dict[str, list] = {}
+    order = [("hf", hf), ("evalkit", ours)] if hf_first else [("evalkit", ours), ("hf", hf)]
+    for side, lm in order:
+        gc.collect()
+        counter.reset()
+        start = time.perf_counter()
+        runs[side] = lm.loglikelihood(instances)
+        setattr(result, f"{side}_seconds", time.perf_counter() - start)
+        setattr(result, f"{side}_tokens", counter.tokens)
+        print(f"  {name} {side}: {getattr(result, f'{side}_seconds'):.1f}s, {counter.tokens} tokens", flush=True)
+    counter.remove()
+    result.hf_acc = accuracy(task, docs, instances, runs["hf"])
+    result.evalkit_acc = accuracy(task, docs, instances, runs["evalkit"])
+    result.doc_agreement, result.max_abs_diff = agreement(instances, runs["hf"], runs["evalkit"])
+    args.float32_runs[name] = (task, docs, instances, runs["evalkit"])
+    print(f"{name}: {result.speedup:.2f}x, floor {result.floor_seconds:.1f}s, acc {result.evalkit_acc}", flush=True)
+    return result
+
+
+def _bf16_pass(args: argparse.Namespace, results: list[TaskResult]) -> None:
+    from evalkit.models.loading import load_model
+    from evalkit.models.spec import resolve_model_spec
+    from evalkit.scoring import EvalkitLM
+
+    gc.collect()
+    loaded = load_model(resolve_model_spec(args.model, dtype="bfloat16", device="cpu"))
+    lm = EvalkitLM.from_loaded(loaded)
+    for result in results:
+        task, docs, instances, fp32 = args.float32_runs[result.task]
+        start = time.perf_counter()
+        scores = lm.loglikelihood(instances)
+        result.bf16_seconds = time.perf_counter() - start
+        result.bf16_acc = accuracy(task, docs, instances, scores)
+        result.bf16_agreement, _ = agreement(instances, fp32, scores)
+        print(f"  {result.task} bf16: {result.bf16_seconds:.1f}s agreement {result.bf16_agreement:.4f}", flush=True)
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--limit", type=int, default=None, help="documents per task (default: all)")
+    parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
+    parser.add_argument("--model", default="smollm2-135m")
+    parser.add_argument("--tasks", nargs="+", default=[t for t, _ in TASKS])
+    parser.add_argument("--hf-batch-size", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--no-bf16", action="store_true", help="skip the bfloat16 pass")
+    parser.add_argument("--out", default=str(ROOT / "reports" / "bench"))
+    args = parser.parse_args(argv)
+    args.float32_runs = {}
+    return args
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,149 @@
+"""Pieces of the scoring benchmark: task loading, token counting, metrics, the markdown table."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+
+def load_task(tasks_dir: Path, name: str, split: str, limit: int | None) -> tuple[Any, list, list]:
+    """A built-in task evaluated on `split`, its first `limit` documents and their requests."""
+    from lm_eval.api.task import ConfigurableTask
+    from lm_eval.tasks._yaml_loader import load_yaml
+
+    path = tasks_dir / name / f"{name}.yaml"
+    cfg = load_yaml(path, resolve_func=True)
+    files = cfg["dataset_kwargs"]["data_files"]
+    cfg["dataset_kwargs"]["data_files"] = {k: str((path.parent / v).resolve()) for k, v in files.items()}
+    if split != "test":
+        cfg.pop("test_split", None)  # evaluate on the requested split, as the issue's benchmark does
+        cfg[f"{split}_split"] = split
+    task = ConfigurableTask(config=cfg)
+    task.build_all_requests(limit=limit, rank=0, world_size=1)
+    docs = list(task.eval_docs)[: limit or None]
+    return task, docs, task.instances
+
+
+def token_requests(lm: Any, instances: list) -> list:
+    """The (strings, context tokens, continuation tokens) lm-eval's tokenisation produces."""
+    captured: list = []
+    original = lm._loglikelihood_tokens
+    lm._loglikelihood_tokens = lambda reqs, **kw: captured.extend(reqs) or [(0.0, False)] * len(reqs)
+    try:
+        lm.loglikelihood(instances)
+    finally:
+        lm._loglikelihood_tokens = original
+    return captured
+
+
+def distinct_tokens(requests: list, max_length: int) -> int:
+    """Tokens in the prefix trie of all model inputs: each distinct prefix computed once."""
+    from evalkit.scoring.loglikelihood import causal_items
+    from evalkit.scoring.packing import trie_size
+
+    return trie_size(sorted(causal_items(requests, max_length), key=lambda it: it.seq))
+
+
+class TokenCounter:
+    """Counts tokens entering the decoder body (padding included), whoever calls it."""
+
+    def __init__(self, model: Any) -> None:
+        body = getattr(model, "base_model", model)
+        self.tokens = 0
+        self._handle = body.register_forward_pre_hook(self._hook, with_kwargs=True)
+
+    def _hook(self, _module: Any, args: tuple, kwargs: dict) -> None:
+        ids = kwargs.get("input_ids") if kwargs.get("input_ids") is not None else (args[0] if args else None)
+        if ids is not None:
+            self.tokens += int(ids.numel())
+
+    def reset(self) -> None:
+        self.tokens = 0
+
+    def remove(self) -> None:
+        self._handle.remove()
+
+
+def measure_peak_throughput(model: Any, shapes: tuple = ((4, 64), (8, 64), (4, 128), (8, 128), (16, 128),
+                                                         (2, 256), (1, 512))) -> dict[str, float]:
+    """Best tokens/s of a plain forward pass over a few batch shapes: full model and body only."""
+    import torch
+
+    body = getattr(model, "base_model", model)
+    best = {"full": 0.0, "body": 0.0}
+    calls = {"full": lambda ids: model(input_ids=ids).logits, "body": lambda ids: body(input_ids=ids)}
+    with torch.inference_mode():
+        for rows, length in shapes:
+            ids = torch.randint(100, 10000, (rows, length))
+            for kind, call in calls.items():
+                call(ids)  # warm-up
+                start = time.perf_counter()
+                for _ in range(2):
+                    call(ids)
+                best[kind] = max(best[kind], 2 * ids.numel() / (time.perf_counter() - start))
+    best["shapes"] = [list(s) for s in shapes]  # type: ignore[assignment]
+    return best
+
+
+def _per_doc(instances: list, scores: list) -> dict[int, list]:
+    grouped: dict[int, list] = defaultdict(list)
+    for inst, score in sorted(zip(instances, scores), key=lambda p: (p[0].doc_id, p[0].idx)):
+        grouped[inst.doc_id].append(score)
+    return grouped
+
+
+def accuracy(task: Any, docs: list, instances: list, scores: list) -> dict[str, float]:
+    """lm-eval's own per-document metrics (process_results), averaged."""
+    totals: dict[str, float] = defaultdict(float)
+    grouped = _per_doc(instances, scores)
+    for doc_id, results in grouped.items():
+        for metric, value in task.process_results(docs[doc_id], results).items():
+            if isinstance(value, (int, float, bool)):
+                totals[metric] += float(value)
+    return {metric: round(total / len(grouped), 4) for metric, total in totals.items()}
+
+
+def agreement(instances: list, first: list, second: list) -> tuple[float, float]:
+    """Share of documents with the same predicted choice; largest loglikelihood difference."""
+    a, b = _per_doc(instances, first), _per_doc(instances, second)
+    same = 0
+    for doc_id in a:
+        la, lb = [s[0] for s in a[doc_id]], [s[0] for s in b[doc_id]]
+        same += la.index(max(la)) == lb.index(max(lb))
+    diff = max(abs(x[0] - y[0]) for x, y in zip(first, second))
+    return same / max(1, len(a)), diff
+
+
+def render_markdown(report: dict) -> str:
+    """The benchmark table as markdown."""
+    peak = report["peak_tokens_per_s"]
+    lines = [
+        f"Model {report['model']} ({report['dtype']}), {report['threads']} threads, HFLM batch size "
+        f"{report['hf_batch_size']}, limit {report['limit'] or 'none'}. Peak forward throughput "
+        f"{peak['full']:.0f} tokens/s (decoder body only: {peak['body']:.0f}).",
+        "",
+        "| task | docs | requests | HFLM tokens | evalkit tokens | distinct tokens | HFLM s | evalkit s | speed-up "
+        "| floor s | evalkit / floor | acc HFLM | acc evalkit | doc agreement | max abs Δll "
+        "| bf16 s | bf16 speed-up | bf16 agreement |",
+        "|" + "---|" * 18,
+    ]
+    for t in report["tasks"]:
+        lines.append(_task_line(t))
+    return "\n".join(lines) + "\n"
+
+
+def _task_line(t: dict) -> str:
+    bf16 = t.get("bf16_seconds")
+    bf16_cells = (f"{bf16:.1f} | {t['evalkit_seconds'] / bf16:.2f}x | {t['bf16_agreement']:.4f}" if bf16
+                  else "- | - | -")
+    return (f"| {t['task']} | {t['docs']} | {t['requests']} | {t['hf_tokens']:,} | {t['evalkit_tokens']:,} "
+            f"| {t['distinct_tokens']:,} | {t['hf_seconds']:.1f} | {t['evalkit_seconds']:.1f} | {t['speedup']:.2f}x "
+            f"| {t['floor_seconds']:.1f} | {t['evalkit_seconds'] / t['floor_seconds']:.2f} "
+            f"| {_fmt_acc(t['hf_acc'])} | {_fmt_acc(t['evalkit_acc'])} | {t['doc_agreement']:.4f} "
+            f"| {t['max_abs_diff']:.1e} | {bf16_cells} |")
+
+
+def _fmt_acc(acc: dict[str, float]) -> str:
+    return " / ".join(f"{acc[k]:.4f}" for k in ("acc", "acc_norm") if k in acc)
