@@ -5,11 +5,13 @@
 For each task (sst2 dev, arc_easy dev, openbookqa validation, hellaswag 500-doc subset) the
 two backends run alternately on the same float32 model object and the same lm-eval requests.
 Printed and written to reports/bench/scoring.{md,json}: requests; tokens each side pushed
-through the decoder (counted by one hook on the decoder, padding included); the distinct
-tokens the requests need (size of the prefix trie of all inputs); wall seconds; speed ratio;
-accuracy each side; per-document agreement; and the compute floor, distinct tokens / the peak
-forward throughput this script measures. A bfloat16 pass of evalkit follows (speed, agreement
-with float32). Heavy: run it alone on the machine.
+through the decoder (counted by one hook on the decoder, padding included); distinct tokens
+(the issue's count: each distinct context once plus every continuation token) and trie inputs
+(the prefix trie of all model inputs, the least any exact method feeds the model); wall
+seconds; speed ratio; accuracy each side (lm-eval's process_results); per-document agreement;
+and the compute floor, distinct tokens / the peak forward throughput this script measures
+(best plain forward pass over a few batch shapes). A bfloat16 pass of evalkit follows (speed,
+agreement with float32). Heavy (~15 min on 2 cores): run it alone on the machine.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_support import (  # noqa: E402
     TokenCounter, accuracy, agreement, distinct_tokens, load_task, measure_peak_throughput, render_markdown,
-    token_requests,
+    token_requests, trie_inputs,
 )
 
 # (task, split evaluated): the issue's benchmark set.
@@ -43,6 +45,7 @@ class TaskResult:
     docs: int
     requests: int
     distinct_tokens: int
+    trie_inputs: int
     hf_tokens: int = 0
     evalkit_tokens: int = 0
     hf_seconds: float = 0.0
@@ -99,8 +102,9 @@ def _run_task(loaded: Any, name: str, split: str, args: argparse.Namespace, peak
     task, docs, instances = load_task(ROOT / "tasks", name, split, args.limit)
     ours = EvalkitLM.from_loaded(loaded)
     hf = HFLM(pretrained=loaded.model, tokenizer=loaded.tokenizer, batch_size=args.hf_batch_size)
-    result = TaskResult(task=name, docs=len(docs), requests=len(instances),
-                        distinct_tokens=distinct_tokens(token_requests(ours, instances), ours.max_length))
+    requests = token_requests(ours, instances)
+    result = TaskResult(task=name, docs=len(docs), requests=len(instances), distinct_tokens=distinct_tokens(requests),
+                        trie_inputs=trie_inputs(requests, ours.max_length))
     result.floor_seconds = result.distinct_tokens / peak
     counter = TokenCounter(loaded.model)
     runs: dict[str, list] = {}

@@ -20,10 +20,10 @@ class FineTuneOptions:
     objective: str = "auto"
     epochs: float = 1.0
     max_steps: int | None = None
-    lr: float | None = None
-    batch_size: int = 16
+    lr: float | None = None  # None: 3e-3 for LoRA, 2e-5 for full fine-tuning (evalkit.finetune)
+    batch_size: int = 8
     lora_r: int = 8
-    max_examples: int | None = 2000
+    max_examples: int | None = 1000
     train_split: str | None = None
     retrain: bool = False
     exclude_overlap: bool = True

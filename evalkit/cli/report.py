@@ -4,6 +4,7 @@ settings, their paired comparisons, as rich / markdown / JSON / JUnit XML / HTML
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import pandas as pd
@@ -11,6 +12,9 @@ import pandas as pd
 from evalkit.cli.compare import emit, output_options, resolve_format, stats_options, store_option
 from evalkit.compare import CompareOptions, Comparison, RunOpener, RunSide, compare_runs, compare_settings, open_runs
 from evalkit.report import ReportDocument
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def results_frame(sides: list[RunSide], metrics: tuple[str, ...]) -> pd.DataFrame:
@@ -30,6 +34,15 @@ def build_document(sides: list[RunSide], options: CompareOptions) -> ReportDocum
         comparisons = (within,) if within is not None else ()
     title = "evalkit report: " + ", ".join(side.label for side in sides)
     return ReportDocument(title=title, results=results_frame(sides, options.metrics), comparisons=comparisons)
+
+
+def print_run_report(console: "Console", ref: str, store: str | Path | None) -> None:
+    """The results of one stored run and, when it has several settings, their paired comparison."""
+    from evalkit.report import render
+
+    with RunOpener(Path(store) if store else None) as opener:
+        doc = build_document(open_runs(opener, [ref]), CompareOptions())
+    console.print(render(doc, "rich"))
 
 
 @click.command("report")

@@ -50,7 +50,7 @@ def list_runs_command(store: str | None, show_all: bool) -> None:
 @store_option
 def show_run(ref: str, store: str | None) -> None:
     """A run's metadata and its metrics table (REF: id, name, latest, latest~N)."""
-    from evalkit.cli.run_table import render_run_table
+    from evalkit.cli.report import print_run_report
     from evalkit.store.reader import metrics_frame, resolve_run_ref, run_row
 
     conn = _open(store)
@@ -66,8 +66,10 @@ def show_run(ref: str, store: str | None) -> None:
                   f"{run.transformers_version} · torch {run.torch_version} · git {run.git_commit or '-'} · "
                   f"host {run.host} · seed {run.seed}", highlight=False)
     console.print(f"command: {run.command}", markup=False, highlight=False)
-    if len(frame):
-        console.print(render_run_table(frame))
+    if len(frame) and run.status == "complete":
+        print_run_report(console, run_id, store)
+    elif len(frame):
+        console.print(f"This run is {run.status}: {frame.cell_id.nunique()} cell(s) were stored before it stopped.")
     else:
         console.print("No metrics stored for this run.")
 

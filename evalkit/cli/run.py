@@ -56,8 +56,7 @@ def command(ctx: click.Context, models: tuple[str, ...], tasks: tuple[str, ...],
     """
     from evalkit.api import run
     from evalkit.cli.progress import RichProgress
-    from evalkit.cli.run_table import render_run_table
-    from evalkit.cli.setting_table import setting_tables_for_run
+    from evalkit.cli.report import print_run_report
 
     if offline:
         os.environ["HF_HUB_OFFLINE"] = "1"
@@ -71,7 +70,5 @@ def command(ctx: click.Context, models: tuple[str, ...], tasks: tuple[str, ...],
                 seed=seed, batch_size=batch_size, adapter=adapter, revision=revision, dtype=dtype,
                 device=device, trust_remote_code=trust_remote_code, finetune=finetune_options_from(ft),
                 request_cache=not no_cache)
-    console.print(render_run_table(frame))
-    for table in setting_tables_for_run(store, frame.attrs["run_id"]):
-        console.print(table)
+    print_run_report(console, frame.attrs["run_id"], store)
     console.print(f"Run [bold]{frame.attrs['run_id']}[/] stored in {Path(store) if store else 'reports/evalkit.db'}")

@@ -73,20 +73,33 @@ def cell_name(cell: pd.Series) -> str:
 
 
 def pair_settings(side: RunSide) -> list[CellPair]:
-    """Within one run: for each (model, task), the reference setting against each other setting.
+    """Within one run: for each (model, task), each setting against its reference setting.
 
-    The reference is 'zero-shot' when present, otherwise the setting of the first cell.
+    A fine-tuned setting's reference is the same prompt without fine-tuning ('fine-tuned+few-shot:5'
+    against 'few-shot:5', 'fine-tuned' against 'zero-shot') when the run has it; every other
+    setting's reference is 'zero-shot' when present, otherwise the setting of the first cell.
     """
     pairs: list[CellPair] = []
     for (_, _), group in side.cells.groupby(["model", "task"], sort=False):
         if group.setting.nunique() < 2:
             continue
         settings = list(dict.fromkeys(group.setting))
-        reference = "zero-shot" if "zero-shot" in settings else settings[0]
-        ref_cell = group[group.setting == reference].iloc[0]
-        for _, other in group[group.setting != reference].iterrows():
+        default = "zero-shot" if "zero-shot" in settings else settings[0]
+        for _, other in group.iterrows():
+            reference = _reference_setting(other.setting, settings, default)
+            if reference == other.setting:
+                continue
+            ref_cell = group[group.setting == reference].iloc[0]
             pairs.append(_pair(side, side, ref_cell, other, reference, other.setting, None))
     return pairs
+
+
+def _reference_setting(setting: str, available: list[str], default: str) -> str:
+    if setting.startswith("fine-tuned"):
+        base = setting.removeprefix("fine-tuned").lstrip("+") or "zero-shot"
+        if base in available:
+            return base
+    return default
 
 
 def _pair(a: RunSide, b: RunSide, cell_a: pd.Series, cell_b: pd.Series, label_a: str, label_b: str,

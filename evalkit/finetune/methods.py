@@ -26,8 +26,9 @@ def trainable_copy(base: Any, plan: TrainingPlan) -> Any:
         return model
     from peft import LoraConfig, get_peft_model
 
+    targets = "all-linear" if plan.target_modules == ("all-linear",) else list(plan.target_modules)
     config = LoraConfig(task_type="CAUSAL_LM", r=plan.lora_r, lora_alpha=plan.lora_alpha,
-                        lora_dropout=plan.lora_dropout, target_modules=list(plan.target_modules))
+                        lora_dropout=plan.lora_dropout, target_modules=targets)
     return get_peft_model(model, config)
 
 

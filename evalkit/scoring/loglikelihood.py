@@ -13,7 +13,7 @@ from typing import Any
 
 from evalkit.scoring.budget import BatchPlan
 from evalkit.scoring.forward import RowScorer
-from evalkit.scoring.packing import Row, ScoreItem, batch_rows, build_row, make_rows
+from evalkit.scoring.packing import Row, ScoreItem, batch_rows, build_row, make_rows, pack_batches
 from evalkit.scoring.stats import ScoringStats
 
 # (request strings or None, context tokens, continuation tokens): lm-eval's token request.
@@ -51,13 +51,14 @@ class CausalScorer:
             self.scorer.choose_mode()
             self._mode_chosen = True
         if self.scorer.mode.share:
-            rows = make_rows(items, ROW_TARGET)
+            batches = pack_batches(make_rows(items, ROW_TARGET), self._rows_for_length)
         else:
             rows = sorted((build_row([item]) for item in items), key=len, reverse=True)
+            batches = batch_rows(rows, self._rows_for_length)
         logprob = [0.0] * len(items)
         greedy = [True] * len(items)
         slot = {item.index: k for k, item in enumerate(items)}
-        for batch in batch_rows(rows, lambda n: self.plan(n)):
+        for batch in batches:
             for row, scores in zip(batch, self._score(batch)):
                 for key, readers in row.reads.items():
                     value, is_greedy = scores[key]
@@ -69,12 +70,15 @@ class CausalScorer:
                 on_batch(sum(row.n_items for row in batch))
         return list(zip(logprob, greedy))
 
+    def _rows_for_length(self, length: int) -> int:
+        return self.plan(length)  # read at each batch: an out-of-memory error shrinks the plan
+
     def _score(self, batch: list[Row]) -> list[dict]:
         """Score a batch; on an out-of-memory error halve the plan and the batch, and retry."""
         try:
             return self.scorer.score(batch)
         except Exception as exc:
-            if not _is_out_of_memory(exc) or len(batch) == 1 and self.plan(len(batch[0])) == 1:
+            if not _is_out_of_memory(exc) or len(batch) == 1:
                 raise
             _release_memory()
             self.plan = self.plan.halved()

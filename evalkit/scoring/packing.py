@@ -10,6 +10,7 @@ the tokens before it, each item's scored logits are exactly those of its own seq
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -149,3 +150,42 @@ def batch_rows(rows: Sequence[Row], rows_for_length: Callable[[int], int]) -> It
         limit = max(1, rows_for_length(len(rows[start])))
         yield list(rows[start : start + limit])
         start += limit
+
+
+def merge_rows(rows: Sequence[Row]) -> Row:
+    """Several tries side by side in one row (a forest): no token sees another trie's tokens."""
+    merged = Row()
+    for row in rows:
+        offset = len(merged.tokens)
+        merged.tokens.extend(row.tokens)
+        merged.depth.extend(row.depth)
+        merged.end.extend(e + offset for e in row.end)
+        for (node, target), readers in row.reads.items():
+            merged.reads.setdefault((node + offset, target), []).extend(readers)
+        merged.n_items += row.n_items
+    return merged
+
+
+def pack_batches(rows: Sequence[Row], rows_for_length: Callable[[int], int]) -> Iterator[list[Row]]:
+    """Batches of equal-width rows with little padding: the longest pending trie sets the width
+    W; each of the batch's rows starts with the longest pending trie and is topped up with the
+    longest ones that still fit in W. A padded W-wide row costs the same attention as a full
+    one, so filling it is free work saved."""
+    pending = sorted(rows, key=len)
+    lengths = [len(row) for row in pending]
+    while pending:
+        width = lengths[-1]
+        batch = []
+        for _ in range(max(1, rows_for_length(width))):
+            if not pending:
+                break
+            group = [pending.pop()]
+            space = width - lengths.pop()
+            while space > 0 and pending:
+                k = bisect_right(lengths, space) - 1
+                if k < 0:
+                    break
+                group.append(pending.pop(k))
+                space -= lengths.pop(k)
+            batch.append(group[0] if len(group) == 1 else merge_rows(group))
+        yield batch

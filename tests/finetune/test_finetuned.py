@@ -10,6 +10,7 @@ import torch
 
 from evalkit.finetune import finetuned_model
 from evalkit.finetune.cache import METADATA
+from evalkit.finetune.finetuned import DEFAULT_LR
 from tests.finetune.conftest import make_cell
 
 FAST = dict(max_steps=3, batch_size=8, max_examples=24)
@@ -27,7 +28,8 @@ def test_first_run_trains_and_caches_then_second_run_hits_the_cache(tiny_loaded,
     assert details["train_steps"] == 3 and details["training_examples"] == 24
     assert details["objective"] == "choice-ce" and details["method"] == "lora"
     assert details["overlap_exact"] == 1 and details["overlap_excluded"] == 1
-    assert details["hyperparameters"]["lr"] == 1e-3 and details["hyperparameters"]["lora_r"] == 8
+    assert details["hyperparameters"]["lr"] == DEFAULT_LR["lora"] and details["hyperparameters"]["lora_r"] == 8
+    assert details["hyperparameters"]["target_modules"] == ["all-linear"]
     assert isinstance(details["train_loss_first"], float) and isinstance(details["train_seconds"], float)
     directory = Path(adapter)
     assert (directory / "adapter_config.json").is_file() and (directory / METADATA).is_file()

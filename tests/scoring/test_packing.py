@@ -66,3 +66,23 @@ def test_memory_cap_and_batch_size_parsing():
     assert plan.halved()(10) == 5
     assert parse_batch_size("auto") is None and parse_batch_size("auto:4") is None
     assert parse_batch_size(8) == 8 and parse_batch_size("3") == 3
+
+
+def test_pack_batches_fills_rows_to_the_batch_width():
+    from evalkit.scoring.packing import pack_batches
+
+    items = [ScoreItem(i, tuple(range(1000 * i, 1000 * i + n)), (7,)) for i, n in enumerate([10, 6, 4, 3, 3, 2, 9, 1])]
+    rows = make_rows(items, row_target=64)
+    batches = list(pack_batches(rows, lambda width: 2))
+    widths = [max(len(r) for r in b) for b in batches]
+    assert widths[0] == 10
+    packed = [r for b in batches for r in b]
+    assert sum(r.n_items for r in packed) == len(items)
+    assert sum(len(r) for r in packed) == sum(len(it.seq) for it in items)
+    # first batch: [10] and [9+1]; the rest are topped up within their width
+    assert sorted(len(r) for r in batches[0]) == [10, 10]
+    assert all(len(r) <= w for b, w in zip(batches, widths) for r in b)
+    forest = next(r for r in batches[0] if r.n_items == 2)
+    assert not forest.is_chain  # two separate tries: the second never sees the first
+    first_root_end = forest.end[0]
+    assert first_root_end == 9 and forest.depth[9] == 0
