@@ -29,12 +29,15 @@ def list_tasks(include_path: tuple[str, ...]) -> None:
     from evalkit.tasks.inspection import list_rows
 
     registry = TaskRegistry.discover(include_path)
-    table = Table(title="Tasks")
-    for header in ("name", "output type", "splits (rows)", "source", "defined in"):
-        table.add_column(header, overflow="fold")
+    console = Console()
+    table = Table(title="Tasks", expand=False)
+    table.add_column("name", no_wrap=True, style="bold")
+    table.add_column("output type", no_wrap=True)
+    table.add_column("splits (rows)", overflow="fold")
+    table.add_column("source", no_wrap=True)
+    table.add_column("defined in", overflow="fold")
     for row in list_rows(registry):
         table.add_row(row.name, row.output_type, row.splits, row.source, _short(row.path))
-    console = Console()
     console.print(table)
     for problem in registry.problems:
         console.print(f"[yellow]warning:[/] {problem}")

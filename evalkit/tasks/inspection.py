@@ -29,9 +29,9 @@ def list_rows(registry: TaskRegistry) -> list[TaskRow]:
     for name in registry.names():
         entry = registry.index[name]
         config = entry.config
-        parts = [f"{role}:{config[key]}={_count_rows(entry, config[key])}"
+        parts = [(role if config[key] == role else f"{role}({config[key]})") + f"={_count_rows(entry, config[key])}"
                  for role, key in SPLITS if config.get(key)]
-        rows.append(TaskRow(name, str(config.get("output_type", "generate_until")), " ".join(parts),
+        rows.append(TaskRow(name, str(config.get("output_type", "generate_until")), "  ".join(parts),
                             entry.source, str(entry.yaml_path)))
     return rows
 
