@@ -38,6 +38,7 @@ def run(models: Sequence[str] | str = (DEFAULT_MODEL,), tasks: Sequence[str] | s
     from evalkit.store.schema import connect
     from evalkit.tasks.discovery import TaskRegistry
 
+    require_model_extra()
     models = [models] if isinstance(models, str) else list(models)
     tasks = [tasks] if isinstance(tasks, str) else list(tasks)
     cells = build_cells(models, tasks, **options)
@@ -52,3 +53,16 @@ def run(models: Sequence[str] | str = (DEFAULT_MODEL,), tasks: Sequence[str] | s
         conn.close()
     frame.attrs["run_id"] = result.run_id
     return frame
+
+
+def require_model_extra() -> None:
+    """`evalkit run` needs torch and transformers; the light core install does not have them."""
+    import importlib.util
+
+    from evalkit.errors import InputError
+
+    missing = [name for name in ("torch", "transformers", "peft") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise InputError(f"Running models needs {', '.join(missing)}, which this installation lacks "
+                         "(the light core install only compares, gates and reports).",
+                         hint='Install the models extra: pip install "evalkit[models]" (or run `make setup`).')
