@@ -132,7 +132,9 @@ def render_markdown(report: dict) -> str:
     lines = [
         f"Model {report['model']} ({report['dtype']}), {report['threads']} threads, HFLM batch size "
         f"{report['hf_batch_size']}, limit {report['limit'] or 'none'}. Peak forward throughput "
-        f"{peak['full']:.0f} tokens/s (decoder body only: {peak['body']:.0f}).",
+        f"{peak['full']:.0f} tokens/s (decoder body only: {peak['body']:.0f}). Backends alternate every "
+        f"{report['chunk_docs']} documents. Load average before/after: "
+        f"{report['load_average_before'][0]:.1f} / {report['load_average_after'][0]:.1f}.",
         "",
         "| task | docs | requests | HFLM tokens | evalkit tokens | distinct tokens | trie inputs | HFLM s | evalkit s | speed-up "
         "| floor s | evalkit / floor | acc HFLM | acc evalkit | doc agreement | max abs Δll "

@@ -137,11 +137,23 @@ def autocast_dtype(device: str, dtype: str) -> str | None:
     if dtype != "float32":
         return None
     if device == "cpu":
-        supported = getattr(torch._C._cpu, "_is_avx512_bf16_supported", lambda: False)()
-        return "bfloat16" if supported else None
+        return "bfloat16" if _cpu_has_native_bf16() else None
     if device == "cuda" and torch.cuda.is_available() and torch.cuda.is_bf16_supported():
         return "bfloat16"
     return None
+
+
+def _cpu_has_native_bf16() -> bool:
+    """avx512_bf16 or amx_bf16 among the CPU flags (Linux); elsewhere assume not."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False
 
 
 def _autocast(dtype: str | None, device: Any) -> Any:

@@ -35,11 +35,14 @@ class EvalkitLM(TemplateLM):
         from evalkit.scoring.stats import ScoringStats
 
         parse_batch_size(batch_size)  # validate early
+        target = torch.device(device)
+        if next(model.parameters()).device.type != target.type:
+            model.to(target)
         self._model = model.eval()
         self.tokenizer = tokenizer
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
-        self._device = torch.device(device)
+        self._device = next(model.parameters()).device
         self.batch_size = batch_size
         self.progress = progress
         self.backend = "seq2seq" if getattr(model.config, "is_encoder_decoder", False) else "causal"
@@ -169,7 +172,8 @@ class EvalkitLM(TemplateLM):
         from evalkit.scoring.generation import GenerationSettings, Generator
 
         generator = Generator(self._model, self.tokenizer, encoder_decoder=self.backend == "seq2seq",
-                              max_length=self.max_length, rows_for_length=self.plan, stats=self.stats)
+                              max_length=self.max_length, rows_for_length=self.plan.generation_rows,
+                              stats=self.stats)
         eos = self.tokenizer.decode(self.eot_token_id, skip_special_tokens=False)
         groups: dict[str, list[int]] = {}
         for index, req in enumerate(requests):

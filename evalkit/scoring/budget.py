@@ -36,6 +36,13 @@ class BatchPlan:
         by_memory = self.memory_budget // (length * self.bytes_per_token + length * length * self.bytes_per_pair)
         return max(1, min(by_tokens, by_memory, self.max_rows))
 
+    def generation_rows(self, length: int, cap: int = 64) -> int:
+        """Rows decoded together: bounded by memory and `cap`, not by the token budget (each
+        decoding step is one token per row, and more rows share each read of the weights)."""
+        length = max(1, length)
+        by_memory = self.memory_budget // (length * self.bytes_per_token + length * length * self.bytes_per_pair)
+        return max(1, min(by_memory, self.max_rows, cap))
+
     def halved(self) -> "BatchPlan":
         """The plan after an out-of-memory error: half of everything."""
         return BatchPlan(max(1, self.token_budget // 2), max(1, self.memory_budget // 2),

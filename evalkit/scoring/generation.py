@@ -17,7 +17,6 @@ from evalkit.scoring.stats import ScoringStats
 
 # Generation kwargs the greedy loop honours (the others need model.generate).
 GREEDY_KEYS = frozenset({"do_sample", "temperature", "top_p", "top_k"})
-MAX_GENERATION_ROWS = 64
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ class Generator:
         results = [""] * len(contexts)
         start = 0
         while start < len(order):
-            size = min(MAX_GENERATION_ROWS, self.rows_for_length(len(encoded[order[start]]) + settings.max_gen_toks))
+            size = self.rows_for_length(len(encoded[order[start]]) + settings.max_gen_toks)
             chunk = order[start : start + max(1, size)]
             start += len(chunk)
             batch = [encoded[i] for i in chunk]

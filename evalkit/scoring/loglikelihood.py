@@ -20,8 +20,9 @@ from evalkit.scoring.stats import ScoringStats
 TokenRequest = tuple[Any, list[int], list[int]]
 OnBatch = Callable[[int], None]  # called with the number of requests a batch finished
 
-# Largest trie row built from one context's continuations before it is split.
-ROW_TARGET = 768
+# Largest trie row built from one context's continuations before it is split (splitting
+# repeats the context; up to here a longer row costs less than the repeated tokens).
+ROW_TARGET = 2048
 
 
 def causal_items(requests: Sequence[TokenRequest], max_length: int) -> list[ScoreItem]:

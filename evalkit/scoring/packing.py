@@ -166,11 +166,13 @@ def merge_rows(rows: Sequence[Row]) -> Row:
     return merged
 
 
-def pack_batches(rows: Sequence[Row], rows_for_length: Callable[[int], int]) -> Iterator[list[Row]]:
+def pack_batches(rows: Sequence[Row], rows_for_length: Callable[[int], int],
+                 merge_width: int = 512) -> Iterator[list[Row]]:
     """Batches of equal-width rows with little padding: the longest pending trie sets the width
-    W; each of the batch's rows starts with the longest pending trie and is topped up with the
-    longest ones that still fit in W. A padded W-wide row costs the same attention as a full
-    one, so filling it is free work saved."""
+    W; each of the batch's rows starts with the longest pending trie and, when W <= merge_width,
+    is topped up with the longest ones that still fit. The batch costs the same either way (its
+    shape is fixed), so topping up is work saved, except that a forest row needs a full mask
+    where chains alone could use causal attention: worth it only while attention is cheap."""
     pending = sorted(rows, key=len)
     lengths = [len(row) for row in pending]
     while pending:
@@ -180,7 +182,7 @@ def pack_batches(rows: Sequence[Row], rows_for_length: Callable[[int], int]) -> 
             if not pending:
                 break
             group = [pending.pop()]
-            space = width - lengths.pop()
+            space = width - lengths.pop() if width <= merge_width else 0
             while space > 0 and pending:
                 k = bisect_right(lengths, space) - 1
                 if k < 0:

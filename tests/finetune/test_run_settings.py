@@ -52,7 +52,7 @@ def test_settings_are_stored_and_the_base_model_is_reused_unchanged(tiny_model_d
     assert json.loads(cells_2[cells_2.setting == "fine-tuned"].iloc[0].details_json)["cache_hit"] is True
 
 
-def test_run_command_prints_the_settings_comparison(tiny_model_dir: Path, tmp_path: Path):
+def test_run_command_reports_the_fine_tuned_setting(tiny_model_dir: Path, tmp_path: Path):
     from click.testing import CliRunner
 
     from evalkit.cli.main import cli
@@ -62,8 +62,8 @@ def test_run_command_prints_the_settings_comparison(tiny_model_dir: Path, tmp_pa
         "--limit", "8", "--batch-size", "4", "--store", str(tmp_path / "cli.db"), "--ft-max-steps", "2",
         "--ft-batch-size", "8", "--ft-max-examples", "16"])
     assert result.exit_code == 0, result.output
-    assert "settings compared" in result.output
-    assert "Overlap guard" in result.output
+    assert "Overlap guard (toy_sentiment): 1 of 8 evaluated documents" in result.output
+    assert "fine-tuned" in result.output and "zero-shot" in result.output
 
 
 def test_missing_training_split_is_a_usage_error(tiny_model_dir: Path, tmp_path: Path,
