@@ -22,7 +22,7 @@ $(BIN)/.evalkit-installed: pyproject.toml Makefile
 setup: $(BIN)/.evalkit-installed
 
 demo: setup
-	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/evalkit run
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/evalkit run --task sst2 --setting zero-shot --setting fine-tuned --name demo
 
 # The HTML report is checked in headless Chromium (Debian package `chromium`); installed here
 # when missing and we are root, otherwise that one test is skipped with the reason.
