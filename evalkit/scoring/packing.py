@@ -167,22 +167,28 @@ def merge_rows(rows: Sequence[Row]) -> Row:
 
 
 def pack_batches(rows: Sequence[Row], rows_for_length: Callable[[int], int],
-                 merge_width: int = 512) -> Iterator[list[Row]]:
-    """Batches of equal-width rows with little padding: the longest pending trie sets the width
-    W; each of the batch's rows starts with the longest pending trie and, when W <= merge_width,
-    is topped up with the longest ones that still fit. The batch costs the same either way (its
-    shape is fixed), so topping up is work saved, except that a forest row needs a full mask
-    where chains alone could use causal attention: worth it only while attention is cheap."""
+                 merge_width: int = 512, min_width: int = 192) -> Iterator[list[Row]]:
+    """Batches of equal-width rows with little padding.
+
+    The longest pending trie sets the width W, or `min_width` when it is short enough that
+    several fit side by side. Each of the batch's rows starts with the longest
+    pending trie and, when W <= merge_width, is topped up with the longest ones that still fit.
+    The batch costs the same either way (its shape is fixed), so topping up is work saved,
+    except that a forest row needs a full mask where chains alone could use causal attention:
+    worth it only while attention is cheap next to the rest of the model.
+    """
     pending = sorted(rows, key=len)
     lengths = [len(row) for row in pending]
     while pending:
-        width = lengths[-1]
+        merging = lengths[-1] <= merge_width
+        # widen short rows only when two of the longest would fit: otherwise widening pads
+        width = min_width if merging and 2 * lengths[-1] <= min_width * 1.2 else lengths[-1]
         batch = []
         for _ in range(max(1, rows_for_length(width))):
             if not pending:
                 break
             group = [pending.pop()]
-            space = width - lengths.pop() if width <= merge_width else 0
+            space = width - lengths.pop() if merging else 0
             while space > 0 and pending:
                 k = bisect_right(lengths, space) - 1
                 if k < 0:

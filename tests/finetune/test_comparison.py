@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from evalkit.cli.setting_table import render_setting_table, setting_tables_for_run
 from evalkit.finetune.comparison import baseline_of, comparisons_from_store
 from evalkit.store.schema import connect
 from tests.compare.synthetic import CellSpec, add_run
@@ -57,25 +56,3 @@ def test_paired_differences_from_the_store(store: Path):
     assert diffs.loc["fine-tuned+few-shot:2"].baseline == "few-shot:2"
     assert diffs.loc["fine-tuned+few-shot:2"].delta == pytest.approx(0.5)
     assert diffs.loc["few-shot:2"].delta == pytest.approx(0.1) and diffs.loc["few-shot:2"].p_value > 0.05
-
-
-def test_rendered_table(store: Path):
-    (table,) = setting_tables_for_run(store, "run-1")
-    console = Console(file=io.StringIO(), width=150, color_system=None)
-    console.print(table)
-    text = console.file.getvalue()
-    assert "sst2 · tiny-model" in text
-    lines = {line.split("│")[1].strip(): line for line in text.splitlines() if line.count("│") > 3}
-    assert "0.800 [" in lines["fine-tuned"] and "zero-shot" in lines["fine-tuned"]
-    assert "+0.500 [" in lines["fine-tuned"] and "<0.001" in lines["fine-tuned"] and "+15/−0" in lines["fine-tuned"]
-    assert "few-shot:2" in lines["fine-tuned+few-shot:2"]
-
-
-def test_render_is_pure(store: Path):
-    conn = connect(store, create=False)
-    try:
-        comparisons = comparisons_from_store(conn, "run-1")
-    finally:
-        conn.close()
-    table = render_setting_table(comparisons[0])
-    assert table.row_count == 4

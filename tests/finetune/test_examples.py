@@ -10,7 +10,7 @@ import yaml
 from evalkit.errors import TaskError
 from evalkit.finetune.examples import build_training_set
 from evalkit.finetune.overlap import find_overlap, normalise
-from tests.finetune.conftest import FIXTURES, load_fixture_task
+from tests.finetune.conftest import FIXTURES
 
 QUESTION = "\nQuestion: Is this sentence positive or negative?\nAnswer:"
 

@@ -73,7 +73,7 @@ def test_pack_batches_fills_rows_to_the_batch_width():
 
     items = [ScoreItem(i, tuple(range(1000 * i, 1000 * i + n)), (7,)) for i, n in enumerate([10, 6, 4, 3, 3, 2, 9, 1])]
     rows = make_rows(items, row_target=64)
-    batches = list(pack_batches(rows, lambda width: 2))
+    batches = list(pack_batches(rows, lambda width: 2, min_width=1))
     widths = [max(len(r) for r in b) for b in batches]
     assert widths[0] == 10
     packed = [r for b in batches for r in b]
@@ -86,3 +86,16 @@ def test_pack_batches_fills_rows_to_the_batch_width():
     assert not forest.is_chain  # two separate tries: the second never sees the first
     first_root_end = forest.end[0]
     assert first_root_end == 9 and forest.depth[9] == 0
+
+
+def test_short_tries_share_rows_of_the_minimum_width():
+    from evalkit.scoring.packing import pack_batches
+
+    def packed(lengths: list[int]) -> list[int]:
+        items = [ScoreItem(i, tuple(range(1000 * i, 1000 * i + n)), (7,)) for i, n in enumerate(lengths)]
+        batches = list(pack_batches(make_rows(items, row_target=64), lambda width: 8, min_width=64))
+        assert len(batches) == 1
+        return sorted(len(r) for r in batches[0])
+
+    assert packed([30, 30, 20, 20, 8]) == [48, 60]  # 64-wide rows: 30+30, 20+20+8
+    assert packed([40, 38, 20]) == [20, 38, 40]  # two 40s would not fit 64: width stays 40
