@@ -84,3 +84,16 @@ def test_full_fine_tuning_caches_a_checkpoint(tiny_loaded, toy_gen, sink):
     again, _, details_again = finetuned_model(tiny_loaded, toy_gen, cell, sink)
     assert details_again["cache_hit"] is True
     assert torch.allclose(_logits(again.model, again.tokenizer), _logits(model.model, model.tokenizer), atol=1e-5)
+
+
+def test_same_seed_retrained_gives_identical_weights_and_losses(tiny_loaded, toy_sentiment, sink):
+    """Determinism on CPU: retraining with the same seed reproduces the training exactly."""
+    cell = make_cell(tiny_loaded.spec, "toy_sentiment", **FAST)
+    first, _, details = finetuned_model(tiny_loaded, toy_sentiment, cell, sink)
+    logits = _logits(first.model, first.tokenizer)
+    forced = make_cell(tiny_loaded.spec, "toy_sentiment", retrain=True, **FAST)
+    second, _, details_again = finetuned_model(tiny_loaded, toy_sentiment, forced, sink)
+    assert details_again["cache_hit"] is False
+    assert details_again["train_loss_first"] == details["train_loss_first"]
+    assert details_again["train_loss_last"] == details["train_loss_last"]
+    assert torch.equal(_logits(second.model, second.tokenizer), logits)

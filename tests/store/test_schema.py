@@ -17,7 +17,9 @@ def test_new_store_is_created_with_current_version(tmp_path: Path) -> None:
 
 def test_newer_schema_is_refused_and_untouched(tmp_path: Path) -> None:
     path = tmp_path / "r.db"
-    connect(path).execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    conn = connect(path)
+    conn.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    conn.close()  # checkpoints the WAL into the file
     before = path.read_bytes()
     with pytest.raises(StoreError, match="schema version 99, newer"):
         connect(path)
@@ -46,3 +48,8 @@ def test_foreign_sqlite_database_is_refused(tmp_path: Path) -> None:
 def test_missing_store_when_reading(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="does not exist"):
         connect(tmp_path / "nope.db", create=False)
+
+
+def test_unwritable_location_is_a_clear_error() -> None:
+    with pytest.raises(StoreError, match="Cannot create the folder for results database"):
+        connect(Path("/proc/evalkit-cannot-write/r.db"))
