@@ -19,8 +19,21 @@ def run(*args: Any, **kwargs: Any) -> Any:
     return _run(*args, **kwargs)
 
 
+def _register_lm_eval_backend() -> None:
+    """Make `lm_eval.simple_evaluate(model="evalkit", ...)` work after `import evalkit`.
+    lm-eval's registry module is light (~25 ms, no torch); the backend class loads on first use."""
+    try:
+        from evalkit.scoring import register
+    except ImportError:  # lm-eval missing: nothing to register with
+        return
+    register()
+
+
 def load_results(*args: Any, **kwargs: Any) -> Any:
     """The tidy metrics DataFrame of a results store; see evalkit.store.reader.load_results."""
     from evalkit.store.reader import load_results as _load
 
     return _load(*args, **kwargs)
+
+
+_register_lm_eval_backend()

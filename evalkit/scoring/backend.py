@@ -52,7 +52,8 @@ class EvalkitLM(TemplateLM):
         self._causal = (CausalScorer(RowScorer(model, tokenizer.pad_token_id), self.plan, self.stats)
                         if self.backend == "causal" else None)
         self._encode_cached = lru_cache(maxsize=8192)(self._encode_uncached)
-        self._bos_text = tokenizer.decode(self.prefix_token_id)
+        prefix = self.prefix_token_id
+        self._bos_text = tokenizer.decode(prefix) if prefix is not None else None
 
     # ----- construction -----------------------------------------------------------------
     @classmethod
@@ -118,7 +119,7 @@ class EvalkitLM(TemplateLM):
 
     def _encode_uncached(self, string: str, add_special_tokens: bool | None) -> tuple[int, ...]:
         kwargs: dict[str, Any] = {} if add_special_tokens is None else {"add_special_tokens": add_special_tokens}
-        if add_special_tokens is None and string.startswith(self._bos_text):
+        if add_special_tokens is None and self._bos_text is not None and string.startswith(self._bos_text):
             kwargs["add_special_tokens"] = False
         return tuple(self.tokenizer.encode(string, **kwargs))
 

@@ -32,6 +32,13 @@ def test_tasks_list_is_light() -> None:
 
 
 def test_import_evalkit_is_light() -> None:
-    code = "import sys, evalkit; print(sorted(m for m in ('torch','transformers','lm_eval','pandas') if m in sys.modules))"
+    code = ("import sys, evalkit; print(sorted(m for m in ('torch', 'transformers', 'datasets', 'pandas', "
+            "'lm_eval.evaluator') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_import_evalkit_registers_the_backend_with_lm_eval() -> None:
+    code = "import evalkit; from lm_eval.api.registry import model_registry; print('evalkit' in model_registry)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
