@@ -85,18 +85,20 @@ def _run(model: str, task: str, settings: list[str], store: Path, limit: int | N
 
 def _summary(store: Path, run_id: str, task: str, metric: str) -> dict[str, Any]:
     """Each setting's metric with its interval, the paired difference, and the training details."""
-    from evalkit.finetune.comparison import comparisons_from_store
-    from evalkit.store.reader import cells_frame
+    from evalkit.compare import CompareOptions, RunOpener, compare_settings, open_runs
+    from evalkit.store.reader import cells_frame, metrics_frame
     from evalkit.store.schema import connect
 
+    with RunOpener(store) as opener:
+        comparison = compare_settings(open_runs(opener, [run_id])[0], CompareOptions())
     conn = connect(store, create=False)
     try:
-        (comparison,) = comparisons_from_store(conn, run_id)
+        metrics = metrics_frame(conn, [run_id])
         cells = cells_frame(conn, [run_id])
     finally:
         conn.close()
-    rows = comparison.settings[comparison.settings.metric == metric]
-    diff = comparison.differences[comparison.differences.metric == metric].iloc[0]
+    rows = metrics[metrics.metric == metric]
+    diff = comparison.rows[comparison.rows.metric == metric].iloc[0]
     tuned = cells[cells.setting == "fine-tuned"].iloc[0]
     details = json.loads(tuned.details_json)
     return {

@@ -3,7 +3,6 @@ and the result becomes typed per-document records plus metrics with 95% interval
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -196,7 +195,3 @@ def _aggregate_metric(key: str, aggregate: dict[str, Any], n: int, higher_is_bet
     if not math.isfinite(stderr):
         return MetricRecord(key, value, None, None, None, n, higher_is_better)
     return MetricRecord(key, value, stderr, value - 1.96 * stderr, value + 1.96 * stderr, n, higher_is_better)
-
-
-def doc_json(doc: Any) -> str:
-    return json.dumps(doc, sort_keys=True, default=str, ensure_ascii=False)

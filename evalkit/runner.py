@@ -7,12 +7,10 @@ commit each cell as it finishes, and mark the run 'complete' only at the end.
 
 from __future__ import annotations
 
-import os
 import platform
 import secrets
 import subprocess
 import sys
-import time
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -139,11 +137,3 @@ def git_commit(directory: Path | None = None) -> str | None:
         return head.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.TimeoutExpired):
         return None
-
-
-def elapsed_since(start: float) -> float:
-    return round(time.perf_counter() - start, 3)
-
-
-def environment_offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE") == "1"

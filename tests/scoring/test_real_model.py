@@ -10,21 +10,13 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-TASKS = Path(__file__).resolve().parents[2] / "tasks"
-
 
 def load_task(name: str) -> Any:
-    """A built-in task from its YAML, with data paths resolved against the YAML's folder."""
-    from lm_eval.api.task import ConfigurableTask
-    from lm_eval.tasks._yaml_loader import load_yaml
+    """A built-in task through evalkit's own loader (data paths resolved against the YAML)."""
+    from evalkit.tasks.discovery import TaskRegistry
+    from evalkit.tasks.loading import load_task as load
 
-    path = TASKS / name / f"{name}.yaml"
-    if not path.is_file():
-        pytest.skip(f"built-in task {name} not present")
-    cfg = load_yaml(path, resolve_func=True)
-    files = cfg["dataset_kwargs"]["data_files"]
-    cfg["dataset_kwargs"]["data_files"] = {k: str((path.parent / v).resolve()) for k, v in files.items()}
-    return ConfigurableTask(config=cfg)
+    return load(TaskRegistry.discover().resolve(name)).task
 
 
 @pytest.fixture(scope="module")
