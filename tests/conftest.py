@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -31,3 +35,37 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def real_model_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A shared EVALKIT_HOME for slow tests so the GGUF is converted once per session."""
     return Path(os.environ.get("EVALKIT_TEST_HOME") or tmp_path_factory.mktemp("real-home"))
+
+
+@dataclass
+class CliResult:
+    """What one run of the real `evalkit` entry point produced."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def _run_entry_point(*args: object) -> CliResult:
+    """Run `evalkit.cli.main.main` (the console script) in-process: its error mapping, its exit code."""
+    from evalkit.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main([str(a) for a in args])
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def evalkit_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
+    """The one way tests call the command line: `evalkit_cli("results", "list", "--store", db)`."""
+    monkeypatch.setenv("COLUMNS", "200")
+    return _run_entry_point

@@ -1,0 +1,79 @@
+"""Writing an output file (export, report) without ever losing what was there.
+
+Every command that writes a file the user named goes through `output_file`: a results
+database is never written over (not even with --force), an existing file is replaced only
+with --force, a file the same command reads (the store, a baseline) is never the output, and
+the content is written to a temporary file beside the target and renamed over it only once
+complete, so a failed write leaves the old file as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from evalkit.errors import InputError
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def is_sqlite_file(path: Path) -> bool:
+    """True when `path` starts with SQLite's header (any SQLite database, evalkit's or not)."""
+    try:
+        with Path(path).open("rb") as handle:
+            return handle.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC
+    except OSError:
+        return False
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_output_path(path: Path, *, force: bool, inputs: Sequence[Path] = (), option: str = "-o") -> None:
+    """Refuse an output path that is a directory, a database, an input of this command, or an
+    existing file without --force. InputError (exit 2) names the path and what to do."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"Output path '{path}' ({option}) is a directory.", hint="Give a file name.")
+    for source in inputs:
+        if _same_file(path, Path(source)) or Path(os.path.abspath(path)) == Path(os.path.abspath(source)):
+            raise InputError(f"Output path '{path}' ({option}) is also an input of this command "
+                             f"('{source}'); writing it would destroy what is being read. Nothing was written.",
+                             hint="Choose another output file.")
+    if is_sqlite_file(path) or any(Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-journal")):
+        raise InputError(f"Output path '{path}' ({option}) is an SQLite database (a results store?); "
+                         "evalkit never writes over a database, with or without --force. Nothing was written.",
+                         hint="Choose another output file.")
+    if path.exists() and not force:
+        raise InputError(f"Output file '{path}' ({option}) already exists; it was left untouched.",
+                         hint="Pass --force to replace it, or choose another file.")
+
+
+@contextmanager
+def output_file(path: Path, *, force: bool, inputs: Sequence[Path] = (), option: str = "-o") -> Iterator[Path]:
+    """Check `path` (see check_output_path), yield a temporary path beside it to write to, and
+    rename that over `path` only when the block finishes without error."""
+    path = Path(path)
+    check_output_path(path, force=force, inputs=inputs, option=option)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"Cannot create the folder of output file '{path}': {exc.strerror or exc}.",
+                         hint=f"Pass {option} with a writable location.") from exc
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise InputError(f"Cannot write output file '{path}': {exc.strerror or exc}; "
+                         "any earlier file there is unchanged.",
+                         hint=f"Pass {option} with a writable location.") from exc
+    finally:
+        temporary.unlink(missing_ok=True)
