@@ -9,18 +9,21 @@ from typing import Any
 
 
 def load_task(tasks_dir: Path, name: str, split: str, limit: int | None) -> tuple[Any, list, list]:
-    """A built-in task evaluated on `split`, its first `limit` documents and their requests."""
-    from lm_eval.api.task import ConfigurableTask
-    from lm_eval.tasks._yaml_loader import load_yaml
+    """A built-in task evaluated on `split`, its first `limit` documents and their requests.
 
-    path = tasks_dir / name / f"{name}.yaml"
-    cfg = load_yaml(path, resolve_func=True)
-    files = cfg["dataset_kwargs"]["data_files"]
-    cfg["dataset_kwargs"]["data_files"] = {k: str((path.parent / v).resolve()) for k, v in files.items()}
+    Loaded the way `evalkit run` loads it (evalkit's registry and loader: safe YAML, key and split
+    checks, data paths relative to the YAML); only the evaluated split is changed."""
+    import dataclasses
+
+    from evalkit.tasks.discovery import TaskRegistry, TaskSource
+    from evalkit.tasks.loading import load_task as evalkit_load_task
+
+    entry = TaskRegistry([TaskSource("bench", tasks_dir)]).resolve(name)
     if split != "test":
-        cfg.pop("test_split", None)  # evaluate on the requested split, as the issue's benchmark does
-        cfg[f"{split}_split"] = split
-    task = ConfigurableTask(config=cfg)
+        config = {k: v for k, v in entry.config.items() if k != "test_split"}
+        config[f"{split}_split"] = split  # evaluate on the requested split, as the issue's benchmark does
+        entry = dataclasses.replace(entry, config=config)
+    task = evalkit_load_task(entry).task
     task.build_all_requests(limit=limit, rank=0, world_size=1)
     docs = list(task.eval_docs)[: limit or None]
     return task, docs, task.instances

@@ -87,11 +87,11 @@ def _summary(store: Path, run_id: str, task: str, metric: str) -> dict[str, Any]
     """Each setting's metric with its interval, the paired difference, and the training details."""
     from evalkit.compare import CompareOptions, RunOpener, compare_settings, open_runs
     from evalkit.store.reader import cells_frame, metrics_frame
-    from evalkit.store.schema import connect
+    from evalkit.store.schema import open_for_reading
 
     with RunOpener(store) as opener:
         comparison = compare_settings(open_runs(opener, [run_id])[0], CompareOptions())
-    conn = connect(store, create=False)
+    conn = open_for_reading(store)
     try:
         metrics = metrics_frame(conn, [run_id])
         cells = cells_frame(conn, [run_id])

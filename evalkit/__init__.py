@@ -1,14 +1,15 @@
 """evalkit: evaluate language models zero-shot, few-shot and fine-tuned; keep every result.
 
 The public API is small and imported lazily so `import evalkit` stays fast:
-`evalkit.run(...)` returns results as a DataFrame; `evalkit.load_results(store)` reads a store.
+`evalkit.run(...)` returns results as a DataFrame; `evalkit.load_results(store)` reads a store;
+`evalkit.trajectory(store, run)` and `evalkit.transfer(store, run)` give the multi-step views.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["run", "load_results"]
+__all__ = ["run", "load_results", "trajectory", "transfer"]
 __version__ = "0.1.0"
 
 
@@ -35,5 +36,20 @@ def load_results(*args: Any, **kwargs: Any) -> Any:
 
     return _load(*args, **kwargs)
 
+
+
+def trajectory(*args: Any, **kwargs: Any) -> Any:
+    """The tidy trajectory DataFrame of a run (metric vs checkpoint / fine-tuning step); see
+    evalkit.studies.trajectory."""
+    from evalkit.studies import trajectory as _trajectory
+
+    return _trajectory(*args, **kwargs)
+
+
+def transfer(*args: Any, **kwargs: Any) -> Any:
+    """The tidy transfer / forgetting matrix of a run; see evalkit.studies.transfer."""
+    from evalkit.studies import transfer as _transfer
+
+    return _transfer(*args, **kwargs)
 
 _register_lm_eval_backend()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -35,24 +37,62 @@ def run(models: Sequence[str] | str = (DEFAULT_MODEL,), tasks: Sequence[str] | s
     metrics DataFrame (one row per model x task x setting x metric)."""
     from evalkit.runner import execute
     from evalkit.store.reader import metrics_frame
-    from evalkit.store.schema import connect
+    from evalkit.store.schema import open_for_reading
     from evalkit.tasks.discovery import TaskRegistry
 
     require_model_extra()
     models = [models] if isinstance(models, str) else list(models)
     tasks = [tasks] if isinstance(tasks, str) else list(tasks)
+    config = run_config(models, tasks, include_paths, options)
     cells = build_cells(models, tasks, **options)
     registry = TaskRegistry.discover(include_paths)
     store_path = Path(store) if store else default_store_path()
-    result = execute(cells, registry, store_path, name=name, progress=progress,
-                     config={"models": models, "tasks": tasks, **{k: str(v) for k, v in options.items()}})
-    conn = connect(store_path, create=False)
+    result = execute(cells, registry, store_path, name=name, progress=progress, config=config)
+    conn = open_for_reading(store_path)
     try:
         frame = metrics_frame(conn, [result.run_id])
     finally:
         conn.close()
     frame.attrs["run_id"] = result.run_id
     return frame
+
+
+def run_config(models: list[str], tasks: list[str], include_paths: Sequence[str | Path],
+               options: dict[str, Any]) -> dict[str, Any]:
+    """The run's effective options (defaults filled in) as typed JSON values, for the run record:
+    settings as their labels, fine-tuning options as a mapping, no limit as null."""
+    from evalkit.errors import InputError
+
+    try:
+        bound = inspect.signature(build_cells).bind(models, tasks, **options)
+    except TypeError as exc:
+        raise InputError(f"evalkit.run: {exc}.", hint="See help(evalkit.build_cells) for the options.") from exc
+    bound.apply_defaults()
+    values = dict(bound.arguments)
+    values["settings"] = [_setting_label(s) for s in values["settings"]]
+    values["finetune"] = dataclasses.asdict(values["finetune"] or FineTuneOptions())
+    values["include_paths"] = [str(p) for p in include_paths]
+    return {key: _json_value(key, value) for key, value in values.items()}
+
+
+def _setting_label(setting: str | Setting) -> str:
+    return setting.label if isinstance(setting, Setting) else parse_setting(setting).label
+
+
+def _json_value(key: str, value: Any) -> Any:
+    """Plain JSON types (containers become lists / dicts, paths strings); anything else is refused."""
+    from evalkit.errors import InputError
+
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _json_value(key, v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_value(key, v) for v in value]
+    raise InputError(f"evalkit.run: option '{key}' has a value of type {type(value).__name__} ({value!r}), "
+                     "which a run record cannot store.", hint="Pass plain numbers, strings, lists or None.")
 
 
 def require_model_extra() -> None:

@@ -1,45 +1,38 @@
-"""Evaluating one cell: the task loaded fresh, the model (fine-tuned when the setting asks),
-the scoring backend, and the resulting CellRecord."""
+"""Evaluating one cell: the run's loaded task, the model (fine-tuned when the setting asks),
+the scoring backend, and the resulting CellRecord.
+
+The LoadedTask is shared by every cell of the run on that task (loaded and checked once, at
+the door); evaluate_task sets the cell's few-shot count and seed on it before it is used.
+"""
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
-from evalkit.evaluation import check_documents, evaluate_task
+from evalkit.errors import EvalkitError, RunFailedError
+from evalkit.evaluation import CellOutcome, evaluate_task
 from evalkit.plan import Cell
+from evalkit.provenance import evalkit_version
 from evalkit.resume import RequestCache, ResumableLM, request_cache_path
 from evalkit.store.records import CellRecord
-from evalkit.tasks.discovery import TaskEntry
+from evalkit.tasks.loading import LoadedTask
 
 
-def evaluate_cell(cell: Cell, loaded: Any, entry: TaskEntry, sink: Any) -> CellRecord:
-    """Evaluate `cell` with an already loaded model; returns the record to store."""
-    from evalkit.scoring import make_backend
-    from evalkit.tasks.loading import load_task
-
+def evaluate_cell(cell: Cell, loaded: Any, task: LoadedTask, sink: Any) -> CellRecord:
+    """Evaluate `cell` with an already loaded model and task; returns the record to store."""
     start = time.perf_counter()
-    task = load_task(entry)
-    check_documents(task, cell.limit)
     model, adapter, details = loaded, None, {}
     if cell.setting.fine_tuned:
         from evalkit.finetune import finetuned_model
 
-        model, adapter, details = finetuned_model(loaded, task, cell, sink)
+        with reported_failures(cell, task, "Fine-tuning for"):
+            model, adapter, details = finetuned_model(loaded, task, cell, sink)
     _seed_everything(cell.seed)
-    with sink.cell(f"{cell.model.label} · {cell.task} · {cell.setting.label}") as report:
-        backend = make_backend(model, batch_size=cell.batch_size, progress=report)
-        cache = RequestCache(request_cache_path()) if cell.request_cache else None
-        try:
-            if cache is not None:
-                backend = ResumableLM(backend, cache, request_model_key(model))
-            outcome = evaluate_task(backend, task, num_fewshot=cell.setting.num_fewshot,
-                                    limit=cell.limit, seed=cell.seed)
-        finally:
-            if cache is not None:
-                cache.close()
-    if isinstance(backend, ResumableLM):
-        details["requests"] = dict(backend.stats)
+    outcome, stats = _score(cell, model, task, sink)
+    if stats is not None:
+        details["requests"] = stats
     details.update(limit=cell.limit, batch_size=str(cell.batch_size), dtype=model.dtype,
                    device=model.device, checkpoint=model.checkpoint)
     return CellRecord(
@@ -48,6 +41,45 @@ def evaluate_cell(cell: Cell, loaded: Any, entry: TaskEntry, sink: Any) -> CellR
         task_source=task.source, setting=cell.setting.label, num_fewshot=cell.setting.num_fewshot,
         metrics=outcome.metrics, samples=outcome.samples, duration_s=round(time.perf_counter() - start, 3),
         adapter=adapter, details=details)
+
+
+def _score(cell: Cell, model: Any, task: LoadedTask, sink: Any) -> tuple[CellOutcome, dict[str, int] | None]:
+    """lm-eval's evaluation on evalkit's backend (through the request cache unless disabled)."""
+    from evalkit.scoring import make_backend
+
+    with sink.cell(f"{cell.model.label} · {cell.task} · {cell.setting.label}") as report:
+        backend: Any = make_backend(model, batch_size=cell.batch_size, progress=report)
+        cache = RequestCache(request_cache_path()) if cell.request_cache else None
+        try:
+            if cache is not None:
+                backend = ResumableLM(backend, cache, request_model_key(model))
+            with reported_failures(cell, task, "Evaluating"):
+                outcome = evaluate_task(backend, task, num_fewshot=cell.setting.num_fewshot,
+                                        limit=cell.limit, seed=cell.seed)
+        finally:
+            if cache is not None:
+                cache.close()
+    return outcome, dict(backend.stats) if isinstance(backend, ResumableLM) else None
+
+
+@contextmanager
+def reported_failures(cell: Cell, task: LoadedTask, doing: str) -> Iterator[None]:
+    """A failure that is not one of evalkit's own errors becomes a RunFailedError naming the
+    cell (torch, transformers and lm-eval raise many unrelated types); --debug shows the cause."""
+    try:
+        yield
+    except EvalkitError:
+        raise
+    except Exception as exc:
+        raise RunFailedError(
+            f"{doing} task '{task.name}' ({cell.setting.label}) with model '{cell.model.label}' failed: "
+            f"{type(exc).__name__}: {_first_line(exc)}",
+            hint="Run again with --debug for the traceback; cells finished before this one are stored.") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else "(no message)"
 
 
 def _seed_everything(seed: int) -> None:
@@ -63,6 +95,4 @@ def _seed_everything(seed: int) -> None:
 
 def request_model_key(model: Any) -> str:
     """What a cached request result depends on besides the request itself."""
-    from evalkit import __version__
-
-    return f"{model.fingerprint}|{model.dtype}|evalkit-{__version__}"
+    return f"{model.fingerprint}|{model.dtype}|evalkit-{evalkit_version()}"

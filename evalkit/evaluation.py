@@ -27,14 +27,10 @@ def evaluate_task(lm: Any, loaded: LoadedTask, *, num_fewshot: int, limit: int |
     from lm_eval.evaluator import evaluate
 
     task = loaded.task
+    check_fewshot_source(loaded, num_fewshot, f"few-shot:{num_fewshot}")
+    # The LoadedTask is shared by a run's cells: set every per-cell state lm-eval keeps on it.
     task.set_config(key="num_fewshot", value=num_fewshot)
     task.set_fewshot_seed(seed=seed)
-    if num_fewshot > 0 and not _has_fewshot_source(task):
-        from evalkit.errors import TaskError
-
-        raise TaskError(f"Task '{loaded.name}' has no training or validation split to draw "
-                        f"{num_fewshot} few-shot examples from.",
-                        hint="Declare training_split or fewshot_split in its YAML, or use zero-shot.")
     results = evaluate(lm=lm, task_dict={"tasks": {loaded.name: task}, "groups": {}},
                        limit=limit, log_samples=True, bootstrap_iters=1000)
     raw = results["samples"][loaded.name]
@@ -67,6 +63,29 @@ def check_documents(loaded: LoadedTask, limit: int | None) -> None:
                             hint="Fix the label in the data or the doc_to_target template.")
 
 
+def check_fewshot_source(loaded: LoadedTask, k: int, setting: str) -> None:
+    """K few-shot examples need a source split with at least K documents (K + 1 when the
+    source is the evaluation split itself: lm-eval leaves the evaluated document out)."""
+    from evalkit.errors import TaskError
+
+    if k == 0:
+        return
+    task = loaded.task
+    docs = task.fewshot_docs() if _has_fewshot_source(task) else None
+    if docs is None:
+        raise TaskError(f"Task '{loaded.name}' ({loaded.source}): setting {setting} needs {k} few-shot examples, "
+                        "but the task has no training, validation or fewshot split to draw them from.",
+                        hint="Declare training_split or fewshot_split in its YAML, or use zero-shot.")
+    fewshot_split = getattr(getattr(task, "fewshot_cfg", None), "split", None)
+    needed = k + 1 if fewshot_split is not None and fewshot_split == task.config.test_split else k
+    if len(docs) < needed:
+        raise TaskError(f"Task '{loaded.name}' ({loaded.source}): setting {setting} asks for {k} few-shot "
+                        f"examples, but its few-shot source has only {len(docs)} documents"
+                        + (" (one of them is the evaluated document)." if needed > k else "."),
+                        hint=f"Use at most {max(0, len(docs) - (needed - k))} few-shot examples "
+                        "(-k / --setting few-shot:K).")
+
+
 def _check_finite(raw: list[dict[str, Any]], task_name: str) -> None:
     """NaN or infinite loglikelihoods make accuracy meaningless: fail loudly, naming documents."""
     bad = sorted({int(s["doc_id"]) for s in raw for r in s["resps"] for v in _floats(r) if not math.isfinite(v)})
@@ -89,7 +108,15 @@ def _floats(value: Any) -> list[float]:
 
 def _has_fewshot_source(task: Any) -> bool:
     return bool(task.has_training_docs() or task.has_validation_docs()
-                or getattr(task.config, "fewshot_split", None))
+                or getattr(task.config, "fewshot_split", None)
+                or _fewshot_samples(getattr(task.config, "fewshot_config", None)))
+
+
+def _fewshot_samples(config: Any) -> Any:
+    """A fixed list of few-shot samples, from a `fewshot_config` lm-eval keeps as a dict or an object."""
+    if isinstance(config, dict):
+        return config.get("samples")
+    return getattr(config, "samples", None)
 
 
 def _metric_key(metric: str, filter_name: str) -> str:

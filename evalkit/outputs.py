@@ -18,6 +18,7 @@ from typing import Iterator, Sequence
 from evalkit.errors import InputError
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
 def is_sqlite_file(path: Path) -> bool:
@@ -36,6 +37,12 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def _is_database_companion(path: Path) -> bool:
+    """`x.db-wal`, `x.db-shm` or `x.db-journal` next to an SQLite database `x.db`."""
+    text = str(path)
+    return any(text.endswith(s) and is_sqlite_file(Path(text[: -len(s)])) for s in _COMPANIONS)
+
+
 def check_output_path(path: Path, *, force: bool, inputs: Sequence[Path] = (), option: str = "-o") -> None:
     """Refuse an output path that is a directory, a database, an input of this command, or an
     existing file without --force. InputError (exit 2) names the path and what to do."""
@@ -47,7 +54,11 @@ def check_output_path(path: Path, *, force: bool, inputs: Sequence[Path] = (), o
             raise InputError(f"Output path '{path}' ({option}) is also an input of this command "
                              f"('{source}'); writing it would destroy what is being read. Nothing was written.",
                              hint="Choose another output file.")
-    if is_sqlite_file(path) or any(Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-journal")):
+    if _is_database_companion(path):
+        raise InputError(f"Output path '{path}' ({option}) is the journal of an SQLite database; writing it "
+                         "would lose that database's latest changes. Nothing was written.",
+                         hint="Choose another output file.")
+    if is_sqlite_file(path) or any(Path(f"{path}{suffix}").exists() for suffix in _COMPANIONS):
         raise InputError(f"Output path '{path}' ({option}) is an SQLite database (a results store?); "
                          "evalkit never writes over a database, with or without --force. Nothing was written.",
                          hint="Choose another output file.")

@@ -5,11 +5,18 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from evalkit.errors import InputError
 from evalkit.models.spec import ModelSpec
 from evalkit.settings import Setting
+
+# numpy's (and so lm-eval's) seeds are unsigned 32-bit integers.
+SEED_RANGE = (0, 2**32 - 1)
+FINETUNE_METHODS = ("lora", "full")
+FINETUNE_OBJECTIVES = ("auto", "nll", "choice-ce")
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,43 @@ class FineTuneOptions:
     train_split: str | None = None
     retrain: bool = False
     exclude_overlap: bool = True
+
+    def __post_init__(self) -> None:
+        _check_choice("method", "--ft-method", self.method, FINETUNE_METHODS)
+        _check_choice("objective", "--ft-objective", self.objective, FINETUNE_OBJECTIVES)
+        _check_positive("epochs", "--ft-epochs", self.epochs)
+        if self.lr is not None:
+            _check_positive("lr", "--ft-lr", self.lr)
+        for name, flag in (("max_steps", "--ft-max-steps"), ("batch_size", "--ft-batch-size"),
+                           ("lora_r", "--ft-lora-r"), ("max_examples", "--ft-max-examples")):
+            value = getattr(self, name)
+            if value is not None:
+                _check_count(name, flag, value)
+
+
+def _check_choice(name: str, flag: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise InputError(f"Invalid fine-tuning {name} {value!r} ({flag}).", hint=f"Use one of: {', '.join(choices)}.")
+
+
+def _check_positive(name: str, flag: str, value: Any) -> None:
+    """A positive, finite number (NaN and infinity are refused: they train nothing sensible)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise InputError(f"Invalid fine-tuning {name} {value!r} ({flag}): it must be a positive finite number.",
+                         hint=f"For example {flag} {'1' if name == 'epochs' else '1e-4'}.")
+
+
+def _check_count(name: str, flag: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InputError(f"Invalid fine-tuning {name} {value!r} ({flag}): it must be a whole number of at least 1.")
+
+
+def check_seed(seed: Any) -> int:
+    """The run's seed as numpy accepts it (an integer in 0..2**32-1)."""
+    low, high = SEED_RANGE
+    if isinstance(seed, bool) or not isinstance(seed, int) or not low <= seed <= high:
+        raise InputError(f"Invalid --seed {seed!r}: it must be a whole number from {low} to {high}.")
+    return seed
 
 
 @dataclass(frozen=True)
@@ -57,6 +101,9 @@ def make_plan(models: list[ModelSpec], tasks: list[str], settings: list[Setting]
               limit: int | None, seed: int, batch_size: int | str,
               finetune: FineTuneOptions | None = None, request_cache: bool = True) -> list[Cell]:
     """The grid in a stable order: model-major (a model is loaded once), then task, then setting."""
+    check_seed(seed)
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise InputError(f"Invalid --limit {limit!r}: it must be a whole number of at least 1 (or None for all).")
     options = finetune or FineTuneOptions()
     return [Cell(model, task, setting, limit, seed, batch_size, options, request_cache)
             for model in models for task in tasks for setting in settings]

@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import platform
 import secrets
-import subprocess
 import sys
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol
 
 from evalkit.plan import Cell
+from evalkit.preflight import check_inputs
+from evalkit.provenance import git_commit, versions
 from evalkit.store.records import CellRecord, RunInfo
-from evalkit.tasks.discovery import TaskEntry, TaskRegistry
+from evalkit.tasks.discovery import TaskRegistry
+
+if TYPE_CHECKING:
+    from evalkit.tasks.loading import LoadedTask
+
+__all__ = ["ProgressSink", "RunResult", "SilentProgress", "check_inputs", "execute", "run_info"]
 
 
 class ProgressSink(Protocol):
@@ -44,39 +50,25 @@ class RunResult:
     cells: list[CellRecord]
 
 
-def check_inputs(cells: list[Cell], registry: TaskRegistry) -> dict[str, TaskEntry]:
-    """Resolve and load every task, and check the documents to be evaluated, before any model
-    is loaded or any run is recorded: bad input costs no compute and leaves no trace."""
-    from evalkit.evaluation import check_documents
-    from evalkit.quiet import quiet_libraries
-    from evalkit.tasks.loading import check_keys, load_task
-
-    quiet_libraries()
-    entries: dict[str, TaskEntry] = {}
-    for cell in cells:
-        if cell.task not in entries:
-            entry = registry.resolve(cell.task)
-            if entry.source != "lm_eval":
-                check_keys(entry)
-                check_documents(load_task(entry), max((c.limit or 0 for c in cells), default=0) or None)
-            entries[cell.task] = entry
-    return entries
-
-
 def execute(cells: list[Cell], registry: TaskRegistry, store_path: Path, *, name: str | None,
             progress: ProgressSink | None = None, config: dict[str, Any] | None = None) -> RunResult:
     """Run all cells and store them under one run id; an interrupted run stays 'failed'."""
-    from evalkit.store.schema import connect
+    from evalkit.store.schema import open_for_writing
     from evalkit.store.writer import begin_run, finish_run, write_cell
 
     sink = progress or SilentProgress()
-    entries = check_inputs(cells, registry)
-    conn = connect(store_path)
-    info = run_info(name, seed=cells[0].seed if cells else 0, config=config or {})
-    begin_run(conn, info)
+    tasks = check_inputs(cells, registry)
+    conn = open_for_writing(store_path)
+    try:
+        _check_name(conn, name, sink)
+        info = run_info(name, seed=cells[0].seed if cells else 0, config=config or {})
+        begin_run(conn, info)
+    except BaseException:
+        conn.close()
+        raise
     records: list[CellRecord] = []
     try:
-        for cell, record in _evaluate_all(cells, entries, sink):
+        for cell, record in _evaluate_all(cells, tasks, sink):
             write_cell(conn, info.run_id, record)
             records.append(record)
         finish_run(conn, info.run_id, "complete")
@@ -88,7 +80,17 @@ def execute(cells: list[Cell], registry: TaskRegistry, store_path: Path, *, name
     return RunResult(info.run_id, records)
 
 
-def _evaluate_all(cells: list[Cell], entries: dict[str, TaskEntry],
+def _check_name(conn: Any, name: str | None, sink: ProgressSink) -> None:
+    """The store refuses a reserved name (one that is also a run reference) and warns about
+    a name an earlier run already has."""
+    from evalkit.store.reader import check_run_name
+
+    warning = check_run_name(conn, name)
+    if warning:
+        sink.message(warning)
+
+
+def _evaluate_all(cells: list[Cell], tasks: dict[str, "LoadedTask"],
                   sink: ProgressSink) -> Iterator[tuple[Cell, CellRecord]]:
     from evalkit.cell import evaluate_cell
     from evalkit.models.loading import load_model
@@ -101,7 +103,7 @@ def _evaluate_all(cells: list[Cell], entries: dict[str, TaskEntry],
             loaded = None  # free the previous model before loading the next
             sink.message(f"Loading model {cell.model.label} ...")
             loaded = load_model(cell.model)
-        yield cell, evaluate_cell(cell, loaded, entries[cell.task], sink)
+        yield cell, evaluate_cell(cell, loaded, tasks[cell.task], sink)
 
 
 def run_info(name: str | None, *, seed: int, config: dict[str, Any]) -> RunInfo:
@@ -110,30 +112,3 @@ def run_info(name: str | None, *, seed: int, config: dict[str, Any]) -> RunInfo:
         run_id=f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}", name=name,
         created_at=now.isoformat(timespec="seconds"), command=" ".join(sys.argv), seed=seed,
         versions=versions(), git_commit=git_commit(), host=platform.node(), config=config)
-
-
-def versions() -> dict[str, str | None]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found: dict[str, str | None] = {}
-    for key, dist in [("evalkit", "evalkit"), ("lm_eval", "lm_eval"), ("transformers", "transformers"),
-                      ("torch", "torch"), ("peft", "peft")]:
-        try:
-            found[key] = version(dist)
-        except PackageNotFoundError:
-            found[key] = None
-    return found
-
-
-def git_commit(directory: Path | None = None) -> str | None:
-    """HEAD of the working directory's git repository, with '-dirty' when it has changes."""
-    cwd = str(directory or Path.cwd())
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=5)
-        if head.returncode != 0:
-            return None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
-                               capture_output=True, text=True, timeout=5).stdout.strip()
-        return head.stdout.strip() + ("-dirty" if dirty else "")
-    except (OSError, subprocess.TimeoutExpired):
-        return None

@@ -68,4 +68,6 @@ def _run_entry_point(*args: object) -> CliResult:
 def evalkit_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
     """The one way tests call the command line: `evalkit_cli("results", "list", "--store", db)`."""
     monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.delenv("EVALKIT_DEBUG", raising=False)
     return _run_entry_point

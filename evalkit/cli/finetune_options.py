@@ -2,25 +2,41 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import click
 
-from evalkit.plan import FineTuneOptions
+from evalkit.plan import FINETUNE_METHODS, FINETUNE_OBJECTIVES, FineTuneOptions
 
 _DEFAULTS = FineTuneOptions()
+
+
+class PositiveFinite(click.ParamType):
+    """A number above 0 that is neither NaN nor infinite (click's FloatRange lets both through)."""
+
+    name = "FLOAT"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        if not math.isfinite(number) or number <= 0:
+            self.fail(f"{value!r} must be a positive finite number.", param, ctx)
+        return number
 
 _OPTIONS = [
     click.option("--train-split", default=None, help="Split to fine-tune on (default: the task's training_split)."),
     click.option("--ft-max-examples", type=click.IntRange(min=1), default=_DEFAULTS.max_examples, show_default=True,
                  help="Use at most this many training examples (a seeded sample)."),
-    click.option("--ft-method", type=click.Choice(["lora", "full"]), default=_DEFAULTS.method, show_default=True),
-    click.option("--ft-objective", type=click.Choice(["auto", "nll", "choice-ce"]), default=_DEFAULTS.objective,
+    click.option("--ft-method", type=click.Choice(FINETUNE_METHODS), default=_DEFAULTS.method, show_default=True),
+    click.option("--ft-objective", type=click.Choice(FINETUNE_OBJECTIVES), default=_DEFAULTS.objective,
                  show_default=True, help="auto: choice-ce for multiple-choice tasks, nll otherwise."),
-    click.option("--ft-epochs", type=click.FloatRange(min=0, min_open=True), default=_DEFAULTS.epochs, show_default=True),
+    click.option("--ft-epochs", type=PositiveFinite(), default=_DEFAULTS.epochs, show_default=True),
     click.option("--ft-max-steps", type=click.IntRange(min=1), default=None,
                  help="Train exactly this many optimiser steps (overrides --ft-epochs)."),
-    click.option("--ft-lr", type=click.FloatRange(min=0, min_open=True), default=None,
+    click.option("--ft-lr", type=PositiveFinite(), default=None,
                  help="Learning rate (default: 3e-3 for LoRA, 2e-5 for full fine-tuning)."),
     click.option("--ft-batch-size", type=click.IntRange(min=1), default=_DEFAULTS.batch_size, show_default=True),
     click.option("--ft-lora-r", type=click.IntRange(min=1), default=_DEFAULTS.lora_r, show_default=True),

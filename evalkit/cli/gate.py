@@ -6,8 +6,11 @@ from pathlib import Path
 
 import click
 
-from evalkit.cli.compare import emit, output_options, resolve_format, stats_options, store_option
-from evalkit.compare import CompareOptions, GateOutcome, RunOpener, compare_runs, decide_gate, open_runs
+from evalkit.cli.options import FiniteFloatRange, stats_options, store_option
+from evalkit.cli.report_output import (check_report_output, emit, report_inputs, report_output_options,
+                                       resolve_format)
+from evalkit.compare import (CompareOptions, GateOutcome, RunOpener, compare_runs, decide_gate, open_runs,
+                             require_complete)
 from evalkit.errors import RegressionFound
 from evalkit.report import ReportDocument
 
@@ -16,31 +19,36 @@ from evalkit.report import ReportDocument
 @click.option("--baseline", required=True, metavar="REF",
               help="Baseline run: id, name, latest~N, or an exported results file kept in git.")
 @click.option("--candidate", default="latest", show_default=True, metavar="REF", help="Candidate run.")
-@click.option("--max-drop", type=click.FloatRange(min=0), default=0.01, show_default=True,
-              help="Tolerated drop (in metric units); larger significant drops fail the gate.")
+@click.option("--max-drop", type=FiniteFloatRange(min=0), default=0.01, show_default=True,
+              help="Tolerated drop (in metric units, finite, >= 0); larger significant drops fail the gate.")
 @stats_options
 @click.option("--flips", type=click.IntRange(min=0), default=5, show_default=True,
               help="Flipped documents to list for each failing 0/1 metric.")
-@output_options
+@report_output_options
 @store_option
 def command(baseline: str, candidate: str, max_drop: float, correction: str, alpha: float,
             metrics: tuple[str, ...], allow_incomparable: bool, flips: int, fmt: str | None, output: Path | None,
-            store: Path | None) -> None:
+            force: bool, store: Path | None) -> None:
     """Fail (exit 1) when any metric of the candidate dropped below the baseline by more than
     --max-drop AND significantly after correction (direction respects higher_is_better).
 
     Exit 0: passed. Exit 1: regression (the report lists failing rows and flipped documents).
-    Exit 2: bad input (missing or malformed baseline file, unknown run, incomparable runs).
+    Exit 2: bad input (missing or malformed baseline file, unknown run, incomparable runs, a run
+    that is not complete, a per-document score that is missing or not a finite number).
+    Corpus-level metrics (no per-document scores) are listed as not gated.
     With $GITHUB_STEP_SUMMARY set, the markdown report is appended to it.
     """
+    inputs = report_inputs(store, [baseline, candidate])
+    check_report_output(output, force=force, inputs=inputs)
     options = CompareOptions(metrics=metrics, correction=correction, alpha=alpha, flips=flips,
                              allow_incomparable=allow_incomparable)
     with RunOpener(store) as opener:
         sides = open_runs(opener, [baseline, candidate])
+        require_complete(sides)
         outcome = decide_gate(compare_runs(sides, options), max_drop)
     labels = outcome.comparison.labels
     doc = ReportDocument(title=f"evalkit gate: {labels[1]} against baseline {labels[0]}", gate=outcome)
-    emit(doc, resolve_format(fmt, output), output, step_summary=True)
+    emit(doc, resolve_format(fmt, output), output, force=force, inputs=inputs, step_summary=True)
     if not outcome.passed:
         raise _regression(outcome)
 

@@ -22,7 +22,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("evalkit.cli.compare", "Compare runs item by item with paired statistics."),
     "gate": ("evalkit.cli.gate", "Fail (exit 1) when a candidate run regresses against a baseline."),
     "report": ("evalkit.cli.report", "Render runs as markdown, JSON, JUnit XML or HTML."),
+    "trajectory": ("evalkit.cli.trajectory", "Metric vs checkpoint / fine-tuning step: paired tests, the step to ship."),
+    "transfer": ("evalkit.cli.transfer", "Fine-tuned-on x evaluated matrix: transfer and forgetting vs zero-shot."),
 }
+
+
+# What the `models` extra installs (pyproject.toml); the light commands never import these.
+MODELS_EXTRA = frozenset({"torch", "transformers", "peft", "accelerate", "gguf"})
 
 
 class LazyGroup(click.Group):
@@ -44,35 +50,75 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
+def _remember_debug(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    """Keep --debug in ctx.obj as soon as it is parsed, so main() sees it even when resolving or
+    importing the subcommand fails."""
+    ctx.ensure_object(dict)["debug"] = bool(value)
+    return bool(value)
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, help="Show full tracebacks for errors.")
+@click.option("--debug", is_flag=True, envvar="EVALKIT_DEBUG", is_eager=True, expose_value=False,
+              callback=_remember_debug, help="Show full tracebacks for errors (also $EVALKIT_DEBUG=1).")
 @click.version_option(package_name="evalkit")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli() -> None:
     """evalkit: evaluate language models zero-shot, few-shot and fine-tuned, keep every
     result, compare runs with paired statistics and gate CI on regressions."""
-    ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
 
 
-def main(argv: list[str] | None = None) -> Any:
-    """Console-script entry point: user errors print one message and exit with their code."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: every failure prints one message and exits with its code
+    (DESIGN.md, exit codes); a traceback only with --debug."""
+    state: dict[str, Any] = {}
     try:
-        return cli.main(args=argv, standalone_mode=False)
-    except EvalkitError as exc:
-        if debug:
-            traceback.print_exc()
-        click.secho(f"Error: {exc.render()}", fg="red", err=True)
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
+        code = cli.main(args=argv, prog_name="evalkit", standalone_mode=False, obj=state)
+    except BaseException as exc:  # noqa: BLE001 - this is the one place that maps every exit
+        sys.exit(_exit_code(exc, debug=bool(state.get("debug"))))
+    if isinstance(code, int) and code:  # ctx.exit(N) inside a command
+        sys.exit(code)
+
+
+def _exit_code(exc: BaseException, *, debug: bool) -> int:
+    """Report `exc` on stderr and return the process exit code it maps to."""
+    if isinstance(exc, EvalkitError):
+        _error(exc.render(), debug=debug)
+        return exc.exit_code
+    if isinstance(exc, (click.exceptions.Abort, KeyboardInterrupt)):
+        click.echo("Interrupted.", err=True)
+        return 130
+    if isinstance(exc, click.ClickException):
         exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        return exc.exit_code
+    if isinstance(exc, SystemExit):
+        return _foreign_exit(exc, debug=debug)
+    if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] in MODELS_EXTRA:
+        _error(f"This command runs models and needs '{exc.name}', which is not installed.",
+               hint="Install the models extra: pip install 'evalkit[models]' (see README, Install).", debug=debug)
+        return 2
+    if isinstance(exc, Exception):
+        _error(f"Unexpected {type(exc).__name__}: {exc}",
+               hint="This is a bug in evalkit or an input it does not yet check; re-run with --debug "
+                    "for the traceback, and report it.", debug=debug)
+        return 1
+    raise exc  # GeneratorExit and the like are not ours to map
+
+
+def _foreign_exit(exc: SystemExit, *, debug: bool) -> int:
+    """evalkit itself never calls sys.exit below main(): a SystemExit here came from code it ran
+    (a task hook, a plugin). A nonzero int code (click's own broken-pipe exit) is kept; anything
+    else must not look like success."""
+    if isinstance(exc.code, int) and exc.code:
+        return exc.code
+    _error(f"The command was stopped by sys.exit({exc.code!r}) from code evalkit ran (a task hook or plugin?) "
+           "before it finished; treat what it did as incomplete.",
+           hint="Find the sys.exit() call (re-run with --debug for the traceback).", debug=debug)
+    return 1
+
+
+def _error(message: str, *, debug: bool, hint: str | None = None) -> None:
+    if debug:
+        traceback.print_exc()
+    click.secho(f"Error: {message}" + (f"\n{hint}" if hint and not debug else ""), fg="red", err=True)
 
 
 if __name__ == "__main__":

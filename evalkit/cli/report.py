@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 import click
 import pandas as pd
 
-from evalkit.cli.compare import emit, output_options, resolve_format, stats_options, store_option
+from evalkit.cli.options import RunRef, stats_options, store_option
+from evalkit.cli.report_output import (check_report_output, emit, report_inputs, report_output_options,
+                                       resolve_format)
 from evalkit.compare import CompareOptions, Comparison, RunOpener, RunSide, compare_runs, compare_settings, open_runs
 from evalkit.report import ReportDocument
 
@@ -46,22 +48,25 @@ def print_run_report(console: "Console", ref: str, store: str | Path | None) -> 
 
 
 @click.command("report")
-@click.argument("runs", nargs=-1, required=True, metavar="RUN...")
+@click.argument("runs", nargs=-1, required=True, type=RunRef(), metavar="RUN...")
 @stats_options
 @click.option("--flips", type=click.IntRange(min=0), default=0, show_default=True,
               help="List N flipped documents each way per compared 0/1 metric.")
-@output_options
+@report_output_options
 @store_option
 def command(runs: tuple[str, ...], correction: str, alpha: float, metrics: tuple[str, ...],
-            allow_incomparable: bool, flips: int, fmt: str | None, output: Path | None, store: Path | None) -> None:
+            allow_incomparable: bool, flips: int, fmt: str | None, output: Path | None, force: bool,
+            store: Path | None) -> None:
     """Render runs as a report: `evalkit report latest --format html -o reports/latest.html`.
 
     RUN is a run id, name, `latest`, `latest~N` or an exported results file. With several runs the
     first is the reference; with one run holding several settings (zero-shot, few-shot, fine-tuned)
     each setting is compared with zero-shot on the same documents.
     """
+    inputs = report_inputs(store, runs)
+    check_report_output(output, force=force, inputs=inputs)
     options = CompareOptions(metrics=metrics, correction=correction, alpha=alpha, flips=flips,
                              allow_incomparable=allow_incomparable)
     with RunOpener(store) as opener:
         doc = build_document(open_runs(opener, list(runs)), options)
-    emit(doc, resolve_format(fmt, output), output)
+    emit(doc, resolve_format(fmt, output), output, force=force, inputs=inputs)

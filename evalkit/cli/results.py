@@ -1,14 +1,17 @@
-"""`evalkit results list|show|export`: read the results database."""
+"""`evalkit results list|show|export`: read the results database (never create or change it)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from evalkit.cli.params import store_option
+from evalkit.cli.options import RunRef, store_option
+from evalkit.cli.results_export import export_command
 from evalkit.home import default_store_path
 
 
@@ -17,25 +20,21 @@ def command() -> None:
     """List, show and export stored results."""
 
 
-def _open(store: str | None):
-    from evalkit.store.schema import connect
-
-    return connect(Path(store) if store else default_store_path(), create=False)
-
-
 @command.command("list")
 @store_option
 @click.option("--all", "show_all", is_flag=True, help="Include failed and interrupted runs.")
-def list_runs_command(store: str | None, show_all: bool) -> None:
+def list_runs_command(store: Path | None, show_all: bool) -> None:
     """Runs in the store, newest first."""
     from evalkit.store.reader import list_runs
+    from evalkit.store.schema import open_for_reading
 
-    conn = _open(store)
+    path = store or default_store_path()
+    conn = open_for_reading(path)
     try:
         runs = list_runs(conn, include_incomplete=show_all)
     finally:
         conn.close()
-    table = Table(title=f"Runs in {store or default_store_path()}")
+    table = Table(title=f"Runs in {path}")
     for header in ("run id", "name", "created", "status", "cells", "git commit", "command"):
         table.add_column(header, overflow="fold")
     for run in runs.itertuples():
@@ -46,37 +45,34 @@ def list_runs_command(store: str | None, show_all: bool) -> None:
 
 
 @command.command("show")
-@click.argument("ref")
+@click.argument("ref", type=RunRef())
 @store_option
-def show_run(ref: str, store: str | None) -> None:
-    """A run's metadata and its metrics table (REF: id, name, latest, latest~N)."""
-    from evalkit.cli.report import print_run_report
-    from evalkit.store.reader import metrics_frame, resolve_run_ref, run_row
+def show_run(ref: str, store: Path | None) -> None:
+    """A run's metadata and its metrics table (REF: id, name, latest, latest~N, or an exported file)."""
+    from evalkit.cli.report import build_document
+    from evalkit.compare import CompareOptions, RunOpener
+    from evalkit.report import render
 
-    conn = _open(store)
-    try:
-        run_id = resolve_run_ref(conn, ref)
-        run = run_row(conn, run_id)
-        frame = metrics_frame(conn, [run_id], include_incomplete=True)
-    finally:
-        conn.close()
     console = Console()
-    console.print(f"[bold]{run.run_id}[/] {run['name'] or ''}  status={run.status}  created={run.created_at}")
-    console.print(f"evalkit {run.evalkit_version} · lm-eval {run.lm_eval_version} · transformers "
-                  f"{run.transformers_version} · torch {run.torch_version} · git {run.git_commit or '-'} · "
-                  f"host {run.host} · seed {run.seed}", highlight=False)
-    console.print(f"command: {run.command}", markup=False, highlight=False)
-    if len(frame) and run.status == "complete":
-        print_run_report(console, run_id, store)
-    elif len(frame):
-        console.print(f"This run is {run.status}: {frame.cell_id.nunique()} cell(s) were stored before it stopped.")
-    else:
-        console.print("No metrics stored for this run.")
+    with RunOpener(store) as opener:
+        side = opener.open(ref)
+        _print_run_header(console, side.run)
+        if len(side.metrics) and side.run["status"] == "complete":
+            console.print(render(build_document([side], CompareOptions()), "rich"))
+        elif len(side.metrics):
+            console.print(f"This run is {side.run['status']}: {side.metrics.cell_id.nunique()} cell(s) were "
+                          "stored before it stopped.")
+        else:
+            console.print("No metrics stored for this run.")
 
 
-try:  # `results export` lives with the export/baseline code
-    from evalkit.cli.results_export import export_command
+def _print_run_header(console: Console, run: dict[str, Any]) -> None:
+    console.print(f"[bold]{escape(run['run_id'])}[/] {escape(run.get('name') or '')}  status={run['status']}  "
+                  f"created={run['created_at']}", highlight=False)
+    console.print(f"evalkit {run.get('evalkit_version')} · lm-eval {run.get('lm_eval_version')} · transformers "
+                  f"{run.get('transformers_version')} · torch {run.get('torch_version')} · git "
+                  f"{run.get('git_commit') or '-'} · host {run.get('host')} · seed {run.get('seed')}", highlight=False)
+    console.print(f"command: {run.get('command')}", markup=False, highlight=False)
 
-    command.add_command(export_command, "export")
-except ImportError:  # pragma: no cover - only while that module is absent
-    pass
+
+command.add_command(export_command, "export")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from evalkit.cli.options import RunRef, output_options, store_option
+from evalkit.cli.report_output import report_inputs
 from evalkit.compare import RunOpener
 from evalkit.store.export import EXPORT_FORMATS, export_run
 
@@ -18,24 +20,29 @@ def default_export_path(label: str, fmt: str) -> Path:
     return Path("reports") / f"{safe}.{fmt}"
 
 
+def export_format(fmt: str | None, output: Path | None) -> str:
+    """The explicit --format, else the one the -o suffix names, else json."""
+    if fmt is not None:
+        return fmt
+    suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+    return suffix if suffix in EXPORT_FORMATS else "json"
+
+
 @click.command("export")
-@click.argument("run", metavar="RUN")
-@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default=None,
-              help="json: everything (run, cells, metrics, samples); parquet / csv: tidy metrics plus a "
-                   "<stem>.samples.<ext> file. Default: from the -o suffix, else json.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Output file (default: reports/<run name or id>.<format>).")
-@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Results database (default: $EVALKIT_STORE or reports/evalkit.db).")
-def export_command(run: str, fmt: str | None, output: Path | None, store: Path | None) -> None:
+@click.argument("run", type=RunRef(), metavar="RUN")
+@output_options(EXPORT_FORMATS,
+                format_help="json: everything (run, cells, metrics, samples); parquet / csv: tidy metrics plus "
+                            "a <stem>.samples.<ext> file. Default: from the -o suffix, else json.",
+                output_help="Output file (default: reports/<run name or id>.<format>); an existing file "
+                            "needs --force.")
+@store_option
+def export_command(run: str, fmt: str | None, output: Path | None, force: bool, store: Path | None) -> None:
     """Export RUN (id, name, latest, latest~N, or another export file) for use as a CI baseline."""
-    if fmt is None:
-        suffix = output.suffix.lower().lstrip(".") if output is not None else ""
-        fmt = suffix if suffix in EXPORT_FORMATS else "json"
+    fmt = export_format(fmt, output)
+    inputs = report_inputs(store, [run])
     with RunOpener(store) as opener:
         side = opener.open(run)
         path = output or default_export_path(side.run.get("name") or side.run_id, fmt)
-        written = export_run(side.conn, side.run_id, path, fmt)
+        written = export_run(side.conn, side.run_id, path, fmt, force=force, inputs=inputs)
     for file in written:
         click.echo(f"Wrote {file}")
-

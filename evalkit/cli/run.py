@@ -10,8 +10,9 @@ from rich.console import Console
 
 from evalkit.api import DEFAULT_TASKS
 from evalkit.cli.finetune_options import finetune_options, finetune_options_from
-from evalkit.cli.params import BatchSize, store_option
+from evalkit.cli.options import BatchSize, store_option
 from evalkit.models.spec import DEFAULT_MODEL, DEVICES, DTYPES
+from evalkit.plan import SEED_RANGE
 from evalkit.settings import SETTING_HELP
 
 
@@ -28,7 +29,7 @@ from evalkit.settings import SETTING_HELP
               help="Few-shot examples (shorthand for --setting few-shot:K).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate only the first N documents.")
 @click.option("--batch-size", type=BatchSize(), default="auto", show_default=True)
-@click.option("--seed", type=int, default=1234, show_default=True, help="Seed for few-shot sampling and training.")
+@click.option("--seed", type=click.IntRange(*SEED_RANGE), default=1234, show_default=True, help="Seed for few-shot sampling and training.")
 @click.option("--name", default=None, help="A name for this run (usable as a run reference).")
 @store_option
 @click.option("--adapter", type=click.Path(exists=True, file_okay=False), default=None, help="PEFT adapter directory.")

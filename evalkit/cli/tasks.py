@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
-import yaml
 from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
 from evalkit.errors import TaskError
+from evalkit.tasks.yaml_source import dump_task_yaml
+
+if TYPE_CHECKING:
+    from evalkit.tasks.discovery import TaskRegistry
 
 include_option = click.option("--include-path", multiple=True, type=click.Path(file_okay=False),
                               help="Extra directory of task YAML files (repeatable).")
@@ -39,8 +43,7 @@ def list_tasks(include_path: tuple[str, ...]) -> None:
     for row in list_rows(registry):
         table.add_row(row.name, row.output_type, row.splits, row.source, _short(row.path))
     console.print(table)
-    for problem in registry.problems:
-        console.print(f"[yellow]warning:[/] {problem}")
+    _print_notes(registry)
 
 
 @command.command("show")
@@ -49,17 +52,19 @@ def list_tasks(include_path: tuple[str, ...]) -> None:
 @click.option("--examples", type=click.IntRange(0, 20), default=2, show_default=True)
 def show_task(name: str, include_path: tuple[str, ...], examples: int) -> None:
     """The task's configuration and its first rendered prompts with their targets."""
+    from evalkit.quiet import quiet_libraries
     from evalkit.tasks.discovery import TaskRegistry
     from evalkit.tasks.inspection import rendered_examples
 
-    entry = TaskRegistry.discover(include_path).resolve(name)
-    console = Console()
-    console.print(f"[bold]{entry.name}[/]  ({entry.source}: {entry.yaml_path})")
-    config = {k: str(v) if not isinstance(v, (str, int, float, bool, list, dict, type(None))) else v
-              for k, v in entry.config.items()}
-    console.print(Syntax(yaml.safe_dump(config, sort_keys=False, allow_unicode=True, default_flow_style=None),
-                         "yaml", word_wrap=True))
+    quiet_libraries()
+    registry = TaskRegistry.discover(include_path)
+    _print_notes(registry, problems=False)
+    entry = registry.resolve(name)
     loaded, rendered = rendered_examples(entry, examples)
+    console = Console()
+    where = entry.yaml_path if entry.yaml_path else "lm-eval's task registry"
+    console.print(f"[bold]{entry.name}[/]  ({entry.source}: {where})")
+    console.print(Syntax(dump_task_yaml(_shown_config(loaded)), "yaml", word_wrap=True))
     console.print(f"config hash {loaded.config_hash}; {len(loaded.task.eval_docs)} evaluation documents")
     for i, example in enumerate(rendered):
         console.rule(f"document {i}")
@@ -69,29 +74,82 @@ def show_task(name: str, include_path: tuple[str, ...], examples: int) -> None:
         console.print(f"[dim]target:[/] {example['target']}", highlight=False)
 
 
+def _shown_config(loaded: Any) -> dict[str, Any]:
+    """The YAML as written (includes merged); for lm-eval's registry tasks, lm-eval's own config."""
+    if loaded.entry.config or not hasattr(loaded.task.config, "to_dict"):
+        return loaded.entry.config
+    return {k: v for k, v in loaded.task.config.to_dict().items() if v not in (None, "", [], {})}
+
+
 @command.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 def validate(paths: tuple[str, ...]) -> None:
     """Load task YAML files (or every YAML in directories) and their data strictly; report every
     problem with file and key. Exit code 2 when any problem is found."""
+    from evalkit.quiet import quiet_libraries
     from evalkit.tasks.discovery import TaskRegistry
     from evalkit.tasks.inspection import validate_file
 
+    quiet_libraries()
+
     registry = TaskRegistry.discover()
-    files = [f for p in map(Path, paths) for f in (sorted(p.rglob("*.yaml")) if p.is_dir() else [p])]
+    _print_notes(registry, problems=False)
     console = Console()
-    failed = 0
-    for path in files:
-        report = validate_file(registry, path)
+    failed = total = 0
+    for path, root in _files_to_validate(paths):
+        if root is not None and not _defines_a_task(path):
+            console.print(f"[dim]-[/] {path}  (no `task:` key: an include-only template, skipped)")
+            continue
+        total += 1
+        report = validate_file(registry, path, root)
         if report.problems:
             failed += 1
             console.print(f"[red]✗[/] {path}")
             for problem in report.problems:
-                console.print(f"    {problem}", markup=False, highlight=False)
+                console.print(f"    {problem}", markup=False, highlight=False, soft_wrap=True)
         else:
             console.print(f"[green]✓[/] {path}  ({report.name}: {report.documents} evaluation documents)")
     if failed:
-        raise TaskError(f"{failed} of {len(files)} task file(s) have problems (listed above).")
+        raise TaskError(f"{failed} of {total} task file(s) have problems (listed above).")
+
+
+def _files_to_validate(paths: tuple[str, ...]) -> list[tuple[Path, Path | None]]:
+    """(file, root) pairs: a directory given is the root of the files under it; a file given is
+    checked against its own directory (or the task source holding it)."""
+    from evalkit.tasks.discovery import yaml_files
+
+    found: list[tuple[Path, Path | None]] = []
+    for path in map(Path, paths):
+        files = [(f, path) for f in yaml_files(path)] if path.is_dir() else [(path, None)]
+        if not files:
+            raise TaskError(f"No task YAML files (*.yaml, *.yml) under '{path}'.",
+                            hint="Give a task .yaml file or a directory that contains some.")
+        found += files
+    return found
+
+
+def _defines_a_task(path: Path) -> bool:
+    from evalkit.tasks.yaml_source import read_task_yaml
+
+    try:
+        config = read_task_yaml(path, root=path.parent)
+    except TaskError:
+        return True  # let validation report why it cannot be read
+    return "task" in config
+
+
+def _print_notes(registry: TaskRegistry, *, problems: bool = True) -> None:
+    """Warnings about task sources (a missing EVALKIT_TASKS_PATH entry) and unreadable task files,
+    on stderr so they are seen but do not mix with the listing."""
+    console = Console(stderr=True)
+    for warning in registry.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    unreadable = registry.problems if problems else []
+    if unreadable:
+        console.print(f"[yellow]warning:[/] {len(unreadable)} task file(s) could not be read and are not listed:",
+                      highlight=False)
+        for problem in unreadable:
+            console.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _short(path: str) -> str:

@@ -3,13 +3,17 @@
 Checked: evalkit and lm-eval versions (run level); per matched cell the task config hash, the
 few-shot k and the prompts (every matched document must have the same prompt hash); per task
 present in both runs, at least one setting in common; per matched cell, documents in common.
+These can be overridden with --allow-incomparable. A metric whose direction (higher_is_better)
+differs between two matched cells cannot: it decides what counts as a drop.
 """
 
 from __future__ import annotations
 
+import pandas as pd
+
 from evalkit.compare.matching import CellPair
 from evalkit.compare.sources import RunSide
-from evalkit.errors import IncomparableRunsError
+from evalkit.errors import IncomparableRunsError, InputError
 
 # Fraction of matched documents whose prompt hash must agree for two cells to count as the same prompts.
 MIN_PROMPT_AGREEMENT = 1.0
@@ -45,8 +49,9 @@ def cell_mismatches(pair: CellPair) -> list[str]:
     ca, cb = pair.cell_a, pair.cell_b
     out = []
     if ca.task_config_hash != cb.task_config_hash:
-        out.append(f"{where}: task config hash differs ({ca.task_config_hash[:12]} vs {cb.task_config_hash[:12]})")
-    if int(ca.num_fewshot) != int(cb.num_fewshot):
+        out.append(f"{where}: task config hash differs ({str(ca.task_config_hash)[:12]} vs "
+                   f"{str(cb.task_config_hash)[:12]})")
+    if _fewshot(pair.a, ca) != _fewshot(pair.b, cb):
         out.append(f"{where}: few-shot k differs ({ca.num_fewshot} vs {cb.num_fewshot})")
     if pair.aligned.empty:
         out.append(f"{where}: no documents in common (doc hashes differ)")
@@ -55,6 +60,52 @@ def cell_mismatches(pair: CellPair) -> list[str]:
         if same < MIN_PROMPT_AGREEMENT:
             out.append(f"{where}: prompts differ on {1 - same:.0%} of {len(pair.aligned)} matched documents")
     return out
+
+
+def _fewshot(side: RunSide, cell: pd.Series) -> int:
+    """The cell's few-shot k as an integer; InputError naming the run when it is not one."""
+    value = cell.num_fewshot
+    try:
+        k = int(value)
+    except (TypeError, ValueError, OverflowError):
+        k = -1
+    if k < 0 or k != value:
+        raise InputError(f"{side.where}: cell {cell.model} / {cell.task} / {cell.setting} "
+                         f"has few-shot k {value!r}, not a non-negative integer.",
+                         hint="Export or re-run it with this evalkit; the results file may have been edited.")
+    return k
+
+
+def metric_directions(pair: CellPair, wanted: tuple[str, ...]) -> list[tuple[str, bool]]:
+    """(metric, higher_is_better) for the metrics both cells report, in A's order, restricted to `wanted`.
+
+    IncomparableRunsError (never overridable) when the two cells disagree on a metric's direction.
+    """
+    ma = pair.a.metrics[pair.a.metrics.cell_id == pair.cell_a.cell_id]
+    mb = pair.b.metrics[pair.b.metrics.cell_id == pair.cell_b.cell_id]
+    direction_b = dict(zip(mb.metric, mb.higher_is_better))
+    out = []
+    for metric, higher in zip(ma.metric, ma.higher_is_better):
+        if metric not in direction_b or (wanted and metric not in wanted):
+            continue
+        if bool(higher) != bool(direction_b[metric]):
+            raise IncomparableRunsError(
+                f"Metric '{metric}' of {pair.model} / {pair.task} / {pair.setting or pair.label_b} has "
+                f"higher_is_better={bool(higher)} in {pair.label_a} but higher_is_better="
+                f"{bool(direction_b[metric])} in {pair.label_b}; a drop in one is a gain in the other.",
+                hint="One side was edited or computed with another metric definition: export the baseline "
+                     "again (`evalkit results export RUN -o FILE`). --allow-incomparable does not override this.")
+        out.append((metric, bool(higher)))
+    return out
+
+
+def missing_metrics(pair: CellPair, wanted: tuple[str, ...]) -> list[str]:
+    """Metrics cell A reports (restricted to `wanted`) that the matched cell B does not: never compared."""
+    ma = pair.a.metrics[pair.a.metrics.cell_id == pair.cell_a.cell_id].metric
+    in_b = set(pair.b.metrics[pair.b.metrics.cell_id == pair.cell_b.cell_id].metric)
+    where = f"{pair.model} / {pair.task} / {pair.setting or pair.label_b}"
+    return [f"{where} / {m} is not reported by {pair.label_b}" for m in ma
+            if m not in in_b and (not wanted or m in wanted)]
 
 
 def check_runs(a: RunSide, b: RunSide, pairs: list[CellPair]) -> list[str]:

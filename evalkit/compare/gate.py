@@ -1,5 +1,9 @@
 """The CI gate's decision: a row regresses when it dropped by more than the tolerance AND the drop
-is significant after multiple-comparison correction. Direction respects higher_is_better."""
+is significant after multiple-comparison correction. Direction respects higher_is_better.
+
+The gate never passes on what it could not judge: runs that are not complete are refused (exit 2)
+before comparing, and rows without a p-value (corpus-level metrics compared on aggregates only)
+are listed as not gated; a gate with nothing it could judge is refused."""
 
 from __future__ import annotations
 
@@ -8,21 +12,56 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from evalkit.compare.result import Comparison, GateOutcome
+from evalkit.compare.result import Comparison, GateOutcome, check_max_drop
+from evalkit.compare.sources import RunSide
+from evalkit.errors import InputError
+
+
+def require_complete(sides: list[RunSide]) -> None:
+    """InputError naming the first run whose status is not 'complete' (failed or still running)."""
+    for side in sides:
+        status = side.run.get("status")
+        if status != "complete":
+            name = f" (run '{side.run.get('name') or side.run_id}')" if side.from_file else ""
+            raise InputError(f"{side.where}{name} has status '{status}', not 'complete': the gate "
+                             "cannot judge a run whose results are partial.",
+                             hint="Gate on a complete run: re-run it with `evalkit run` (or pick another "
+                                  "with --baseline / --candidate); `evalkit compare` still shows partial runs.")
 
 
 def decide_gate(comparison: Comparison, max_drop: float) -> GateOutcome:
     """Mark each row's drop (positive = worse) and whether it is a regression; keep failing rows' flips."""
+    max_drop = check_max_drop(max_drop)
     rows = comparison.rows.copy()
     gain = np.where(rows.higher_is_better.astype(bool), rows.delta, -rows.delta)
     rows["drop"] = -gain
     rows["regression"] = (rows["drop"] > max_drop) & (rows.p_adjusted < comparison.alpha)
     failing = rows[rows.regression].reset_index(drop=True)
-    # A baseline cell the candidate lacks cannot regress, but nobody should mistake that for a pass.
-    missing = [f"not gated: {cell} has no counterpart in {comparison.labels[1]}" for cell in comparison.not_compared]
+    untested = _untested_rows(rows)
+    if len(untested) == len(rows):
+        raise InputError(f"The gate has nothing it can judge: every compared metric of {comparison.labels[1]} "
+                         f"against {comparison.labels[0]} lacks per-document scores ({'; '.join(untested)}).",
+                         hint="Gate on a metric with per-document scores (e.g. acc), selected with --metric.")
+    # A baseline cell or metric the candidate lacks cannot regress, but nobody should mistake that for a pass.
+    not_gated = [f"not gated: {reason}" for reason in comparison.not_compared + untested]
     judged = replace(comparison, rows=rows, flips=_failing_flips(comparison.flips, failing),
-                     warnings=comparison.warnings + missing)
-    return GateOutcome(comparison=judged, max_drop=max_drop, passed=failing.empty, failing=failing)
+                     warnings=comparison.warnings + not_gated)
+    return GateOutcome(comparison=judged, max_drop=max_drop, passed=failing.empty, failing=failing,
+                       not_gated=not_gated)
+
+
+def _untested_rows(rows: pd.DataFrame) -> list[str]:
+    """One reason per row the gate could not judge (no p-value: compared on stored aggregates only)."""
+    out = []
+    for row in rows[rows.p_adjusted.isna()].itertuples(index=False):
+        where = " / ".join(str(v) for v in (row.model, row.task, row.setting, row.metric) if v is not None)
+        out.append(f"{where} has no per-document scores (a corpus-level metric); compared on its "
+                   f"aggregates only ({_number(row.value_a)} → {_number(row.value_b)}), not tested")
+    return out
+
+
+def _number(value: float) -> str:
+    return "n/a" if pd.isna(value) else f"{float(value):.3f}"
 
 
 def _failing_flips(flips: pd.DataFrame, failing: pd.DataFrame) -> pd.DataFrame:

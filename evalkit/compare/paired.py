@@ -8,12 +8,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.compare.comparability import check_runs, enforce
+from evalkit.compare.comparability import check_runs, enforce, metric_directions, missing_metrics
 from evalkit.compare.flips import flip_rows
-from evalkit.compare.matching import CellPair, pair_run_cells, pair_settings
+from evalkit.compare.matching import CellPair, cell_name, pair_run_cells, pair_settings
 from evalkit.compare.result import FLIP_COLUMNS, ROW_COLUMNS, CompareOptions, Comparison
+from evalkit.compare.scores import item_scores
 from evalkit.compare.sources import RunSide
-from evalkit.errors import IncomparableRunsError
+from evalkit.errors import IncomparableRunsError, InputError
 from evalkit.stats import adjust_pvalues, is_binary, minimum_detectable_difference, paired_compare
 
 NO_ITEM_SCORES = "no per-item scores"
@@ -30,7 +31,10 @@ def compare_runs(sides: list[RunSide], options: CompareOptions) -> Comparison:
         pairs += [p for p in found if not p.aligned.empty]
         notes += [f"{c} is only in {reference.label}" for c in only_ref]
         notes += [f"{c} is only in {other.label}" for c in only_other]
-        not_compared += [c for c in only_ref if c not in not_compared]
+        not_compared += [f"{c} has no counterpart in {other.label}" for c in only_ref]
+        not_compared += [f"{cell_name(p.cell_a)} has no documents in common with {other.label}"
+                         for p in found if p.aligned.empty]
+    not_compared += [m for p in pairs for m in missing_metrics(p, options.metrics)]
     warnings += [f"{s.label} is an incomplete run (status '{s.run.get('status')}')"
                  for s in sides if s.run.get("status") != "complete"]
     rows, flips = _rows_for_pairs(pairs, options)
@@ -61,7 +65,7 @@ def _rows_for_pairs(pairs: list[CellPair], options: CompareOptions) -> tuple[pd.
     rows: list[dict[str, Any]] = []
     flips: list[dict[str, Any]] = []
     for pair in pairs:
-        for metric, higher_is_better in _common_metrics(pair, options.metrics):
+        for metric, higher_is_better in metric_directions(pair, options.metrics):
             row, values = _metric_row(pair, metric, higher_is_better, options)
             rows.append(row)
             if values is not None and options.flips > 0 and row["method"] == "mcnemar-exact":
@@ -70,41 +74,23 @@ def _rows_for_pairs(pairs: list[CellPair], options: CompareOptions) -> tuple[pd.
     return _adjust(frame, options), pd.DataFrame(flips, columns=FLIP_COLUMNS)
 
 
-def _common_metrics(pair: CellPair, wanted: tuple[str, ...]) -> list[tuple[str, bool]]:
-    """Metrics both cells report (in A's order), restricted to `wanted` when given."""
-    ma = pair.a.metrics[pair.a.metrics.cell_id == pair.cell_a.cell_id]
-    in_b = set(pair.b.metrics[pair.b.metrics.cell_id == pair.cell_b.cell_id].metric)
-    return [(m, bool(h)) for m, h in zip(ma.metric, ma.higher_is_better)
-            if m in in_b and (not wanted or m in wanted)]
-
-
-def item_scores(aligned: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """The aligned per-document scores of `metric`, or None when any is missing or not a finite number."""
-    def column(side: str) -> list[Any]:
-        return [d.get(metric) if isinstance(d, dict) else None for d in aligned[f"scores_{side}"]]
-
-    va, vb = column("a"), column("b")
-    ok = all(isinstance(v, (int, float)) and math.isfinite(v) for v in va + vb)
-    return (np.asarray(va, dtype=float), np.asarray(vb, dtype=float)) if ok else None
-
-
 def _metric_row(pair: CellPair, metric: str, higher_is_better: bool,
                 options: CompareOptions) -> tuple[dict[str, Any], tuple[np.ndarray, np.ndarray] | None]:
-    """One comparison row: paired statistics when per-item scores exist, aggregates otherwise."""
+    """One comparison row: paired statistics for a per-document metric, aggregates for a corpus-level one."""
     row: dict[str, Any] = {"a": pair.label_a, "b": pair.label_b, "model": pair.model,
                            "model_a": pair.cell_a.model, "model_b": pair.cell_b.model, "task": pair.task,
                            "setting": pair.setting, "metric": metric, "higher_is_better": higher_is_better,
                            "unmatched_a": pair.unmatched_a, "unmatched_b": pair.unmatched_b}
-    values = item_scores(pair.aligned, metric)
+    values = item_scores(pair, metric)
     if values is None:
-        value_a = _aggregate(pair.a, pair.cell_a.cell_id, metric)
-        value_b = _aggregate(pair.b, pair.cell_b.cell_id, metric)
+        value_a = _aggregate(pair.a, pair.cell_a, metric)
+        value_b = _aggregate(pair.b, pair.cell_b, metric)
         row.update(value_a=value_a, value_b=value_b, delta=value_b - value_a, ci_low=math.nan, ci_high=math.nan,
                    p_value=math.nan, mde=math.nan, n=len(pair.aligned), improved=None, worsened=None,
                    method=NO_ITEM_SCORES)
         return row, None
     result = paired_compare(values[0], values[1], confidence=options.confidence, n_boot=options.n_boot,
-                            seed=options.seed)
+                            seed=options.seed, n_perm=options.n_perm)
     row.update(value_a=result.mean_a, value_b=result.mean_b, delta=result.delta, ci_low=result.low,
                ci_high=result.high, p_value=result.p_value, n=result.n, improved=result.improved,
                worsened=result.worsened, method=result.method,
@@ -113,7 +99,10 @@ def _metric_row(pair: CellPair, metric: str, higher_is_better: bool,
 
 
 def _mde(values: tuple[np.ndarray, np.ndarray], n: int, options: CompareOptions) -> float:
-    """Minimum detectable difference at n: observed discordance for 0/1 scores, std of differences otherwise."""
+    """Minimum detectable difference at n: observed discordance for 0/1 scores, sd of differences otherwise.
+
+    NaN (rendered "n/e", not estimable) when that spread is zero or n < 2.
+    """
     a, b = values
     if is_binary(a) and is_binary(b):
         return minimum_detectable_difference(n, alpha=options.alpha, power=options.power,
@@ -122,10 +111,17 @@ def _mde(values: tuple[np.ndarray, np.ndarray], n: int, options: CompareOptions)
     return minimum_detectable_difference(n, alpha=options.alpha, power=options.power, std_diff=std)
 
 
-def _aggregate(side: RunSide, cell_id: str, metric: str) -> float:
-    """A stored aggregate metric value (NaN when missing)."""
-    found = side.metrics[(side.metrics.cell_id == cell_id) & (side.metrics.metric == metric)].value
-    return float(found.iloc[0]) if len(found) and pd.notna(found.iloc[0]) else math.nan
+def _aggregate(side: RunSide, cell: pd.Series, metric: str) -> float:
+    """A stored aggregate metric value; InputError when it is there but not a number."""
+    found = side.metrics[(side.metrics.cell_id == cell.cell_id) & (side.metrics.metric == metric)].value
+    if not len(found) or found.iloc[0] is None:
+        return math.nan
+    try:
+        return float(found.iloc[0])
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{side.where}: metric '{metric}' of {cell.model} / {cell.task} / {cell.setting} "
+                         f"has the aggregate value {found.iloc[0]!r}, not a number.",
+                         hint="Export the baseline again with `evalkit results export RUN -o FILE`.") from exc
 
 
 def _adjust(frame: pd.DataFrame, options: CompareOptions) -> pd.DataFrame:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import pandas as pd
+
+from evalkit.errors import InputError
 
 # One row per compared (A, B, model, task, setting, metric).
 ROW_COLUMNS = ["a", "b", "model", "model_a", "model_b", "task", "setting", "metric", "higher_is_better",
@@ -13,6 +16,9 @@ ROW_COLUMNS = ["a", "b", "model", "model_a", "model_b", "task", "setting", "metr
 # One row per flipped document: right -> wrong ("lost") or wrong -> right ("gained").
 FLIP_COLUMNS = ["a", "b", "model", "task", "setting", "metric", "direction", "doc_id", "prompt", "target",
                 "prediction_a", "prediction_b"]
+
+
+_EXAMPLES = {"alpha": 0.05, "confidence": 0.95, "power": 0.8}
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,17 @@ class CompareOptions:
     allow_incomparable: bool = False
     n_boot: int = 10_000
     seed: int = 0
+    n_perm: int = 10_000  # Monte-Carlo sign-flip patterns, when there are too many to enumerate
+
+    def __post_init__(self) -> None:
+        """Refuse levels a comparison cannot honour: a NaN alpha would make every test 'not significant'."""
+        for name, value in (("alpha", self.alpha), ("confidence", self.confidence), ("power", self.power)):
+            if not (isinstance(value, (int, float)) and 0.0 < value < 1.0):
+                raise InputError(f"Invalid {name} {value!r}: it must be a number strictly between 0 and 1.",
+                                 hint=f"Pass e.g. --{name} {_EXAMPLES[name]}.")
+        for name, count, least in (("n_boot", self.n_boot, 1), ("n_perm", self.n_perm, 1), ("flips", self.flips, 0)):
+            if not isinstance(count, int) or isinstance(count, bool) or count < least:
+                raise InputError(f"Invalid {name} {count!r}: it must be an integer >= {least}.")
 
 
 @dataclass(frozen=True)
@@ -46,7 +63,9 @@ class Comparison:
     confidence: float
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    not_compared: list[str] = field(default_factory=list)  # reference cells missing from a compared run
+    # What of the reference was not compared, one reason each: a cell the other run lacks, a cell without
+    # documents in common, a metric the other cell does not report. The gate lists each as not gated.
+    not_compared: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -57,3 +76,12 @@ class GateOutcome:
     max_drop: float
     passed: bool
     failing: pd.DataFrame
+    not_gated: list[str] = field(default_factory=list)  # what was never judged (cells, metrics, rows), one reason each
+
+
+def check_max_drop(max_drop: float) -> float:
+    """A finite, non-negative tolerance; NaN would make every drop 'within tolerance' and pass the gate."""
+    if not (isinstance(max_drop, (int, float)) and math.isfinite(max_drop) and max_drop >= 0.0):
+        raise InputError(f"Invalid --max-drop {max_drop!r}: it must be a finite number >= 0 (in metric units).",
+                         hint="Pass e.g. --max-drop 0.01.")
+    return float(max_drop)

@@ -47,12 +47,33 @@ class TrainingSet:
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def build_training_set(loaded: LoadedTask, *, split: str | None, num_fewshot: int, max_examples: int | None,
-                       seed: int, limit: int | None, exclude_overlap: bool) -> TrainingSet:
-    """Render a seeded sample of at most `max_examples` training documents, after the overlap guard."""
+# The output types render_example knows how to turn into training examples.
+TRAINABLE_OUTPUT_TYPES = ("multiple_choice", "generate_until", "loglikelihood", "loglikelihood_rolling")
+
+
+@dataclass(frozen=True)
+class TrainingDocs:
+    """The training split's documents and which of them survive the overlap guard."""
+
+    split: str
+    docs: list[dict[str, Any]]
+    overlap: OverlapReport
+    keep: list[int]
+
+
+def select_training_docs(loaded: LoadedTask, *, split: str | None, limit: int | None,
+                         exclude_overlap: bool) -> TrainingDocs:
+    """The training split (named, present, not empty, not all overlap): everything about the
+    training data that can be wrong, found without a model (evalkit.preflight calls this)."""
     task = loaded.task
+    if task.OUTPUT_TYPE not in TRAINABLE_OUTPUT_TYPES:
+        raise TaskError(f"Task '{loaded.name}' has output type '{task.OUTPUT_TYPE}', which evalkit cannot "
+                        "fine-tune on.", hint="Evaluate it zero-shot or few-shot instead.")
     split_name = training_split_name(loaded, split)
     docs = _split_docs(loaded, split_name)
+    if not docs:
+        raise TaskError(f"Task '{loaded.name}': training split '{split_name}' has no documents.",
+                        hint="Check its data file, or pass another --train-split.")
     render = prompt_renderer(task)
     eval_docs = list(task.eval_docs)[:limit] if limit else list(task.eval_docs)
     report, keep = find_overlap([render(d) for d in docs], [render(d) for d in eval_docs],
@@ -61,6 +82,15 @@ def build_training_set(loaded: LoadedTask, *, split: str | None, num_fewshot: in
         raise TaskError(f"Task '{loaded.name}': every document of split '{split_name}' also occurs in the "
                         "evaluation documents, so nothing is left to fine-tune on.",
                         hint="Use a different --train-split, or --keep-overlap to train on them anyway.")
+    return TrainingDocs(split_name, docs, report, keep)
+
+
+def build_training_set(loaded: LoadedTask, *, split: str | None, num_fewshot: int, max_examples: int | None,
+                       seed: int, limit: int | None, exclude_overlap: bool) -> TrainingSet:
+    """Render a seeded sample of at most `max_examples` training documents, after the overlap guard."""
+    task = loaded.task
+    selected = select_training_docs(loaded, split=split, limit=limit, exclude_overlap=exclude_overlap)
+    split_name, docs, report, keep = selected.split, selected.docs, selected.overlap, selected.keep
     chosen = keep if max_examples is None or max_examples >= len(keep) else \
         random.Random(seed).sample(keep, max_examples)
     task.set_fewshot_seed(seed=seed)

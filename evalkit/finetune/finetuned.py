@@ -20,6 +20,7 @@ from evalkit.finetune.methods import for_evaluation, load_trained, save_trained,
 from evalkit.finetune.objectives import PairEncoder, resolve_objective
 from evalkit.finetune.training import TrainingPlan, TrainingResult, autocast_dtype, train
 from evalkit.plan import Cell, FineTuneOptions
+from evalkit.provenance import evalkit_version
 
 # Chosen on SmolLM2-135M / SST-2 on 2 CPU cores (see bench/finetune_headline.py): LoRA on every
 # linear layer of the blocks with lr 3e-3 learns several times faster per example than q/v at 1e-3.
@@ -54,30 +55,39 @@ def finetuned_model(loaded: Any, task: Any, cell: Cell, sink: Any) -> tuple[Any,
     return tuned, str(directory), details
 
 
-def training_plan(options: FineTuneOptions, output_type: str, *, seed: int, device: str, dtype: str) -> TrainingPlan:
-    """FineTuneOptions resolved into every hyper-parameter the training run uses."""
+def check_options(options: FineTuneOptions, output_type: str) -> None:
+    """What the options alone can be wrong about for a task of this output type (method,
+    objective): checked by evalkit.preflight before anything is loaded, and again here."""
+    resolve_method(options.method)
+    resolve_objective(options.objective, output_type)
+
+
+def resolve_method(method: str) -> str:
     from evalkit.errors import InputError
 
-    if options.method not in DEFAULT_LR:
-        raise InputError(f"Unknown fine-tuning method '{options.method}'.", hint="Use lora or full.")
+    if method not in DEFAULT_LR:
+        raise InputError(f"Unknown fine-tuning method '{method}' (--ft-method).", hint="Use lora or full.")
+    return method
+
+
+def training_plan(options: FineTuneOptions, output_type: str, *, seed: int, device: str, dtype: str) -> TrainingPlan:
+    """FineTuneOptions resolved into every hyper-parameter the training run uses."""
     return TrainingPlan(
-        method=options.method, objective=resolve_objective(options.objective, output_type),
+        method=resolve_method(options.method), objective=resolve_objective(options.objective, output_type),
         lr=options.lr or DEFAULT_LR[options.method], epochs=options.epochs, max_steps=options.max_steps,
         batch_size=options.batch_size, seed=seed, lora_r=options.lora_r, lora_alpha=2 * options.lora_r,
         target_modules=LORA_TARGETS, autocast=autocast_dtype(device, dtype))
 
 
 def _key_parts(loaded: Any, task: Any, training: TrainingSet, plan: TrainingPlan) -> dict[str, Any]:
-    from evalkit.runner import versions
-
     return {"model": loaded.fingerprint, "dtype": loaded.dtype, "task": task.name,
             "task_config": task.config_hash, "data": training.data_hash, "plan": plan.as_dict(),
-            "evalkit": versions().get("evalkit")}
+            "evalkit": evalkit_version()}
 
 
 def _train_and_cache(loaded: Any, training: TrainingSet, plan: TrainingPlan, key: str, cell: Cell,
                      sink: Any) -> tuple[Any, dict[str, Any]]:
-    encoder = PairEncoder(loaded.tokenizer, _max_length(loaded))
+    encoder = PairEncoder(_scoring_backend(loaded))
     gold_only = plan.objective == "nll"
     encoded = [encoder.encode_example(e, gold_only=gold_only) for e in training.examples]
     pad_id = loaded.tokenizer.pad_token_id if loaded.tokenizer.pad_token_id is not None else encoder.prefix_id
@@ -124,11 +134,12 @@ def _describe(plan: TrainingPlan) -> str:
     return f"{method}, {plan.objective}, lr {plan.lr:g}, batch {plan.batch_size}"
 
 
-def _max_length(loaded: Any) -> int:
-    """The context length evaluation truncates to (lm-eval's rule, as the scoring backend uses)."""
-    from lm_eval.models.utils import resolve_max_length
+def _scoring_backend(loaded: Any) -> Any:
+    """The scoring backend over the base model: its encoder and context length are the ones
+    evaluation uses, so training and evaluation tokenise alike."""
+    from evalkit.scoring import make_backend
 
-    return int(resolve_max_length(loaded.model.config, loaded.tokenizer, default=2048))
+    return make_backend(loaded)
 
 
 def _writer(log_dir: Path) -> Any | None:

@@ -1,12 +1,12 @@
 """Tokenised training batches and the two objectives.
 
-Pairs are tokenised as lm-eval's loglikelihood does (context and continuation encoded
-together, trailing context whitespace moved into the continuation), so training scores the
-very tokens evaluation scores. A continuation's tokens are predicted from the last
-len(continuation) positions of its input row; rows are left-padded (with explicit position
-ids, so padding does not shift positions), which lets the model compute logits for only the
-last K positions of every row (`logits_to_keep`) instead of the whole vocabulary everywhere.
-Answer choices whose inputs are identical (e.g. single-token choices " negative" /
+Pairs are tokenised by the scoring backend itself (lm-eval's rule: context and continuation
+encoded together, trailing context whitespace moved into the continuation, the backend's BOS
+rule), so training scores the very tokens evaluation scores. A continuation's tokens are
+predicted from the last len(continuation) positions of its input row; rows are left-padded
+(with explicit position ids, so padding does not shift positions), which lets the model
+compute logits for only the last K positions of every row (`logits_to_keep`) instead of
+the whole vocabulary everywhere. Answer choices whose inputs are identical (e.g. single-token choices " negative" /
 " positive" after the same prompt) share one row.
 
 - `nll`: language-model loss on the gold answer's tokens only (labels -100 elsewhere).
@@ -49,23 +49,18 @@ class EncodedExample:
 
 
 class PairEncoder:
-    """Encodes (context, continuation) pairs like lm-eval's HFLM."""
+    """Encodes training pairs with the scoring backend's own rule (EvalkitLM.encode_request:
+    lm-eval's _encode_pair on the backend's tok_encode, with its BOS rule), so fine-tuning
+    trains on exactly the token ids evaluation scores."""
 
-    def __init__(self, tokenizer: Any, max_length: int) -> None:
-        self.tokenizer = tokenizer
-        self.max_length = max_length
-        prefix = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
-        self.prefix_id = int(prefix)
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend  # an EvalkitLM: encode_request, prefix_token_id, max_length
+        self.max_length = int(backend.max_length)
+        self.prefix_id = int(backend.prefix_token_id)
 
     def encode_pair(self, context: str, continuation: str) -> tuple[list[int], list[int]]:
-        if context == "":
-            return [self.prefix_id], self._encode(continuation)
-        spaces = len(context) - len(context.rstrip())
-        if spaces:
-            context, continuation = context[:-spaces], context[-spaces:] + continuation
-        whole = self._encode(context + continuation)
-        context_ids = self._encode(context)
-        return context_ids, whole[len(context_ids):]
+        context_ids, continuation_ids = self.backend.encode_request(context, continuation)
+        return list(context_ids), list(continuation_ids)
 
     def encode_example(self, example: TrainingExample, *, gold_only: bool) -> EncodedExample:
         chosen = [example.pairs[example.gold]] if gold_only else list(example.pairs)
@@ -75,12 +70,10 @@ class PairEncoder:
             context_ids, continuation_ids = self.encode_pair(context, continuation)
             if not continuation_ids:  # an empty answer still needs one scored token
                 continuation_ids = [self.prefix_id]
+            # The model input exactly as evaluation builds it (evalkit.scoring.loglikelihood.causal_items).
             row = tuple((context_ids + continuation_ids)[-(self.max_length + 1):][:-1])
             pairs.append((rows.setdefault(row, len(rows)), tuple(continuation_ids[-self.max_length:])))
         return EncodedExample(tuple(rows), tuple(pairs), 0 if gold_only else example.gold)
-
-    def _encode(self, text: str) -> list[int]:
-        return list(self.tokenizer.encode(text))
 
 
 @dataclass

@@ -102,12 +102,22 @@ def _hub_kwargs(spec: ModelSpec) -> dict[str, Any]:
     return kwargs
 
 
+def read_config(spec: ModelSpec) -> Any | None:
+    """The model's configuration without its weights (None for GGUF sources, which are
+    converted on load and are always causal): lets input checks know the model's kind and
+    context length before anything is loaded."""
+    if spec.kind in ("alias", "gguf"):
+        return None
+    return _load_config(spec, spec.location)
+
+
 def _load_config(spec: ModelSpec, location: str) -> Any:
     from transformers import AutoConfig
 
     try:
         return AutoConfig.from_pretrained(location, **_hub_kwargs(spec))
     except (OSError, ValueError) as exc:
+        _raise_if_remote_code(spec, exc)
         offline = os.environ.get("HF_HUB_OFFLINE") == "1"
         hint = ("Offline mode is on (HF_HUB_OFFLINE=1): the model must already be in the local "
                 "Hugging Face cache, or pass a local directory." if offline
@@ -121,6 +131,7 @@ def _load_tokenizer(spec: ModelSpec, location: str) -> Any:
     try:
         tokenizer = AutoTokenizer.from_pretrained(location, **_hub_kwargs(spec))
     except (OSError, ValueError, TypeError) as exc:
+        _raise_if_remote_code(spec, exc)
         raise ModelError(f"Cannot load the tokenizer of model '{spec.name}': {_first_line(exc)}",
                          hint="The checkpoint needs tokenizer files (tokenizer.json or a vocab).") from exc
     if tokenizer.pad_token_id is None:
@@ -135,6 +146,7 @@ def _load_weights(spec: ModelSpec, location: str, config: Any, torch_dtype: Any)
     try:
         return auto.from_pretrained(location, dtype=torch_dtype, **_hub_kwargs(spec))
     except Exception as exc:  # safetensors, torch and transformers raise many unrelated types
+        _raise_if_remote_code(spec, exc)
         raise ModelError(f"Cannot load the weights of model '{spec.name}': {_first_line(exc)}",
                          hint="Check that the checkpoint is complete and matches its config.json.") from exc
 
@@ -163,6 +175,15 @@ def _fingerprint(spec: ModelSpec, location: str, model: Any) -> str:
         return directory_fingerprint(Path(location))
     commit = getattr(model.config, "_commit_hash", None) or spec.revision or "unknown-revision"
     return combine(spec.location, str(commit))
+
+
+def _raise_if_remote_code(spec: ModelSpec, exc: BaseException) -> None:
+    """transformers refuses a repository's own code unless trusted: say which evalkit option trusts it."""
+    if "trust_remote_code" in str(exc) and not spec.trust_remote_code:
+        raise ModelError(f"Model '{spec.name}' needs to run code from its own repository (custom modelling "
+                         "files), which evalkit does not run unless told to.",
+                         hint="If you trust that code, pass --trust-remote-code "
+                         "(trust_remote_code=True in the Python API).") from exc
 
 
 def _first_line(exc: BaseException) -> str:

@@ -20,6 +20,8 @@ ALIASES: dict[str, str] = {"smollm2-135m": "SmolLM2-135M-Instruct (Q4_1 GGUF in 
 DEFAULT_MODEL = "smollm2-135m"
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?$")
+# Files that hold (part of) a checkpoint's weights: what a user may pass instead of the folder.
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt")
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ def resolve_model_spec(
             raise ModelError(f"Model file '{model}' does not exist.",
                              hint="Give the path of an existing .gguf file.")
         return ModelSpec(name=path.stem, kind="gguf", location=str(path.resolve()), **options)
+    if path.is_file():
+        raise _file_error(model, path)
     if path.is_dir():
         _check_checkpoint_dir(path)
         return ModelSpec(name=path.resolve().name, kind="local", location=str(path.resolve()), **options)
@@ -93,13 +97,35 @@ def _looks_like_path(model: str) -> bool:
     return model.startswith((".", "/", "~")) or os.sep in model and model.count("/") > 1
 
 
+def _file_error(model: str, path: Path) -> ModelError:
+    """An existing file that is not a .gguf: say what it is and what to pass instead."""
+    if path.suffix in WEIGHT_SUFFIXES or path.name.endswith(".index.json"):
+        return ModelError(f"Model '{model}' is a weights file, not a checkpoint: --model needs the folder that "
+                          "holds it with its config.json and tokenizer files.",
+                          hint=f"Pass its folder instead: --model {path.resolve().parent}")
+    if path.name == "config.json" or path.name == "adapter_config.json":
+        return ModelError(f"Model '{model}' is a configuration file, not a checkpoint.",
+                          hint=f"Pass its folder instead: --model {path.resolve().parent}")
+    return ModelError(f"Model '{model}' is a file that evalkit cannot load as a model.",
+                      hint="Use a checkpoint folder (with config.json and weights), a .gguf file, "
+                      "an alias or a hub id.")
+
+
 def _check_checkpoint_dir(path: Path) -> None:
-    if not (path / "config.json").is_file():
-        raise ModelError(f"Model directory '{path}' has no config.json.",
-                         hint="Point --model at a directory written by save_pretrained().")
+    has_config = (path / "config.json").is_file()
     weights = [p for p in path.iterdir() if p.suffix in {".safetensors", ".bin"} or p.name.endswith(".index.json")]
+    if (path / "adapter_config.json").is_file() and not has_config:
+        raise ModelError(f"Model directory '{path}' is a PEFT adapter, not a base model.",
+                         hint="Pass the base model with --model and this folder with --adapter.")
+    if not has_config and not weights:
+        raise ModelError(f"Model directory '{path}' is not a model checkpoint: it has neither a config.json "
+                         "nor weight files (*.safetensors or *.bin).",
+                         hint="Point --model at a directory written by save_pretrained().")
+    if not has_config:
+        raise ModelError(f"Model directory '{path}' has no config.json (it has weights: {weights[0].name}).",
+                         hint="Copy the model's config.json next to its weights, or use save_pretrained().")
     if not weights:
-        raise ModelError(f"Model directory '{path}' has no weights (*.safetensors or *.bin).",
+        raise ModelError(f"Model directory '{path}' has no weights (*.safetensors or *.bin) next to its config.json.",
                          hint="Copy the weight files next to config.json, or use save_pretrained().")
 
 

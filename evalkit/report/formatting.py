@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 MISSING = "n/a"
+NOT_ESTIMABLE = "n/e"  # a statistic that was computed but the data cannot support (zero variance, n < 2)
 
 
 def is_missing(value: Any) -> bool:
@@ -45,6 +46,13 @@ def fmt_estimate(value: Any, low: Any, high: Any, n: Any) -> str:
     if not is_missing(n):
         text += f" (n={int(n)})"
     return text
+
+
+def fmt_mde(value: Any, tested: bool) -> str:
+    """A minimum detectable difference: 'n/e' (not estimable) on a tested row, 'n/a' on an untested one."""
+    if is_missing(value):
+        return NOT_ESTIMABLE if tested else MISSING
+    return fmt_value(value)
 
 
 def fmt_count(value: Any) -> str:

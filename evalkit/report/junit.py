@@ -1,7 +1,7 @@
 """JUnit XML rendering for CI test reports: one test case per (model, task, setting, metric).
 
 A comparison row fails when it is a gate regression, or (without a gate) a significant change
-for the worse. Plain results (no comparison) give passing cases that carry the value."""
+for the worse; a row without a test (a corpus-level metric) is skipped. Plain results (no comparison) give passing cases that carry the value."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ import pandas as pd
 
 from evalkit.compare.result import Comparison
 from evalkit.report.document import ReportDocument
-from evalkit.report.formatting import fmt_delta, fmt_estimate, fmt_p, fmt_value, is_missing, tail_text
+from evalkit.report.formatting import fmt_delta, fmt_estimate, fmt_mde, fmt_p, fmt_value, is_missing, tail_text
 from evalkit.report.tables import REGRESSION
 
+NOT_TESTED = "not tested (no per-document scores; compared on aggregates only, never gated)"
 # Characters XML 1.0 cannot hold at all, even escaped; model output may contain them.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -62,11 +63,14 @@ def _comparison_suite(comparison: Comparison) -> ET.Element:
         case = ET.SubElement(suite, "testcase", classname=xml_safe(f"evalkit.{row.a}.vs.{row.b}"),
                              name=_case_name(row))
         summary = (f"{fmt_value(row.value_a)} -> {fmt_value(row.value_b)}, delta "
-                   f"{fmt_delta(row.delta, row.ci_low, row.ci_high)}, p adj {fmt_p(row.p_adjusted)}, n {row.n}")
+                   f"{fmt_delta(row.delta, row.ci_low, row.ci_high)}, p adj {fmt_p(row.p_adjusted)}, "
+                   f"MDE {fmt_mde(row.mde, not is_missing(row.p_value))}, n {row.n}, {row.method}")
         if _failed(row):
             kind = REGRESSION if "regression" in row.index else "significant change for the worse"
             failure = ET.SubElement(case, "failure", message=f"{kind}: {summary}", type=kind)
             failure.text = _flip_text(comparison, row) or summary
+        elif is_missing(row.p_value):  # a CI dashboard shows skipped cases; it never shows warnings
+            ET.SubElement(case, "skipped", message=f"{NOT_TESTED}: {summary}")
         else:
             ET.SubElement(case, "system-out").text = summary
     return suite
@@ -82,6 +86,7 @@ def render_junit(doc: ReportDocument) -> str:
         suite.set("tests", str(len(cases)))
         suite.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))
         suite.set("errors", "0")
+        suite.set("skipped", str(sum(1 for c in cases if c.find("skipped") is not None)))
         root.append(suite)
     root.set("tests", str(sum(int(s.get("tests", 0)) for s in suites)))
     root.set("failures", str(sum(int(s.get("failures", 0)) for s in suites)))

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from evalkit.compare.result import Comparison, GateOutcome
-from evalkit.report.formatting import (correction_name, fmt_count, fmt_delta, fmt_estimate, fmt_p, fmt_signed,
-                                       fmt_value, is_missing, tail_text)
+from evalkit.report.formatting import (NOT_ESTIMABLE, correction_name, fmt_count, fmt_delta, fmt_estimate, fmt_mde,
+                                       fmt_p, fmt_signed, fmt_value, is_missing, tail_text)
 
 REGRESSION = "REGRESSION"
 
@@ -87,7 +87,8 @@ def _long_table(comparison: Comparison, rows: pd.DataFrame, a: str, b: str) -> T
     headers = [h for _, h in keys] + ["A", "B", f"Δ [{level} CI]", "p", "p adj", "MDE", "n", "Result"]
     body = [[_text(row[c]) for c, _ in keys]
             + [fmt_value(row.value_a), fmt_value(row.value_b), fmt_delta(row.delta, row.ci_low, row.ci_high),
-               fmt_p(row.p_value), fmt_p(row.p_adjusted), fmt_value(row.mde), fmt_count(row.n), _result(row)]
+               fmt_p(row.p_value), fmt_p(row.p_adjusted), fmt_mde(row.mde, not is_missing(row.p_value)),
+               fmt_count(row.n), _result(row)]
             for _, row in rows.iterrows()]
     return TextTable(title=f"A = {a}, B = {b}{fixed}", headers=headers, rows=body,
                      numeric=frozenset(range(len(keys), len(headers) - 1)), caption=method_note(comparison))
@@ -134,9 +135,11 @@ def method_note(comparison: Comparison) -> str:
     """How the numbers were computed, in a few sentences a reader can check."""
     tested = int(comparison.rows.p_value.notna().sum())
     return (f"Δ = B − A (B minus the reference A) on matched documents: McNemar exact test with Newcombe "
-            f"interval for 0/1 metrics, paired bootstrap otherwise. p adj: {correction_name(comparison.correction)}"
+            f"interval for 0/1 metrics; otherwise sign-flip permutation test (exact, Monte-Carlo for many "
+            f"differing documents) with paired bootstrap interval. p adj: {correction_name(comparison.correction)}"
             f" across {tested} compared rows; significant at α = {comparison.alpha:g}. MDE: smallest difference "
-            f"detectable with 80% power at that n.")
+            f"detectable with 80% power at that n ({NOT_ESTIMABLE}: not estimable, no discordant documents or no "
+            f"variance).")
 
 
 def flips_table(flips: pd.DataFrame) -> TextTable | None:
@@ -153,10 +156,12 @@ def flips_table(flips: pd.DataFrame) -> TextTable | None:
 def gate_lines(gate: GateOutcome) -> list[str]:
     """The verdict, then one line per failing row."""
     c = gate.comparison
+    rows = f"{len(c.rows)} compared rows" + (f" ({len(gate.not_gated)} not gated: see the warnings)"
+                                             if gate.not_gated else "")  # cells, metrics or rows never judged
     if gate.passed:
         return [f"Gate PASSED: no metric dropped by more than {gate.max_drop:g} with significance "
-                f"({correction_name(c.correction)}-adjusted p < {c.alpha:g}) across {len(c.rows)} compared rows."]
-    lines = [f"Gate FAILED: {len(gate.failing)} of {len(c.rows)} compared rows dropped by more than "
+                f"({correction_name(c.correction)}-adjusted p < {c.alpha:g}) across {rows}."]
+    lines = [f"Gate FAILED: {len(gate.failing)} of {rows} dropped by more than "
              f"{gate.max_drop:g} with significance ({correction_name(c.correction)}-adjusted p < {c.alpha:g})."]
     for _, row in gate.failing.iterrows():
         where = " / ".join(str(v) for v in (row.model, row.task, row.setting, row.metric) if not is_missing(v))

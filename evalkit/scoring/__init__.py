@@ -27,11 +27,12 @@ def register() -> None:
         model_registry.register(REGISTRY_NAME, target=_TARGET)
 
 
-def make_backend(loaded: Any, batch_size: int | str = "auto", progress: "Progress | None" = None) -> "EvalkitLM":
-    """An lm-eval LM over an evalkit LoadedModel."""
+def make_backend(loaded: Any, batch_size: int | str = "auto", progress: "Progress | None" = None,
+                 generation: str = "loop") -> "EvalkitLM":
+    """An lm-eval LM over an evalkit LoadedModel (generation: "loop" or "generate")."""
     from evalkit.scoring.backend import EvalkitLM
 
-    return EvalkitLM.from_loaded(loaded, batch_size=batch_size, progress=progress)
+    return EvalkitLM.from_loaded(loaded, batch_size=batch_size, progress=progress, generation=generation)
 
 
 def __getattr__(name: str) -> Any:

@@ -8,7 +8,7 @@ from evalkit.errors import ModelError, did_you_mean
 
 # What `model_args` may contain; simple_evaluate itself adds batch_size, max_batch_size, device.
 KNOWN_ARGUMENTS = ("pretrained", "dtype", "device", "batch_size", "max_batch_size", "max_length",
-                   "adapter", "peft", "revision", "trust_remote_code")
+                   "adapter", "peft", "revision", "trust_remote_code", "generation")
 
 
 def load_from_arguments(cls: Any, args: dict[str, Any], additional: dict[str, Any]) -> Any:
@@ -32,5 +32,11 @@ def load_from_arguments(cls: Any, args: dict[str, Any], additional: dict[str, An
         trust_remote_code=bool(merged.get("trust_remote_code", False)),
     )
     max_length = merged.get("max_length")
+    generation = str(merged.get("generation", "loop"))
+    from evalkit.scoring.backend import GENERATION_MODES
+
+    if generation not in GENERATION_MODES:
+        raise ModelError(f"Unknown model argument value generation={generation}.",
+                         hint=f"Use one of: {', '.join(GENERATION_MODES)}.")
     return cls.from_loaded(load_model(spec), batch_size=merged.get("batch_size", "auto"),
-                           max_length=int(max_length) if max_length else None)
+                           max_length=int(max_length) if max_length else None, generation=generation)

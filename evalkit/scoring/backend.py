@@ -18,14 +18,17 @@ from lm_eval.api.model import TemplateLM
 Progress = Callable[[str, int, int], None]
 
 _DEFAULT_MAX_LENGTH = 2048
-_DEFAULT_MAX_GEN_TOKS = 256
+DEFAULT_MAX_GEN_TOKS = 256
+# How greedy generation runs: evalkit's own batched loop, or transformers' model.generate.
+GENERATION_MODES = ("loop", "generate")
 
 
 class EvalkitLM(TemplateLM):
     """lm-eval backend over an already loaded model and tokenizer (causal or seq2seq)."""
 
     def __init__(self, model: Any, tokenizer: Any, *, device: str = "cpu", batch_size: int | str = "auto",
-                 max_length: int | None = None, progress: Progress | None = None) -> None:
+                 max_length: int | None = None, progress: Progress | None = None,
+                 generation: str = "loop") -> None:
         super().__init__()
         import torch
 
@@ -35,6 +38,9 @@ class EvalkitLM(TemplateLM):
         from evalkit.scoring.stats import ScoringStats
 
         parse_batch_size(batch_size)  # validate early
+        if generation not in GENERATION_MODES:
+            raise ValueError(f"generation must be one of {GENERATION_MODES}, got {generation!r}")
+        self.generation = generation
         target = torch.device(device)
         if next(model.parameters()).device.type != target.type:
             model.to(target)
@@ -58,10 +64,10 @@ class EvalkitLM(TemplateLM):
     # ----- construction -----------------------------------------------------------------
     @classmethod
     def from_loaded(cls, loaded: Any, batch_size: int | str = "auto", progress: Progress | None = None,
-                    max_length: int | None = None) -> "EvalkitLM":
+                    max_length: int | None = None, generation: str = "loop") -> "EvalkitLM":
         """A backend over an evalkit LoadedModel."""
         return cls(loaded.model, loaded.tokenizer, device=loaded.device, batch_size=batch_size,
-                   max_length=max_length, progress=progress)
+                   max_length=max_length, progress=progress, generation=generation)
 
     @classmethod
     def create_from_arg_string(cls, arg_string: str, additional_config: dict | None = None) -> "EvalkitLM":
@@ -100,7 +106,7 @@ class EvalkitLM(TemplateLM):
 
     @property
     def max_gen_toks(self) -> int:
-        return _DEFAULT_MAX_GEN_TOKS
+        return DEFAULT_MAX_GEN_TOKS
 
     @property
     def tokenizer_name(self) -> str:
@@ -123,10 +129,28 @@ class EvalkitLM(TemplateLM):
             kwargs["add_special_tokens"] = False
         return tuple(self.tokenizer.encode(string, **kwargs))
 
+    def encode_request(self, context: str, continuation: str) -> tuple[list[int], list[int]]:
+        """The (context, continuation) token ids that loglikelihood scores, by lm-eval's
+        TemplateLM.loglikelihood rule: the one encoding that evaluation and fine-tuning share."""
+        if context != "":
+            return self._encode_pair(context, continuation)
+        # An empty context is conditioned on the prefix token (BOS, else EOS), as lm-eval does.
+        continuation_enc = self.tok_encode(continuation, add_special_tokens=False)
+        if continuation_enc and continuation_enc[0] == self.prefix_token_id:
+            return continuation_enc[:1], continuation_enc[1:]
+        return [self.prefix_token_id], continuation_enc
+
     # ----- the three request types ---------------------------------------------------------------
     def loglikelihood(self, requests: list, disable_tqdm: bool = True) -> list[tuple[float, bool]]:
+        from evalkit.scoring.checks import check_token_request
+
         try:
-            return super().loglikelihood(requests, disable_tqdm=True)
+            token_requests = []
+            for req in requests:
+                context_enc, continuation_enc = self.encode_request(*req.args)
+                check_token_request(req, continuation_enc, self.max_length)
+                token_requests.append((req.args, context_enc, continuation_enc))
+            return self._loglikelihood_tokens(token_requests)
         finally:
             self._encode_cached.cache_clear()
 
@@ -170,11 +194,12 @@ class EvalkitLM(TemplateLM):
     def generate_until(self, requests: list, disable_tqdm: bool = True) -> list[str]:
         from lm_eval.models.utils import handle_stop_sequences, normalize_gen_kwargs
 
+        from evalkit.scoring.checks import check_generation_length
         from evalkit.scoring.generation import GenerationSettings, Generator
 
         generator = Generator(self._model, self.tokenizer, encoder_decoder=self.backend == "seq2seq",
                               max_length=self.max_length, rows_for_length=self.plan.generation_rows,
-                              stats=self.stats)
+                              stats=self.stats, use_generate=self.generation == "generate")
         eos = self.tokenizer.decode(self.eot_token_id, skip_special_tokens=False)
         groups: dict[str, list[int]] = {}
         for index, req in enumerate(requests):
@@ -186,6 +211,8 @@ class EvalkitLM(TemplateLM):
             kwargs = dict(normalize_gen_kwargs(requests[indices[0]].args[1], self.max_gen_toks))
             until = handle_stop_sequences(kwargs.pop("until", None), eos=eos)
             settings = GenerationSettings(until=until, max_gen_toks=int(kwargs.pop("max_gen_toks")), extra=kwargs)
+            check_generation_length(requests[indices[0]], settings.max_gen_toks, self.max_length,
+                                    encoder_decoder=self.backend == "seq2seq")
             texts = generator.run([requests[i].args[0] for i in indices], settings, on_batch)
             for i, text in zip(indices, texts):
                 results[i] = text

@@ -2,8 +2,10 @@
 
 Greedy requests on causal models run a hand-written loop: left-padded prefill, then one token
 per step for the rows still running; a row leaves the batch (and the cache) as soon as it
-emits an end-of-sequence token or its text contains a stop sequence. Sampling and
-encoder-decoder models go through `model.generate`, configured as lm-eval's HFLM does.
+emits an end-of-sequence token or its text contains a stop sequence. Sampling,
+encoder-decoder models, and every request when `use_generate` is set go through
+`model.generate`, configured as lm-eval's HFLM does (bench/generation_vs_hflm.py compares
+the two paths with HFLM on gsm8k).
 Either way the text is cut at the first stop sequence, as HFLM does.
 """
 
@@ -34,13 +36,14 @@ class Generator:
     """Turns contexts into continuations for one model (causal or encoder-decoder)."""
 
     def __init__(self, model: Any, tokenizer: Any, *, encoder_decoder: bool, max_length: int,
-                 rows_for_length: Callable[[int], int], stats: ScoringStats) -> None:
+                 rows_for_length: Callable[[int], int], stats: ScoringStats, use_generate: bool = False) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.encoder_decoder = encoder_decoder
         self.max_length = max_length
         self.rows_for_length = rows_for_length
         self.stats = stats
+        self.use_generate = use_generate
         self.device = next(model.parameters()).device
         self.eos_ids = _eos_ids(model, tokenizer)
         self._keep_arg = True  # whether the model accepts logits_to_keep
@@ -61,7 +64,7 @@ class Generator:
             chunk = order[start : start + max(1, size)]
             start += len(chunk)
             batch = [encoded[i] for i in chunk]
-            if settings.greedy and not self.encoder_decoder:
+            if settings.greedy and not self.encoder_decoder and not self.use_generate:
                 tokens = self._greedy(batch, settings)
             else:
                 tokens = self._hf_generate(batch, settings)

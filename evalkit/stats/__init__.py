@@ -1,4 +1,5 @@
-"""evalkit.stats: typed, pure statistics over per-item scores (intervals, paired tests, p-value adjustment, power)."""
+"""evalkit.stats: typed, pure statistics over per-item scores (intervals, paired tests, sign-flip permutation test,
+p-value adjustment, power)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from evalkit.stats.paired import (
     paired_bootstrap,
     paired_compare,
 )
+from evalkit.stats.permutation import SignFlipResult, sign_flip_test
 from evalkit.stats.power import minimum_detectable_difference
 
 __all__ = [
     "ADJUST_METHODS",
     "Interval",
     "PairedResult",
+    "SignFlipResult",
     "adjust_pvalues",
     "is_binary",
     "mcnemar_exact",
@@ -25,5 +28,6 @@ __all__ = [
     "newcombe_paired_interval",
     "paired_bootstrap",
     "paired_compare",
+    "sign_flip_test",
     "wilson_interval",
 ]

@@ -11,20 +11,16 @@ from typing import Any
 
 import pandas as pd
 
-from evalkit.errors import BaselineError, StoreError
+from evalkit.errors import BaselineError
+from evalkit.store.columns import CELLS, JSON_COLUMNS, METRICS, RESULT_TABLES, RUNS, SAMPLES, Column, Table
 from evalkit.store.export import (CELL_EXPORT_COLUMNS, EXPORT_FORMAT, EXPORT_VERSION, METRIC_EXPORT_COLUMNS,
-                                  RUN_EXPORT_COLUMNS, SAMPLE_EXPORT_COLUMNS, samples_sibling)
-from evalkit.store.schema import connect
+                                  NON_FINITE, RUN_EXPORT_COLUMNS, SAMPLE_EXPORT_COLUMNS, samples_sibling)
+from evalkit.store.schema import open_memory_store
 
-_REQUIRED = {
-    "runs": ["run_id", "created_at", "status"],
-    "cells": ["cell_id", "model", "model_fingerprint", "task", "task_config_hash", "setting", "num_fewshot", "n"],
-    "metrics": ["cell_id", "model", "task", "setting", "metric", "n", "higher_is_better"],
-    "samples": ["cell_id", "doc_id", "doc_hash", "prompt_hash", "scores_json"],
-}
-_JSON_KEYS = {"config": "config_json", "model_spec": "model_spec_json", "details": "details_json",
-              "scores": "scores_json", "outputs": "outputs_json"}
-_NUMERIC = ["value", "stderr", "ci_low", "ci_high"]
+_TABLES: dict[str, Table] = {t.name: t for t in RESULT_TABLES}
+_JSON_KEYS = {key: column for column, key in JSON_COLUMNS.items()}
+# Numeric columns of a tidy file (CSV holds them as text): the cell's and the metric's.
+_NUMERIC = [c.name for t in (CELLS, METRICS) for c in t.columns if c.type != "TEXT" and c.export]
 
 
 @dataclass
@@ -77,15 +73,20 @@ def _tables_from_json(path: Path) -> dict[str, list[dict[str, Any]]]:
     for table, rows in tables.items():
         if not all(isinstance(r, dict) for r in rows):
             raise BaselineError(f"Baseline file '{path}': every entry of '{table}' must be an object.")
-    return {t: [_encode_json_keys(r) for r in rows] for t, rows in tables.items()}
+    return {t: [_encode_json_keys(_TABLES[t], r) for r in rows] for t, rows in tables.items()}
 
 
-def _encode_json_keys(row: dict[str, Any]) -> dict[str, Any]:
-    """Map parsed JSON fields (scores, details, ...) back to their *_json text columns."""
+def _encode_json_keys(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    """Map parsed JSON fields (scores, details, ...) back to their *_json text columns, exactly as
+    they are (a null or NaN score stays one, for the gate to refuse); read back the NON_FINITE
+    spellings of REAL columns."""
+    real = {c.name for c in table.columns if c.type == "REAL"}
     out: dict[str, Any] = {}
     for key, value in row.items():
         if key in _JSON_KEYS:
             out[_JSON_KEYS[key]] = None if value is None else json.dumps(value, ensure_ascii=False)
+        elif key in real and isinstance(value, str) and value in NON_FINITE:
+            out[key] = NON_FINITE[value]
         else:
             out[key] = value
     return out
@@ -98,9 +99,10 @@ def _tables_from_tidy(path: Path, suffix: str) -> dict[str, list[dict[str, Any]]
         raise BaselineError(f"Baseline file '{path}' has no per-document companion '{sibling}'.",
                             hint="Both files written by `evalkit results export` are needed; commit both.")
     metrics, samples = _read_tidy(path, suffix), _read_tidy(sibling, suffix)
-    wanted = RUN_EXPORT_COLUMNS[:1] + CELL_EXPORT_COLUMNS + METRIC_EXPORT_COLUMNS
-    _require_columns(path, metrics, [c for c in wanted if c not in ("adapter", "task_source")])
-    _require_columns(sibling, samples, SAMPLE_EXPORT_COLUMNS[:5] + ["scores_json"])
+    tidy = RUN_EXPORT_COLUMNS + CELL_EXPORT_COLUMNS
+    required = [c for c in dict.fromkeys(RUNS.required_names + CELLS.required_names) if c in tidy]
+    _require_columns(path, metrics, required + METRIC_EXPORT_COLUMNS)
+    _require_columns(sibling, samples, SAMPLES.required_names)
     if metrics.empty:
         raise BaselineError(f"Baseline file '{path}' holds no metric rows.")
     metrics = _numeric_columns(path, metrics)
@@ -109,8 +111,7 @@ def _tables_from_tidy(path: Path, suffix: str) -> dict[str, list[dict[str, Any]]
     n_by_cell = samples.groupby("cell_id").size()
     cell_rows = [{**{c: row.get(c) for c in CELL_EXPORT_COLUMNS}, "model_spec_json": "{}",
                   "n": int(n_by_cell.get(row["cell_id"], 0))} for _, row in cells.iterrows()]
-    metric_rows = [{c: row.get(c) for c in ["cell_id", "model", "task", "setting"] + METRIC_EXPORT_COLUMNS}
-                   for _, row in metrics.iterrows()]
+    metric_rows = [{c: row.get(c) for c in METRICS.names if c != "run_id"} for _, row in metrics.iterrows()]
     sample_rows = [{c: row.get(c) for c in SAMPLE_EXPORT_COLUMNS if c != "run_id"}
                    for _, row in samples.iterrows()]
     return {"runs": [run], "cells": cell_rows, "metrics": metric_rows, "samples": sample_rows}
@@ -140,16 +141,20 @@ def _require_columns(path: Path, frame: pd.DataFrame, columns: list[str]) -> Non
 def _numeric_columns(path: Path, metrics: pd.DataFrame) -> pd.DataFrame:
     """Turn the text of numeric CSV columns into numbers, naming a column that will not convert."""
     metrics = metrics.copy()
-    for column in _NUMERIC + ["n", "num_fewshot", "higher_is_better"]:
+    for column in _NUMERIC:
         try:
             values = pd.to_numeric(metrics[column].map(_bool_text), errors="raise")
         except (ValueError, TypeError) as exc:
             raise BaselineError(f"Baseline file '{path}': column '{column}' holds a non-numeric value "
                                 f"({exc}).") from exc
         metrics[column] = [None if pd.isna(v) else v for v in values]
-    for column in ("n", "num_fewshot", "higher_is_better"):
+    for column in (c for c in _NUMERIC if _column(c).type == "INTEGER"):
         metrics[column] = [None if v is None else int(v) for v in metrics[column]]
     return metrics
+
+
+def _column(name: str) -> Column:
+    return next(t.column(name) for t in (CELLS, METRICS) if name in t.export_names)
 
 
 def _bool_text(value: Any) -> Any:
@@ -165,10 +170,7 @@ def _load_tables(path: Path, tables: dict[str, list[dict[str, Any]]]) -> Baselin
     run_id = run.get("run_id")
     if not run_id:
         raise BaselineError(f"Baseline file '{path}' lacks the run's 'run_id'.")
-    try:
-        conn = connect(Path(":memory:"))
-    except StoreError as exc:
-        raise BaselineError(f"Cannot open an in-memory store for baseline '{path}': {exc.message}") from exc
+    conn = open_memory_store()
     try:
         conn.execute("BEGIN")
         for table in ("runs", "cells", "metrics", "samples"):
@@ -183,10 +185,10 @@ def _load_tables(path: Path, tables: dict[str, list[dict[str, Any]]]) -> Baselin
 
 def _insert(conn: sqlite3.Connection, path: Path, table: str, row: dict[str, Any]) -> None:
     """Insert the keys of `row` that the table has; BaselineError for a missing required key."""
-    columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
-    missing = [c for c in _REQUIRED[table] if row.get(c) is None]
+    columns = _TABLES[table].names
+    missing = [c for c in _TABLES[table].required_names if row.get(c) is None]
     if missing:
-        raise BaselineError(f"Baseline file '{path}': an entry of '{table}' lacks {', '.join(missing)}.",
+        raise BaselineError(f"Baseline file '{path}': an entry of '{table}'{_entry(row)} lacks {', '.join(missing)}.",
                             hint="Export the baseline again with `evalkit results export`.")
     row = {k: v for k, v in row.items() if k in columns}
     if table == "cells":
@@ -197,6 +199,13 @@ def _insert(conn: sqlite3.Connection, path: Path, table: str, row: dict[str, Any
     except (sqlite3.Error, TypeError, ValueError) as exc:
         raise BaselineError(f"Baseline file '{path}': an entry of '{table}' cannot be loaded ({exc}).",
                             hint="Export the baseline again with `evalkit results export`.") from exc
+
+
+def _entry(row: dict[str, Any]) -> str:
+    """' (cell X, document N)' naming the entry where the row says so."""
+    parts = [f"{label} {row[key]}" for key, label in (("cell_id", "cell"), ("task", "task"), ("doc_id", "document"),
+                                                        ("metric", "metric")) if row.get(key) is not None]
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def _sql_value(value: Any) -> Any:

@@ -7,29 +7,31 @@ Every format can be read back as a baseline by `evalkit.store.baseline.load_base
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import pandas as pd
 
-from evalkit.errors import InputError
+from evalkit.errors import InputError, StoreError
+from evalkit.outputs import output_file
+from evalkit.store.columns import CELLS, JSON_COLUMNS, METRICS, RUNS, SAMPLES
+from evalkit.store.frames import read_frame, read_rows
+from evalkit.store.jsontext import finite
+from evalkit.store.schema import store_file
 
 EXPORT_FORMAT = "evalkit-results"
 EXPORT_VERSION = 1
 EXPORT_FORMATS = ("json", "parquet", "csv")
 
 # Columns of the tidy metrics table in Parquet / CSV exports: run context, cell context, metric.
-RUN_EXPORT_COLUMNS = ["run_id", "name", "created_at", "finished_at", "status", "evalkit_version",
-                      "lm_eval_version", "transformers_version", "torch_version", "git_commit", "host",
-                      "command", "seed"]
-CELL_EXPORT_COLUMNS = ["cell_id", "model", "model_fingerprint", "adapter", "task", "task_config_hash",
-                       "task_source", "setting", "num_fewshot"]
-METRIC_EXPORT_COLUMNS = ["metric", "value", "stderr", "ci_low", "ci_high", "n", "higher_is_better"]
-SAMPLE_EXPORT_COLUMNS = ["run_id", "cell_id", "doc_id", "doc_hash", "prompt_hash", "prompt", "target",
-                         "prediction", "scores_json", "outputs_json"]
-_JSON_COLUMNS = {"config_json": "config", "model_spec_json": "model_spec", "details_json": "details",
-                 "scores_json": "scores", "outputs_json": "outputs"}
+RUN_EXPORT_COLUMNS = RUNS.export_names
+CELL_EXPORT_COLUMNS = CELLS.export_names
+METRIC_EXPORT_COLUMNS = METRICS.export_names
+SAMPLE_EXPORT_COLUMNS = SAMPLES.export_names
+# How a JSON export spells a non-finite REAL value (JSON has no token for it); the loader reads it back.
+NON_FINITE = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
 
 
 def samples_sibling(path: Path) -> Path:
@@ -37,29 +39,34 @@ def samples_sibling(path: Path) -> Path:
     return path.with_name(f"{path.stem}.samples{path.suffix}")
 
 
-def export_run(conn: sqlite3.Connection, run_id: str, path: Path, fmt: str) -> list[Path]:
-    """Write run `run_id` to `path` in `fmt` (json, parquet or csv); return the files written."""
+def export_run(conn: sqlite3.Connection, run_id: str, path: Path, fmt: str, *, force: bool = False,
+               inputs: Sequence[Path] = ()) -> list[Path]:
+    """Write run `run_id` to `path` in `fmt` (json, parquet or csv); return the files written.
+    Goes through `output_file`: never over a database or an input, an existing file only with
+    `force`; the two files of Parquet / CSV are both checked first and both renamed at the end."""
     path = Path(path)
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"Unknown export format '{fmt}'.", hint=f"Use one of: {', '.join(EXPORT_FORMATS)}.")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if fmt == "json":
-            path.write_text(json.dumps(run_document(conn, run_id), indent=1, ensure_ascii=False) + "\n",
-                            encoding="utf-8")
-            return [path]
-        metrics, samples = tidy_metrics(conn, run_id), sample_rows(conn, run_id)
-        sibling = samples_sibling(path)
-        if fmt == "parquet":
-            _write_parquet(metrics, path)
-            _write_parquet(samples, sibling)
-        else:
-            metrics.to_csv(path, index=False)
-            samples.to_csv(sibling, index=False)
-        return [path, sibling]
-    except OSError as exc:
-        raise InputError(f"Cannot write export file '{path}': {exc.strerror or exc}.",
-                         hint="Pass -o with a writable location.") from exc
+    sources = [*map(Path, inputs), *([Path(store_file(conn))] if store_file(conn) != "<memory>" else [])]
+    if fmt == "json":
+        text = json.dumps(run_document(conn, run_id), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+        with output_file(path, force=force, inputs=sources) as temporary:
+            temporary.write_text(text, encoding="utf-8")
+        return [path]
+    metrics, samples = tidy_metrics(conn, run_id), sample_rows(conn, run_id)
+    sibling = samples_sibling(path)
+    with output_file(path, force=force, inputs=sources) as first, \
+            output_file(sibling, force=force, inputs=sources, option="-o (its samples file)") as second:
+        _write_table(metrics, first, fmt)
+        _write_table(samples, second, fmt)
+    return [path, sibling]
+
+
+def _write_table(frame: pd.DataFrame, path: Path, fmt: str) -> None:
+    if fmt == "parquet":
+        _write_parquet(frame, path)
+    else:
+        frame.to_csv(path, index=False)
 
 
 def run_document(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
@@ -79,34 +86,51 @@ def tidy_metrics(conn: sqlite3.Connection, run_id: str) -> pd.DataFrame:
     """One row per (cell, metric) with the run's and the cell's context columns."""
     columns = ([f"r.{c}" for c in RUN_EXPORT_COLUMNS] + [f"c.{c}" for c in CELL_EXPORT_COLUMNS]
                + [f"m.{c}" for c in METRIC_EXPORT_COLUMNS])
-    frame = pd.read_sql_query(
-        f"SELECT {', '.join(columns)} FROM metrics m JOIN runs r ON r.run_id = m.run_id "
+    frame = read_frame(
+        conn, f"SELECT {', '.join(columns)} FROM metrics m JOIN runs r ON r.run_id = m.run_id "
         "JOIN cells c ON c.run_id = m.run_id AND c.cell_id = m.cell_id "
-        "WHERE m.run_id = ? ORDER BY c.rowid, m.rowid", conn, params=(run_id,))
+        "WHERE m.run_id = ? ORDER BY c.rowid, m.rowid", (run_id,))
     return frame.rename(columns={"name": "run_name"})
 
 
 def sample_rows(conn: sqlite3.Connection, run_id: str) -> pd.DataFrame:
     """The per-document rows of a run, scores kept as JSON text so any format holds them."""
-    return pd.read_sql_query(
-        f"SELECT {', '.join(SAMPLE_EXPORT_COLUMNS)} FROM samples WHERE run_id = ? ORDER BY cell_id, doc_id",
-        conn, params=(run_id,))
+    return read_frame(
+        conn, f"SELECT {', '.join(SAMPLE_EXPORT_COLUMNS)} FROM samples WHERE run_id = ? ORDER BY cell_id, doc_id",
+        (run_id,))
 
 
 def _rows(conn: sqlite3.Connection, sql: str, run_id: str) -> list[dict[str, Any]]:
-    """Rows as dicts, JSON text columns parsed into objects under their plain names."""
-    cursor = conn.execute(sql, (run_id,))
-    names = [d[0] for d in cursor.description]
+    """Rows as dicts, JSON text columns parsed into objects under their plain names, every value
+    strict JSON (non-finite numbers spelled as NON_FINITE strings in columns, null in payloads)."""
+    names, found = read_rows(conn, sql, (run_id,))
     rows = []
-    for values in cursor.fetchall():
+    for values in found:
         row: dict[str, Any] = {}
         for name, value in zip(names, values):
-            if name in _JSON_COLUMNS:
-                row[_JSON_COLUMNS[name]] = json.loads(value) if value else None
+            if name in JSON_COLUMNS:
+                row[JSON_COLUMNS[name]] = _payload(conn, run_id, name, value)
             else:
-                row[name] = value
+                row[name] = _spelled(value)
         rows.append(row)
     return rows
+
+
+def _payload(conn: sqlite3.Connection, run_id: str, column: str, text: str | None) -> Any:
+    if not text:
+        return None
+    try:
+        return finite(json.loads(text))
+    except ValueError as exc:
+        raise StoreError(f"Results database '{store_file(conn)}': {column} of run {run_id} is not valid JSON "
+                         f"({exc}); nothing was exported.", hint="Restore the store from a backup.") from exc
+
+
+def _spelled(value: Any) -> Any:
+    """A non-finite float as its NON_FINITE spelling; anything else as it is."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    return value
 
 
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:

@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from pathlib import Path
 
 import pandas as pd
 
-from evalkit.errors import UnknownRunError, did_you_mean
+from evalkit.errors import InputError, UnknownRunError, did_you_mean
 from evalkit.home import default_store_path
-from evalkit.store.schema import connect
+from evalkit.store.columns import METRICS, RUNS
+from evalkit.store.export import EXPORT_FORMATS
+from evalkit.store.frames import read_frame
+from evalkit.store.schema import open_for_reading
 
 _LATEST = re.compile(r"^latest(?:~(\d+))?$")
+# Run ids are "YYYYMMDD-HHMMSS-xxxxxx" (evalkit.runner.run_info); references accept a prefix of 4+.
+_RUN_ID_START = re.compile(r"^(\d{4,8}|\d{8}-\d{0,6}|\d{8}-\d{6}-[0-9a-f]{0,6})$")
+_FILE_SUFFIXES = tuple(f".{fmt}" for fmt in EXPORT_FORMATS)
 
-RUN_COLUMNS = ["run_id", "name", "created_at", "finished_at", "status", "evalkit_version",
-               "lm_eval_version", "transformers_version", "torch_version", "git_commit", "host",
-               "command", "seed"]
+RUN_COLUMNS = RUNS.export_names
 
 
 def list_runs(conn: sqlite3.Connection, *, include_incomplete: bool = True) -> pd.DataFrame:
     """All runs, newest first, with the number of cells each holds."""
     where = "" if include_incomplete else "WHERE r.status = 'complete'"
-    return pd.read_sql_query(
-        f"SELECT {', '.join('r.' + c for c in RUN_COLUMNS)}, COUNT(c.cell_id) AS cells "
+    return read_frame(
+        conn, f"SELECT {', '.join('r.' + c for c in RUN_COLUMNS)}, COUNT(c.cell_id) AS cells "
         f"FROM runs r LEFT JOIN cells c ON c.run_id = r.run_id {where} "
-        "GROUP BY r.run_id ORDER BY r.created_at DESC, r.rowid DESC", conn)
+        "GROUP BY r.run_id ORDER BY r.created_at DESC, r.rowid DESC")
 
 
 def resolve_run_ref(conn: sqlite3.Connection, ref: str) -> str:
@@ -56,13 +61,13 @@ def resolve_run_ref(conn: sqlite3.Connection, ref: str) -> str:
 
 
 def run_row(conn: sqlite3.Connection, run_id: str) -> pd.Series:
-    frame = pd.read_sql_query(f"SELECT * FROM runs WHERE run_id = ?", conn, params=(run_id,))
+    frame = read_frame(conn, "SELECT * FROM runs WHERE run_id = ?", (run_id,))
     return frame.iloc[0]
 
 
 def cells_frame(conn: sqlite3.Connection, run_ids: list[str] | None = None) -> pd.DataFrame:
     where, params = _in_clause("run_id", run_ids)
-    return pd.read_sql_query(f"SELECT * FROM cells {where} ORDER BY rowid", conn, params=params)
+    return read_frame(conn, f"SELECT * FROM cells {where} ORDER BY rowid", params)
 
 
 def metrics_frame(conn: sqlite3.Connection, run_ids: list[str] | None = None,
@@ -71,27 +76,25 @@ def metrics_frame(conn: sqlite3.Connection, run_ids: list[str] | None = None,
     where, params = _in_clause("m.run_id", run_ids)
     if not include_incomplete:
         where = (where + " AND" if where else "WHERE") + " r.status = 'complete'"
-    frame = pd.read_sql_query(
-        "SELECT m.run_id, r.name AS run_name, r.created_at, m.cell_id, m.model, c.model_fingerprint,"
-        " m.task, m.setting, c.num_fewshot, m.metric, m.value, m.stderr, m.ci_low, m.ci_high, m.n,"
-        " m.higher_is_better "
+    values = ", ".join(f"m.{c}" for c in METRICS.export_names)
+    frame = read_frame(
+        conn, "SELECT m.run_id, r.name AS run_name, r.created_at, m.cell_id, m.model, c.model_fingerprint,"
+        f" m.task, m.setting, c.num_fewshot, {values} "
         "FROM metrics m JOIN runs r ON r.run_id = m.run_id "
         "JOIN cells c ON c.run_id = m.run_id AND c.cell_id = m.cell_id "
-        f"{where} ORDER BY r.created_at, c.rowid, m.metric", conn, params=params)
+        f"{where} ORDER BY r.created_at, c.rowid, m.metric", params)
     frame["higher_is_better"] = frame["higher_is_better"].astype(bool)
     return frame
 
 
 def samples_frame(conn: sqlite3.Connection, run_id: str, cell_id: str | None = None) -> pd.DataFrame:
     """Per-document records of a run (optionally one cell), scores parsed into a dict column."""
-    import json
-
     sql = "SELECT * FROM samples WHERE run_id = ?"
     params: list[str] = [run_id]
     if cell_id is not None:
         sql += " AND cell_id = ?"
         params.append(cell_id)
-    frame = pd.read_sql_query(sql + " ORDER BY cell_id, doc_id", conn, params=params)
+    frame = read_frame(conn, sql + " ORDER BY cell_id, doc_id", params)
     frame["scores"] = frame.pop("scores_json").map(json.loads)
     frame["outputs"] = frame.pop("outputs_json").map(lambda s: json.loads(s) if s else None)
     return frame
@@ -99,7 +102,7 @@ def samples_frame(conn: sqlite3.Connection, run_id: str, cell_id: str | None = N
 
 def load_results(store: str | Path | None = None, *, include_incomplete: bool = False) -> pd.DataFrame:
     """The tidy metrics table of every complete run in `store` (default: reports/evalkit.db)."""
-    conn = connect(Path(store) if store else default_store_path(), create=False)
+    conn = open_for_reading(Path(store) if store else default_store_path())
     try:
         return metrics_frame(conn, include_incomplete=include_incomplete)
     finally:
@@ -110,3 +113,37 @@ def _in_clause(column: str, values: list[str] | None) -> tuple[str, list[str]]:
     if not values:
         return "", []
     return f"WHERE {column} IN ({', '.join('?' * len(values))})", list(values)
+
+
+def check_run_name(conn: sqlite3.Connection, name: str | None) -> str | None:
+    """Refuse a run name that is also a run reference or a file name (InputError); return a warning
+    when other runs already carry it, else None. Call before `begin_run`."""
+    if name is None:
+        return None
+    runs = read_frame(conn, "SELECT run_id, name FROM runs ORDER BY created_at DESC, rowid DESC")
+    why = _reference_clash(name, [str(r) for r in runs.run_id])
+    if why:
+        raise InputError(f"Run name '{name}' {why}, so references to it would be ambiguous.",
+                         hint="Choose a name with a letter in it that is not 'latest' and has no '/' or "
+                              "file suffix, e.g. --name baseline-2026-06.")
+    same = runs[runs.name == name]
+    if not len(same):
+        return None
+    return (f"Run name '{name}' is already used by {len(same)} earlier run(s) (newest: {same.iloc[0].run_id}); "
+            "the name now refers to the newest complete run with it.")
+
+
+def _reference_clash(name: str, run_ids: list[str]) -> str | None:
+    """Why `name` would be read as something other than a run name, or None."""
+    if not name.strip():
+        return "is empty"
+    if re.match(r"^latest(~.*)?$", name):
+        return "is a run reference (`latest`, `latest~N`)"
+    if Path(name).suffix.lower() in _FILE_SUFFIXES or "/" in name or "\\" in name:
+        return "looks like a results file (it has a path separator or an export suffix)"
+    if _RUN_ID_START.match(name):
+        return "looks like a run id (or the start of one)"
+    clash = next((r for r in run_ids if r == name or (len(name) >= 4 and r.startswith(name))), None)
+    if clash:
+        return f"is the id (or an id prefix) of the stored run {clash}"
+    return None

@@ -1,90 +1,99 @@
-"""The results database: an SQLite file with a versioned schema.
+"""The results database: an SQLite file with a versioned schema (tables: `evalkit.store.columns`).
 
-Tables: runs (one per `evalkit run`), cells (one per model x task x setting in a run),
-metrics (tidy aggregates), samples (per-document records). Opening never modifies a file
-that is not an evalkit store, nor one written by a newer evalkit.
+Two doors: `open_for_reading` never writes (it refuses a missing, empty or foreign file and reads
+an older store through a migrated in-memory copy), and `open_for_writing` creates a new store or
+checks an existing one (identity, integrity, structure) before its first write and migrates it.
+Neither modifies a file that is not an evalkit store, a damaged one, or one from a newer evalkit.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
 from evalkit.errors import StoreError
+from evalkit.store.columns import RESULT_TABLES, ddl_statements
+from evalkit.store.migrations import MIGRATIONS, pending
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = MIGRATIONS[-1][0]
 APPLICATION_ID = 0x45564B54  # "EVKT": marks the file as an evalkit store
-
-_DDL = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY,
-    name TEXT,
-    created_at TEXT NOT NULL,
-    finished_at TEXT,
-    status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'failed')),
-    evalkit_version TEXT, lm_eval_version TEXT, transformers_version TEXT, torch_version TEXT,
-    git_commit TEXT, host TEXT, command TEXT, seed INTEGER, config_json TEXT
-);
-CREATE TABLE IF NOT EXISTS cells (
-    run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
-    cell_id TEXT NOT NULL,
-    model TEXT NOT NULL,
-    model_spec_json TEXT NOT NULL,
-    model_fingerprint TEXT NOT NULL,
-    adapter TEXT,
-    task TEXT NOT NULL,
-    task_config_hash TEXT NOT NULL,
-    task_source TEXT,
-    setting TEXT NOT NULL,
-    num_fewshot INTEGER NOT NULL,
-    n INTEGER NOT NULL,
-    duration_s REAL,
-    details_json TEXT,
-    PRIMARY KEY (run_id, cell_id)
-);
-CREATE TABLE IF NOT EXISTS metrics (
-    run_id TEXT NOT NULL, cell_id TEXT NOT NULL,
-    model TEXT NOT NULL, task TEXT NOT NULL, setting TEXT NOT NULL,
-    metric TEXT NOT NULL, value REAL, stderr REAL, ci_low REAL, ci_high REAL,
-    n INTEGER NOT NULL, higher_is_better INTEGER NOT NULL,
-    PRIMARY KEY (run_id, cell_id, metric),
-    FOREIGN KEY (run_id, cell_id) REFERENCES cells(run_id, cell_id) ON DELETE CASCADE
-);
-CREATE TABLE IF NOT EXISTS samples (
-    run_id TEXT NOT NULL, cell_id TEXT NOT NULL,
-    doc_id INTEGER NOT NULL, doc_hash TEXT NOT NULL, prompt_hash TEXT NOT NULL,
-    prompt TEXT, target TEXT, prediction TEXT,
-    scores_json TEXT NOT NULL, outputs_json TEXT,
-    PRIMARY KEY (run_id, cell_id, doc_id),
-    FOREIGN KEY (run_id, cell_id) REFERENCES cells(run_id, cell_id) ON DELETE CASCADE
-);
-CREATE INDEX IF NOT EXISTS metrics_by_task ON metrics(task, metric);
-"""
-
-# Migrations from version v to v+1, applied in order inside one transaction.
-MIGRATIONS: dict[int, str] = {}
+_RESTORE = "Restore the file from a backup, or pass --store with another path."
 
 
-def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
-    """Open (or create) a store, check it is ours and not newer, migrate older versions."""
+def open_for_reading(path: Path) -> sqlite3.Connection:
+    """A read-only connection to an existing store (works on read-only files and directories)."""
     path = Path(path)
+    _require_store_file(path)
+    conn = _open_read_only(path)
+    try:
+        version = _check_identity(conn, path)
+        if version == 0:
+            raise StoreError(f"'{path}' is an empty SQLite database, not an evalkit results store; "
+                             "it was left untouched.", hint=_NEW_STORE_HINT)
+        if version < SCHEMA_VERSION:
+            conn = _migrated_copy(conn, path, version)
+        _check_structure(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def open_for_writing(path: Path) -> sqlite3.Connection:
+    """A read-write connection: a new store is created; an existing one is checked (ours, not newer,
+    intact, complete) and migrated before anything is written to it."""
+    path = Path(path)
+    if path.is_dir():
+        raise StoreError(f"Results database '{path}' is a directory.", hint="Pass --store with a file path.")
     if not path.exists():
-        if not create:
-            raise StoreError(f"Results database '{path}' does not exist.",
-                             hint="Run `evalkit run` first, or pass --store PATH.")
         _ensure_parent(path)
+    _require_writable(path)
     conn = _open(path)
     try:
         version = _check_identity(conn, path)
         if version == 0:
             _initialise(conn, path)
-        elif version < SCHEMA_VERSION:
-            _migrate(conn, version)
+            return conn
+        _check_integrity(conn, path)
+        if version < SCHEMA_VERSION:
+            _migrate(conn, path, version)
+        else:
+            _check_structure(conn, path)
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def open_memory_store() -> sqlite3.Connection:
+    """A fresh, empty in-memory store with the current schema (used to load baselines)."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    _create(conn)
+    return conn
+
+
+def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
+    """Compatibility door: `open_for_writing` (create=True) or `open_for_reading` (create=False)."""
+    if str(path) == ":memory:":
+        return open_memory_store()
+    return open_for_writing(path) if create else open_for_reading(path)
+
+
+_NEW_STORE_HINT = "Pass --store with an existing results database, or create one with `evalkit run --store PATH`."
+
+
+def _require_store_file(path: Path) -> None:
+    """A read needs an existing, non-empty regular file; nothing is created."""
+    if not path.exists():
+        raise StoreError(f"Results database '{path}' does not exist.",
+                         hint="Run `evalkit run` first, or pass --store PATH.")
+    if not path.is_file():
+        raise StoreError(f"Results database '{path}' is not a file.", hint=_NEW_STORE_HINT)
+    if path.stat().st_size == 0:
+        raise StoreError(f"'{path}' is an empty file (0 bytes), not an evalkit results store; "
+                         "it was left untouched.", hint=_NEW_STORE_HINT)
 
 
 def _ensure_parent(path: Path) -> None:
@@ -93,6 +102,45 @@ def _ensure_parent(path: Path) -> None:
     except OSError as exc:
         raise StoreError(f"Cannot create the folder for results database '{path}': {exc.strerror}.",
                          hint="Pass --store with a writable location.") from exc
+
+
+def _require_writable(path: Path) -> None:
+    """Refuse a read-only file or directory up front (SQLite would report it late, or as corruption)."""
+    why = why_not_writable(path)
+    if why:
+        raise read_only_error(path, why)
+
+
+def why_not_writable(path: Path | str) -> str | None:
+    """'the file is read-only' / 'the directory ... is read-only', or None when both are writable."""
+    path = Path(path)
+    if path.exists() and not os.access(path, os.W_OK):
+        return "the file is read-only"
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        return f"the directory '{path.parent}' is read-only"
+    return None
+
+
+def read_only_error(path: Path | str, why: str = "it is read-only") -> StoreError:
+    """The one message for a store that cannot be written."""
+    return StoreError(f"Cannot write results database '{path}': {why}; it was left untouched.",
+                      hint="Make it writable (chmod u+w), or pass --store with a writable path. "
+                           "Reading it (results list/show, compare) works as it is.")
+
+
+def is_read_only_failure(exc: BaseException) -> bool:
+    """SQLite's ways of saying a write was refused because the file or directory is read-only."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("readonly" in text or "read-only" in text)
+
+
+def store_file(conn: sqlite3.Connection) -> str:
+    """The file behind a connection ('<memory>' for an in-memory store), for messages."""
+    try:
+        row = conn.execute("PRAGMA database_list").fetchone()
+    except sqlite3.Error:
+        return "<unknown>"
+    return row[2] or "<memory>"
 
 
 def _open(path: Path) -> sqlite3.Connection:
@@ -106,21 +154,59 @@ def _open(path: Path) -> sqlite3.Connection:
                          hint="Check the path and its permissions, or pass --store PATH.") from exc
 
 
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that cannot write. Where the file could be written, a normal connection with
+    query_only (it removes its -wal / -shm on close, which a mode=ro one cannot); otherwise mode=ro,
+    and immutable for a WAL store in a read-only directory (no -shm can be made there)."""
+    uri = path.resolve().as_uri()
+    if why_not_writable(path) is None:
+        try:
+            conn = _probed(f"{uri}?mode=rw")
+            conn.execute("PRAGMA query_only = ON")
+            return conn
+        except sqlite3.DatabaseError as exc:
+            raise _unreadable(path, exc) from exc
+    try:
+        return _probed(f"{uri}?mode=ro")
+    except sqlite3.DatabaseError as exc:
+        cannot_share = "unable to open" in str(exc) or is_read_only_failure(exc)
+        if Path(f"{path}-wal").exists() or not cannot_share:
+            raise _unreadable(path, exc) from exc
+    try:  # nothing can be writing: there is no WAL and the directory cannot hold one
+        return _probed(f"{uri}?immutable=1")
+    except sqlite3.DatabaseError as exc:
+        raise _unreadable(path, exc) from exc
+
+
+def _probed(uri: str) -> sqlite3.Connection:
+    """Connect to `uri` and read the schema once, so a file SQLite cannot open fails here."""
+    conn = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None)
+    try:
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _unreadable(path: Path, exc: BaseException) -> StoreError:
+    return StoreError(f"'{path}' is not a readable SQLite database ({exc}); it was left untouched.",
+                      hint="Pass --store with a different path, or restore the file from a backup.")
+
+
 def _check_identity(conn: sqlite3.Connection, path: Path) -> int:
-    """Return the schema version (0 for an empty new file); refuse foreign or newer files."""
+    """The schema version (0 for an empty new file); refuse foreign, newer or malformed files."""
     try:
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"'{path}' is not a readable SQLite database ({exc}); it was left untouched.",
-                         hint="Pass --store with a different path, or restore the file from a backup.") from exc
+        raise _unreadable(path, exc) from exc
     if app_id == 0 and not tables:
         return 0
     if app_id != APPLICATION_ID:
         raise StoreError(f"'{path}' is an SQLite database but not an evalkit results store; it was left untouched.",
                          hint="Pass --store with a different path.")
-    row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-    version = int(row[0]) if row else 0
+    version = _stored_version(conn, path, tables)
     if version > SCHEMA_VERSION:
         raise StoreError(
             f"Results database '{path}' has schema version {version}, newer than this evalkit "
@@ -129,37 +215,101 @@ def _check_identity(conn: sqlite3.Connection, path: Path) -> int:
     return version
 
 
+def _stored_version(conn: sqlite3.Connection, path: Path, tables: set[str]) -> int:
+    """meta.schema_version as a positive integer; StoreError when it is missing or malformed."""
+    if "meta" not in tables:
+        raise _damaged(path, "it is marked as an evalkit store but has no 'meta' table")
+    try:
+        rows = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise _damaged(path, f"its 'meta' table cannot be read ({exc})") from exc
+    if len(rows) != 1:
+        raise _damaged(path, "its 'meta' table has no schema_version")
+    text = str(rows[0][0]).strip()
+    if not text.isdigit() or int(text) < 1:
+        raise _damaged(path, f"its schema_version is {rows[0][0]!r}, not a version number")
+    return int(text)
+
+
+def _damaged(path: Path, why: str) -> StoreError:
+    return StoreError(f"Results database '{path}' is damaged: {why}; it was left untouched.", hint=_RESTORE)
+
+
+def _check_integrity(conn: sqlite3.Connection, path: Path) -> None:
+    """PRAGMA quick_check before the first write: a damaged store is never written to."""
+    try:
+        rows = [r[0] for r in conn.execute("PRAGMA quick_check(5)").fetchall()]
+    except sqlite3.DatabaseError as exc:
+        raise _damaged(path, f"its integrity check failed ({exc})") from exc
+    if rows != ["ok"]:
+        raise _damaged(path, f"its integrity check found: {'; '.join(rows)[:300]}")
+
+
+def _check_structure(conn: sqlite3.Connection, path: Path) -> None:
+    """Every table and column of the description is present (a store with one dropped is damaged)."""
+    for table in RESULT_TABLES:
+        try:
+            present = {r[1] for r in conn.execute(f"PRAGMA table_info({table.name})")}
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(path, f"its table '{table.name}' cannot be read ({exc})") from exc
+        missing = [n for n in table.names if n not in present]
+        if missing:
+            what = "table" if not present else f"column(s) {', '.join(missing)} of table"
+            raise _damaged(path, f"it lacks the {what} '{table.name}'")
+
+
+def _create(conn: sqlite3.Connection) -> None:
+    for statement in ddl_statements():
+        conn.execute(statement)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+
 def _initialise(conn: sqlite3.Connection, path: Path) -> None:
     try:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("BEGIN IMMEDIATE")
         if conn.execute("PRAGMA application_id").fetchone()[0] == 0:
-            for statement in _statements(_DDL):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            _create(conn)
         conn.execute("COMMIT")
     except sqlite3.OperationalError as exc:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
+        if is_read_only_failure(exc):
+            raise read_only_error(path) from exc
         raise StoreError(f"Cannot write results database '{path}': {exc}.",
                          hint="Check that the location is writable, or pass --store PATH.") from exc
 
 
-def _migrate(conn: sqlite3.Connection, version: int) -> None:
-    conn.execute("BEGIN IMMEDIATE")
+def _migrate(conn: sqlite3.Connection, path: Path | str, version: int) -> None:
+    """Every pending migration in one transaction; the structure is checked before COMMIT."""
     try:
-        for v in range(version, SCHEMA_VERSION):
-            for statement in _statements(MIGRATIONS[v]):
-                conn.execute(statement)
-        conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
+        conn.execute("BEGIN IMMEDIATE")
+        for _, step in pending(version):
+            step(conn)
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+        _check_structure(conn, Path(path))
         conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
+    except BaseException as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if is_read_only_failure(exc):
+            raise read_only_error(path) from exc
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise _damaged(Path(path), f"migrating it from version {version} failed ({exc})") from exc
         raise
 
 
-def _statements(script: str) -> list[str]:
-    """Split a DDL script into statements so they run inside our own transaction
-    (executescript would commit it)."""
-    return [s.strip() for s in script.split(";") if s.strip()]
+def _migrated_copy(conn: sqlite3.Connection, path: Path, version: int) -> sqlite3.Connection:
+    """An older store read through an in-memory copy migrated to the current schema (file untouched)."""
+    memory = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        conn.backup(memory)
+        _migrate(memory, path, version)
+    except BaseException:
+        memory.close()
+        raise
+    finally:
+        conn.close()
+    memory.execute("PRAGMA foreign_keys = ON")
+    return memory

@@ -1,52 +1,64 @@
 """Writes to the results store. Each cell is one transaction; a run is marked complete only
-after all its cells are committed, so an interrupted run is never mistaken for a finished one."""
+after all its cells are committed, so an interrupted run is never mistaken for a finished one.
+
+Rows are dicts keyed by the column names of `evalkit.store.columns`; JSON columns hold strict JSON.
+"""
 
 from __future__ import annotations
 
-import json
 import math
 import sqlite3
 from datetime import datetime, timezone
 from typing import Any
 
-from evalkit.store.records import CellRecord, RunInfo
+from evalkit.errors import StoreError
+from evalkit.store.columns import CELLS, METRICS, RUNS, SAMPLES
+from evalkit.store.jsontext import finite, strict_json
+from evalkit.store.records import CellRecord, MetricRecord, RunInfo, SampleRecord
+from evalkit.store.schema import is_read_only_failure, read_only_error, store_file, why_not_writable
 
 
 def begin_run(conn: sqlite3.Connection, info: RunInfo) -> None:
+    """Record the run as 'running'; its config must be strict JSON (typed values, no reprs)."""
     v = info.versions
+    row = {"run_id": info.run_id, "name": info.name, "created_at": info.created_at, "finished_at": None,
+           "status": "running", "evalkit_version": v.get("evalkit"), "lm_eval_version": v.get("lm_eval"),
+           "transformers_version": v.get("transformers"), "torch_version": v.get("torch"),
+           "git_commit": info.git_commit, "host": info.host, "command": info.command, "seed": info.seed,
+           "config_json": strict_json(info.config, field="config_json")}
     with _transaction(conn):
-        conn.execute(
-            "INSERT INTO runs (run_id, name, created_at, status, evalkit_version, lm_eval_version,"
-            " transformers_version, torch_version, git_commit, host, command, seed, config_json)"
-            " VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (info.run_id, info.name, info.created_at, v.get("evalkit"), v.get("lm_eval"),
-             v.get("transformers"), v.get("torch"), info.git_commit, info.host, info.command,
-             info.seed, _json(info.config)),
-        )
+        conn.execute(RUNS.insert_sql(), row)
 
 
 def write_cell(conn: sqlite3.Connection, run_id: str, cell: CellRecord) -> None:
     """Insert a cell with its metrics and samples atomically."""
+    row = {"run_id": run_id, "cell_id": cell.cell_id, "model": cell.model,
+           "model_spec_json": strict_json(cell.model_spec, field="model_spec_json"),
+           "model_fingerprint": cell.model_fingerprint, "adapter": cell.adapter, "task": cell.task,
+           "task_config_hash": cell.task_config_hash, "task_source": cell.task_source, "setting": cell.setting,
+           "num_fewshot": cell.num_fewshot, "n": cell.n, "duration_s": cell.duration_s,
+           "details_json": strict_json(finite(cell.details), field="details_json")}
+    metrics = [_metric_row(run_id, cell, m) for m in cell.metrics]
+    samples = [_sample_row(run_id, cell.cell_id, s) for s in cell.samples]
     with _transaction(conn):
-        conn.execute(
-            "INSERT INTO cells (run_id, cell_id, model, model_spec_json, model_fingerprint, adapter,"
-            " task, task_config_hash, task_source, setting, num_fewshot, n, duration_s, details_json)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, cell.cell_id, cell.model, _json(cell.model_spec), cell.model_fingerprint,
-             cell.adapter, cell.task, cell.task_config_hash, cell.task_source, cell.setting,
-             cell.num_fewshot, cell.n, cell.duration_s, _json(cell.details)),
-        )
-        conn.executemany(
-            "INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(run_id, cell.cell_id, cell.model, cell.task, cell.setting, m.metric, _real(m.value),
-              _real(m.stderr), _real(m.ci_low), _real(m.ci_high), m.n, int(m.higher_is_better))
-             for m in cell.metrics],
-        )
-        conn.executemany(
-            "INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(run_id, cell.cell_id, s.doc_id, s.doc_hash, s.prompt_hash, s.prompt, s.target,
-              s.prediction, _json(s.scores), _json(s.outputs)) for s in cell.samples],
-        )
+        conn.execute(CELLS.insert_sql(), row)
+        conn.executemany(METRICS.insert_sql(), metrics)
+        conn.executemany(SAMPLES.insert_sql(), samples)
+
+
+def _metric_row(run_id: str, cell: CellRecord, m: MetricRecord) -> dict[str, Any]:
+    return {"run_id": run_id, "cell_id": cell.cell_id, "model": cell.model, "task": cell.task,
+            "setting": cell.setting, "metric": m.metric, "value": _real(m.value), "stderr": _real(m.stderr),
+            "ci_low": _real(m.ci_low), "ci_high": _real(m.ci_high), "n": m.n,
+            "higher_is_better": int(m.higher_is_better)}
+
+
+def _sample_row(run_id: str, cell_id: str, s: SampleRecord) -> dict[str, Any]:
+    """A sample row; a non-finite per-document score is stored as null (strict JSON)."""
+    return {"run_id": run_id, "cell_id": cell_id, "doc_id": s.doc_id, "doc_hash": s.doc_hash,
+            "prompt_hash": s.prompt_hash, "prompt": s.prompt, "target": s.target, "prediction": s.prediction,
+            "scores_json": strict_json(finite(s.scores), field="scores_json"),
+            "outputs_json": strict_json(finite(s.outputs), field="outputs_json")}
 
 
 def finish_run(conn: sqlite3.Connection, run_id: str, status: str) -> None:
@@ -60,21 +72,42 @@ def now_iso() -> str:
 
 
 class _transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception (including KeyboardInterrupt)."""
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception (including KeyboardInterrupt);
+    a read-only or damaged file becomes a StoreError naming it."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
     def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.DatabaseError as exc:
+            raise _store_error(self.conn, exc) from exc
         return self.conn
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if exc_type is None:
+            try:
+                self.conn.execute("COMMIT")
+                return
+            except sqlite3.DatabaseError as failure:
+                exc = failure
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, (sqlite3.IntegrityError,
+                                                                          sqlite3.ProgrammingError)):
+            raise _store_error(self.conn, exc) from exc
+        if exc_type is None:
+            raise exc
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str, allow_nan=True)
+def _store_error(conn: sqlite3.Connection, exc: sqlite3.DatabaseError) -> StoreError:
+    path = store_file(conn)
+    why = why_not_writable(path) if path != "<memory>" else None
+    if is_read_only_failure(exc) or why:
+        return read_only_error(path, why or "it is read-only")
+    return StoreError(f"Writing results database '{path}' failed ({exc}); the transaction was rolled back.",
+                      hint="If the file is damaged, restore it from a backup or pass --store with another path.")
 
 
 def _real(value: float | None) -> float | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from evalkit.errors import TaskError, UnknownTaskError, did_you_mean
+from evalkit.tasks.confinement import is_inside, real
 from evalkit.tasks.yaml_source import read_task_yaml
 
 ENTRY_POINT_GROUP = "evalkit.tasks"
@@ -32,12 +33,15 @@ class TaskSource:
 
 @dataclass(frozen=True)
 class TaskEntry:
-    """One task definition found in a YAML file (configuration not yet resolved)."""
+    """One task definition found in a YAML file (configuration not yet resolved).
+
+    `root` is the directory it was found under: its includes and hooks must lie inside it."""
 
     name: str
     yaml_path: Path | None
     source: str
     config: dict[str, Any] = field(compare=False, hash=False)
+    root: Path | None = None
 
 
 def entry_point_sources() -> list[TaskSource]:
@@ -62,7 +66,8 @@ def all_sources(include_paths: Sequence[str | Path] = ()) -> list[TaskSource]:
     for path in include_paths:
         directory = Path(path).expanduser()
         if not directory.is_dir():
-            raise TaskError(f"--include-path '{path}' is not a directory.",
+            what = "is a file, not a directory" if directory.exists() else "does not exist"
+            raise TaskError(f"--include-path '{path}' {what}.",
                             hint="Give a directory that contains task YAML files.")
         sources.append(TaskSource("include-path", directory))
     return sources
@@ -74,7 +79,8 @@ class TaskRegistry:
     def __init__(self, sources: Iterable[TaskSource]) -> None:
         self.sources = list(sources)
         self._index: dict[str, TaskEntry] | None = None
-        self.problems: list[str] = []
+        self.problems: list[str] = []  # task files that could not be read (reported, not fatal)
+        self.warnings: list[str] = [_missing_source_warning(s) for s in self.sources if not s.directory.is_dir()]
 
     @classmethod
     def discover(cls, include_paths: Sequence[str | Path] = ()) -> "TaskRegistry":
@@ -94,30 +100,42 @@ class TaskRegistry:
         if ref.startswith(LM_EVAL_PREFIX):
             return TaskEntry(ref[len(LM_EVAL_PREFIX):], None, "lm_eval", {})
         if ref.endswith((".yaml", ".yml")) or os.sep in ref:
-            return self._entry_from_file(Path(ref))
+            return self.resolve_file(Path(ref))
         if ref in self.index:
             return self.index[ref]
         hint = "List tasks with `evalkit tasks list`; add directories with --include-path."
+        if self.warnings:
+            hint += "\n" + "\n".join(self.warnings)
         if self.problems:
             hint += f"\n{len(self.problems)} task file(s) could not be read: " + "; ".join(self.problems[:3])
         raise UnknownTaskError(f"Unknown task '{ref}'." + did_you_mean(ref, self.names()), hint=hint)
 
-    def _entry_from_file(self, path: Path) -> TaskEntry:
+    def resolve_file(self, path: Path, root: Path | None = None) -> TaskEntry:
+        """The task defined in the YAML file `path`. Its includes and hooks must lie inside `root`:
+        by default the source directory holding the file, else the file's own directory."""
+        if path.is_dir():
+            raise TaskError(f"Task file '{path}' is a directory, not a YAML file.",
+                            hint="Give a .yaml file, or a task name from `evalkit tasks list`.")
         if not path.is_file():
             raise TaskError(f"Task file '{path}' does not exist.",
                             hint="Give an existing .yaml file, or a task name from `evalkit tasks list`.")
-        config = read_task_yaml(path)
+        root = root if root is not None else self._root_for(path)
+        config = read_task_yaml(path, root=root)
         name = config.get("task")
-        if not isinstance(name, str) or not name:
-            raise TaskError(f"Task file '{path}' has no `task:` key naming the task.",
-                            hint="Add a line such as `task: my_task`.")
-        return TaskEntry(name, path.resolve(), "file", config)
+        if not isinstance(name, str) or not name.strip():
+            found = "has no `task:` key naming the task" if name is None else f"has `task: {name!r}`, not a name"
+            raise TaskError(f"Task file '{path}' {found}.", hint="Add a line such as `task: my_task`.")
+        return TaskEntry(name, path.resolve(), "file", config, real(root))
+
+    def _root_for(self, path: Path) -> Path:
+        containing = [s.directory for s in self.sources if s.directory.is_dir() and is_inside(path, s.directory)]
+        return max(containing, key=lambda d: len(real(d).parts)) if containing else path.resolve().parent
 
     def _build(self) -> dict[str, TaskEntry]:
         index: dict[str, TaskEntry] = {}
         for source in self.sources:
-            for path in _yaml_files(source.directory):
-                entry = self._read_entry(path, source.label)
+            for path in yaml_files(source.directory):
+                entry = self._read_entry(path, source)
                 if entry is None:
                     continue
                 if entry.name in index and index[entry.name].yaml_path != entry.yaml_path:
@@ -128,20 +146,33 @@ class TaskRegistry:
                 index[entry.name] = entry
         return index
 
-    def _read_entry(self, path: Path, label: str) -> TaskEntry | None:
+    def _read_entry(self, path: Path, source: TaskSource) -> TaskEntry | None:
         try:
-            config = read_task_yaml(path)
+            config = read_task_yaml(path, root=source.directory)
         except TaskError as exc:
             self.problems.append(exc.message)
             return None
+        except Exception as exc:  # one unreadable file must not hide every other task
+            self.problems.append(f"Task file '{path}' could not be read: {type(exc).__name__}: {exc}")
+            return None
         name = config.get("task")
-        if not isinstance(name, str) or "group" in config:
+        if name is None or isinstance(name, list) or "group" in config:
             return None  # include-only templates and groups are not runnable tasks by themselves
-        return TaskEntry(name, path.resolve(), label, config)
+        if not isinstance(name, str) or not name.strip():
+            self.problems.append(f"Task file '{path}', key 'task': {name!r} is not a task name (a string).")
+            return None
+        return TaskEntry(name, path.resolve(), source.label, config, real(source.directory))
 
 
-def _yaml_files(directory: Path) -> list[Path]:
+def _missing_source_warning(source: TaskSource) -> str:
+    what = "does not exist" if not source.directory.exists() else "is not a directory"
+    return (f"{source.label} entry '{source.directory}' {what}; no tasks are read from it "
+            "(check EVALKIT_TASKS_PATH or the package that registered it).")
+
+
+def yaml_files(directory: Path) -> list[Path]:
+    """Task YAML files under `directory` (hidden and `__` folders skipped)."""
     if not directory.is_dir():
         return []
     return sorted(p for p in directory.rglob("*.y*ml")
-                  if p.suffix in {".yaml", ".yml"} and not any(part.startswith((".", "__")) for part in p.relative_to(directory).parts))
+                  if p.suffix in {".yaml", ".yml"} and not p.is_dir() and not any(part.startswith((".", "__")) for part in p.relative_to(directory).parts))

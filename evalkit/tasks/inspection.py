@@ -36,9 +36,10 @@ def list_rows(registry: TaskRegistry) -> list[TaskRow]:
     return rows
 
 
-def _count_rows(entry: TaskEntry, split: str) -> str:
-    files = ((entry.config.get("dataset_kwargs") or {}).get("data_files"))
-    if not isinstance(files, dict) or split not in files or entry.yaml_path is None:
+def _count_rows(entry: TaskEntry, split: Any) -> str:
+    kwargs = entry.config.get("dataset_kwargs")
+    files = kwargs.get("data_files") if isinstance(kwargs, dict) else None
+    if not isinstance(files, dict) or not isinstance(split, str) or split not in files or entry.yaml_path is None:
         return "?"
     paths = files[split] if isinstance(files[split], list) else [files[split]]
     total = 0
@@ -46,8 +47,11 @@ def _count_rows(entry: TaskEntry, split: str) -> str:
         path = entry.yaml_path.parent / str(relative)
         if not path.is_file():
             return "missing"
-        with path.open("rb") as handle:
-            lines = sum(1 for line in handle if line.strip())
+        try:
+            with path.open("rb") as handle:
+                lines = sum(1 for line in handle if line.strip())
+        except OSError:
+            return "unreadable"
         header = 1 if entry.config.get("dataset_path") == "csv" else 0
         total += max(lines - header, 0)
     return str(total)
@@ -58,14 +62,17 @@ def rendered_examples(entry: TaskEntry, count: int = 2) -> tuple[Any, list[dict[
     from evalkit.tasks.loading import load_task
 
     loaded = load_task(entry)
-    task = loaded.task
-    examples = []
-    for i, doc in enumerate(task.eval_docs):
-        if i >= count:
-            break
-        examples.append({"prompt": str(task.doc_to_text(doc)), "target": _target_text(task, doc),
-                         "choices": _choices_text(task, doc)})
-    return loaded, examples
+    return loaded, [render_document(loaded.task, doc) for doc in _first(loaded.task.eval_docs, count)]
+
+
+def _first(docs: Any, count: int) -> list[Any]:
+    return [docs[i] for i in range(min(count, len(docs)))]
+
+
+def render_document(task: Any, doc: Any) -> dict[str, str]:
+    """One document's prompt, target and choices as text (rendering is time-limited)."""
+    return {"prompt": str(task.doc_to_text(doc)), "target": _target_text(task, doc),
+            "choices": _choices_text(task, doc)}
 
 
 def _target_text(task: Any, doc: Any) -> str:
@@ -92,22 +99,27 @@ class ValidationReport:
     documents: int = 0
 
 
-def validate_file(registry: TaskRegistry, path: Path) -> ValidationReport:
-    """Load a task YAML and its data strictly; collect problems instead of stopping at the first."""
+def validate_file(registry: TaskRegistry, path: Path, root: Path | None = None) -> ValidationReport:
+    """Load a task YAML and its data strictly; collect problems instead of stopping at the first.
+    Includes and hooks must lie inside `root` (default: the source directory holding the file, or
+    its own directory): validating never imports code from anywhere else."""
     report = ValidationReport(path)
     try:
-        entry = registry.resolve(str(path))
+        entry = registry.resolve_file(path, root)
         report.name = entry.name
         loaded, _ = rendered_examples(entry, 0)
+        report.problems += _document_problems(loaded.task, path)
+        report.documents = len(loaded.task.eval_docs)
     except EvalkitError as exc:
         report.problems.append(exc.message)
-        return report
-    report.problems += _document_problems(loaded.task, path)
-    report.documents = len(loaded.task.eval_docs)
+    except Exception as exc:  # validation reports every problem; it never ends in a traceback
+        report.problems.append(f"{path}: unexpected {type(exc).__name__} while loading: {exc}")
     return report
 
 
 def _document_problems(task: Any, path: Path, max_reported: int = 10) -> list[str]:
+    from evalkit.tasks.render_limit import RenderTimeout
+
     problems: list[str] = []
     docs = task.eval_docs
     if len(docs) == 0:
@@ -121,6 +133,10 @@ def _document_problems(task: Any, path: Path, max_reported: int = 10) -> list[st
                 if isinstance(target, int) and not 0 <= target < len(choices):
                     problems.append(f"{path}: document {i}: target index {target} is out of range "
                                     f"for {len(choices)} choices (key 'doc_to_target').")
+        except EvalkitError as exc:
+            problems.append(f"{path}: document {i}: {exc.message}")
+            if isinstance(exc.__cause__, RenderTimeout):
+                break  # every other document would wait out the limit too
         except Exception as exc:  # a template or hook failing on one document
             problems.append(f"{path}: document {i}: rendering failed: {type(exc).__name__}: {exc}")
         if len(problems) >= max_reported:

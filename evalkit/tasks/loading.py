@@ -1,8 +1,9 @@
 """Building an lm-eval Task from a TaskEntry, strictly.
 
 evalkit resolves what lm-eval leaves to the working directory (data files are relative to the
-YAML file), rejects unknown keys with the file and key named, and hashes the definition
-(config, hook source, data files) so runs can be checked as comparable.
+YAML file), rejects unknown keys and wrong types with the file and key named, imports hooks only
+from inside the task's root, and hashes the definition (config, hook source, data files) so runs
+can be checked as comparable. A LoadedTask holds its data and can be reused across cells.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import TaskError, did_you_mean
+from evalkit.tasks import data_files
+from evalkit.tasks.config_types import check_types
 from evalkit.tasks.discovery import TaskEntry
+from evalkit.tasks.hooks import import_hook
 from evalkit.tasks.yaml_source import FunctionRef
 
 SPLIT_KEYS = ("training_split", "validation_split", "test_split", "fewshot_split")
@@ -44,12 +48,14 @@ def allowed_keys() -> set[str]:
 
 
 def check_keys(entry: TaskEntry) -> None:
+    """Unknown keys (with a suggestion) and wrongly typed values, naming file and key."""
     known = allowed_keys()
     for key in entry.config:
-        if key not in known:
+        if not isinstance(key, str) or key not in known:
             raise TaskError(f"Task file '{entry.yaml_path}': unknown key '{key}'."
-                            + did_you_mean(key, sorted(known)),
+                            + did_you_mean(str(key), sorted(known)),
                             hint="Task YAML uses lm-eval's task keys (see lm-eval's task guide).")
+    check_types(entry.config, entry.yaml_path)
 
 
 def resolved_config(entry: TaskEntry) -> dict[str, Any]:
@@ -59,11 +65,12 @@ def resolved_config(entry: TaskEntry) -> dict[str, Any]:
     if "class" in config or "group" in config:
         raise TaskError(f"Task file '{entry.yaml_path}' defines a Python class task or a group; "
                         "evalkit runs YAML tasks.", hint="Run the group's member tasks by name.")
-    _absolutise_data_files(config, entry)
+    if entry.yaml_path is not None:
+        data_files.absolutise(config, entry.yaml_path)
     files = (config.get("dataset_kwargs") or {}).get("data_files")
     if isinstance(files, dict):
         _check_declared_splits(config, list(files), entry)
-    return _import_functions(config, entry)
+    return _import_functions(config, entry, "")
 
 
 def task_config_hash(entry: TaskEntry) -> str:
@@ -71,7 +78,7 @@ def task_config_hash(entry: TaskEntry) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps(entry.config, sort_keys=True, default=str).encode())
     base = entry.yaml_path.parent if entry.yaml_path else None
-    for path in sorted(set(_hook_files(entry.config)) | set(_data_files(entry.config, base))):
+    for path in sorted(set(_hook_files(entry.config)) | set(data_files.declared_files(entry.config, base))):
         if path.is_file():
             from evalkit.models.fingerprint import file_sha256
 
@@ -84,11 +91,18 @@ def load_task(entry: TaskEntry) -> LoadedTask:
     if entry.source == "lm_eval":
         return _load_from_lm_eval(entry)
     config = resolved_config(entry)
-    from lm_eval.api.task import ConfigurableTask
+    data_files.precheck(config, entry.yaml_path)
+    task = _build(config, entry)
+    _check_splits(task, entry)
+    return LoadedTask(entry.name, task, entry, task_config_hash(entry))
+
+
+def _build(config: dict[str, Any], entry: TaskEntry) -> Any:
+    from evalkit.tasks.bounded_task import BoundedTask
 
     try:
         with _quiet_lm_eval():
-            task = ConfigurableTask(config=config)
+            return BoundedTask(config=config, evalkit_label=f"Task '{entry.name}' ({entry.yaml_path})")
     except TaskError:
         raise
     except IndexError as exc:  # lm-eval checks the first document's target against its choices
@@ -97,11 +111,9 @@ def load_task(entry: TaskEntry) -> LoadedTask:
                         hint="Fix the label in the data or the doc_to_target / doc_to_choice templates.") from exc
     except Exception as exc:  # datasets/lm-eval raise many types for bad data
         raise TaskError(f"Task '{entry.name}' ({entry.yaml_path}) failed to load its data: "
-                        f"{type(exc).__name__}: {_first_line(exc)}",
+                        f"{data_files.describe_failure(exc, config)}",
                         hint="Check dataset_path, dataset_kwargs.data_files and the data file format "
                         "(run `evalkit tasks validate PATH`).") from exc
-    _check_splits(task, entry)
-    return LoadedTask(entry.name, task, entry, task_config_hash(entry))
 
 
 def _load_from_lm_eval(entry: TaskEntry) -> LoadedTask:
@@ -111,55 +123,35 @@ def _load_from_lm_eval(entry: TaskEntry) -> LoadedTask:
     if entry.name not in manager.all_subtasks:
         raise TaskError(f"lm-eval has no task '{entry.name}'." + did_you_mean(entry.name, manager.all_subtasks),
                         hint="See `lm-eval ls tasks` for lm-eval's task names.")
-    task = manager.load([entry.name])["tasks"][entry.name]
+    try:
+        with _quiet_lm_eval():
+            task = manager.load([entry.name])["tasks"][entry.name]
+    except Exception as exc:  # offline, no HF cache, dataset gone from the Hub
+        raise TaskError(f"lm-eval's registry task '{entry.name}' could not load its dataset from the Hugging Face "
+                        f"Hub or the local HF cache{_offline_note()}: {_first_line(data_files.innermost_cause(exc))}",
+                        hint="lm_eval:TASK needs the network (or a filled HF cache). To run it offline, copy "
+                             "lm-eval's YAML for it and its data into a local folder (data_files next to the "
+                             "YAML) and use --include-path.") from exc
     config = task.config.to_dict() if hasattr(task.config, "to_dict") else {}
     digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
     return LoadedTask(entry.name, task, entry, digest)
 
 
-def _absolutise_data_files(config: dict[str, Any], entry: TaskEntry) -> None:
-    kwargs = config.get("dataset_kwargs") or {}
-    files = kwargs.get("data_files")
-    if files is None or entry.yaml_path is None:
-        return
-    base = entry.yaml_path.parent
-    if isinstance(files, str):
-        kwargs["data_files"] = _existing(base, files, entry, "dataset_kwargs.data_files")
-    elif isinstance(files, list):
-        kwargs["data_files"] = [_existing(base, f, entry, "dataset_kwargs.data_files") for f in files]
-    elif isinstance(files, dict):
-        kwargs["data_files"] = {
-            split: _existing(base, f, entry, f"dataset_kwargs.data_files.{split}") if isinstance(f, str)
-            else [_existing(base, x, entry, f"dataset_kwargs.data_files.{split}") for x in f]
-            for split, f in files.items()}
-    else:
-        raise TaskError(f"Task file '{entry.yaml_path}', key 'dataset_kwargs.data_files' must be a path, "
-                        "a list of paths or a mapping split -> path.")
+def _offline_note() -> str:
+    import os
+
+    flags = [v for v in ("HF_DATASETS_OFFLINE", "HF_HUB_OFFLINE") if os.environ.get(v, "").lower() in {"1", "true", "yes"}]
+    return f" ({' and '.join(flags)} set: offline mode)" if flags else ""
 
 
-def _existing(base: Path, relative: str, entry: TaskEntry, key: str) -> str:
-    path = (base / str(relative)).expanduser()
-    if any(ch in str(relative) for ch in "*?[") or "://" in str(relative):
-        return str(relative) if "://" in str(relative) else str(path)
-    if not path.is_file():
-        raise TaskError(f"Task file '{entry.yaml_path}', key '{key}': data file '{relative}' does not exist "
-                        f"(looked at {path}).", hint="Data paths are relative to the task's YAML file.")
-    return str(path.resolve())
-
-
-def _import_functions(value: Any, entry: TaskEntry) -> Any:
+def _import_functions(value: Any, entry: TaskEntry, key: str) -> Any:
     if isinstance(value, FunctionRef):
-        from lm_eval.tasks._yaml_loader import _import_func_in_yml
-
-        try:
-            return _import_func_in_yml(value.qualname, value.base_dir)
-        except Exception as exc:
-            raise TaskError(f"Task file '{entry.yaml_path}': cannot import `!function {value.qualname}`: "
-                            f"{_first_line(exc)}", hint=f"Hooks are looked up next to the YAML in {value.base_dir}.") from exc
+        root = entry.root if entry.root is not None else value.base_dir
+        return import_hook(value, root, key)
     if isinstance(value, dict):
-        return {k: _import_functions(v, entry) for k, v in value.items()}
+        return {k: _import_functions(v, entry, f"{key}.{k}" if key else str(k)) for k, v in value.items()}
     if isinstance(value, list):
-        return [_import_functions(v, entry) for v in value]
+        return [_import_functions(v, entry, f"{key}[{i}]") for i, v in enumerate(value)]
     return value
 
 
@@ -186,16 +178,6 @@ def _hook_files(value: Any) -> list[Path]:
     if isinstance(value, list):
         return [p for v in value for p in _hook_files(v)]
     return []
-
-
-def _data_files(config: dict[str, Any], base: Path | None) -> list[Path]:
-    files = (config.get("dataset_kwargs") or {}).get("data_files")
-    if base is None or files is None:
-        return []
-    flat: list[Any] = []
-    for item in (files.values() if isinstance(files, dict) else files if isinstance(files, list) else [files]):
-        flat += item if isinstance(item, list) else [item]
-    return [base / str(f) for f in flat]
 
 
 class _quiet_lm_eval:

@@ -14,8 +14,10 @@ from typing import Any
 import yaml
 
 from evalkit.errors import TaskError
+from evalkit.tasks.confinement import require_inside
 
 MAX_YAML_BYTES = 1 << 20
+MAX_INCLUDE_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class FunctionRef:
 
     qualname: str
     base_dir: Path
+    yaml_path: Path | None = None
 
     def __str__(self) -> str:
         return f"!function {self.qualname}"
@@ -31,23 +34,34 @@ class FunctionRef:
 
 class _TaskLoader(yaml.SafeLoader):
     base_dir: Path = Path(".")
+    yaml_path: Path | None = None
 
 
 def _function_constructor(loader: _TaskLoader, node: yaml.Node) -> FunctionRef:
-    return FunctionRef(str(loader.construct_scalar(node)), loader.base_dir)  # type: ignore[arg-type]
+    return FunctionRef(str(loader.construct_scalar(node)), loader.base_dir, loader.yaml_path)  # type: ignore[arg-type]
 
 
 _TaskLoader.add_constructor("!function", _function_constructor)
 
 
-def read_task_yaml(path: Path, *, _seen: frozenset[Path] = frozenset()) -> dict[str, Any]:
-    """Parse a task YAML (following `include:`) into a plain dict; errors name file and line."""
+def read_task_yaml(path: Path, *, root: Path | None = None, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Parse a task YAML (following `include:`) into a plain dict; errors name file and line.
+
+    Every include must resolve inside `root` (default: the YAML's own directory)."""
     path = path.resolve()
+    root = root if root is not None else path.parent
     if path in _seen:
         raise TaskError(f"Task file '{path}' includes itself (include cycle).",
                         hint="Remove the circular `include:`.")
-    text = _read_text(path)
-    loader_cls = type("_Loader", (_TaskLoader,), {"base_dir": path.parent})
+    if len(_seen) >= MAX_INCLUDE_DEPTH:
+        raise TaskError(f"Task file '{_seen[0]}': the `include:` chain is more than {MAX_INCLUDE_DEPTH} files "
+                        f"deep (stopped at '{path}').", hint="Flatten the chain of included YAML files.")
+    config = _parse(path, _read_text(path))
+    return _merge_includes(path, config, root, _seen + (path,))
+
+
+def _parse(path: Path, text: str) -> dict[str, Any]:
+    loader_cls = type("_Loader", (_TaskLoader,), {"base_dir": path.parent, "yaml_path": path})
     try:
         config = yaml.load(text, Loader=loader_cls)  # noqa: S506 - SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
@@ -57,10 +71,15 @@ def read_task_yaml(path: Path, *, _seen: frozenset[Path] = frozenset()) -> dict[
                         hint="Fix the YAML syntax at that position.") from exc
     except yaml.YAMLError as exc:
         raise TaskError(f"Task file '{path}' is not valid YAML: {exc}.") from exc
+    except RecursionError as exc:
+        raise TaskError(f"Task file '{path}' is nested too deeply to read.",
+                        hint="Task YAML is a flat mapping of keys; flatten the structure.") from exc
+    if config is None:
+        raise TaskError(f"Task file '{path}' is empty.", hint="See README 'Writing a task'.")
     if not isinstance(config, dict):
         raise TaskError(f"Task file '{path}' must hold a mapping of keys (task:, dataset_path:, ...), "
                         f"not a {type(config).__name__}.", hint="See README 'Writing a task'.")
-    return _merge_includes(path, config, _seen | {path})
+    return config
 
 
 def _read_text(path: Path) -> str:
@@ -72,6 +91,9 @@ def _read_text(path: Path) -> str:
         raw = path.read_bytes()
     except FileNotFoundError as exc:
         raise TaskError(f"Task file '{path}' does not exist.") from exc
+    except IsADirectoryError as exc:
+        raise TaskError(f"Task file '{path}' is a directory, not a YAML file.",
+                        hint="Rename the directory, or point at the .yaml file inside it.") from exc
     except OSError as exc:
         raise TaskError(f"Cannot read task file '{path}': {exc.strerror}.") from exc
     if b"\x00" in raw:
@@ -85,16 +107,45 @@ def _read_text(path: Path) -> str:
                         hint="Save the file as UTF-8.") from exc
 
 
-def _merge_includes(path: Path, config: dict[str, Any], seen: frozenset[Path]) -> dict[str, Any]:
+def _merge_includes(path: Path, config: dict[str, Any], root: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     includes = config.pop("include", None)
     if includes is None:
         return config
     merged: dict[str, Any] = {}
-    for include in includes if isinstance(includes, list) else [includes]:
-        include_path = Path(include) if Path(include).is_absolute() else path.parent / str(include)
-        if not include_path.is_file():
-            raise TaskError(f"Task file '{path}', key 'include': file '{include}' does not exist.",
-                            hint=f"Paths in `include:` are relative to {path.parent}.")
-        merged.update(read_task_yaml(include_path, _seen=seen))
+    for include in _include_names(path, includes):
+        merged.update(read_task_yaml(_include_path(path, include, root), root=root, _seen=seen))
     merged.update(config)
     return merged
+
+
+def _include_names(path: Path, includes: Any) -> list[str]:
+    names = includes if isinstance(includes, list) else [includes]
+    if not names or not all(isinstance(name, str) and name.strip() for name in names):
+        raise TaskError(f"Task file '{path}', key 'include' must be a file name or a list of file names, "
+                        f"not {includes!r}.", hint="Write e.g. `include: _default_template.yaml`.")
+    return names
+
+
+def _include_path(path: Path, include: str, root: Path) -> Path:
+    candidate = Path(include).expanduser()
+    candidate = candidate if candidate.is_absolute() else path.parent / candidate
+    resolved = require_inside(candidate, root, yaml_path=path, key="include", reference=f"include: {include}")
+    if resolved.is_dir():
+        raise TaskError(f"Task file '{path}', key 'include': '{include}' is a directory, not a YAML file.")
+    if not resolved.is_file():
+        raise TaskError(f"Task file '{path}', key 'include': file '{include}' does not exist.",
+                        hint=f"Paths in `include:` are relative to {path.parent}.")
+    return resolved
+
+
+class _TaskDumper(yaml.SafeDumper):
+    """Writes a config back as task YAML: `!function` references as tags, anything else unknown as text."""
+
+
+_TaskDumper.add_representer(FunctionRef, lambda dumper, ref: dumper.represent_scalar("!function", ref.qualname))
+_TaskDumper.add_multi_representer(object, lambda dumper, value: dumper.represent_str(str(value)))
+
+
+def dump_task_yaml(config: dict[str, Any]) -> str:
+    """A task config as YAML text (for `tasks show`)."""
+    return yaml.dump(config, Dumper=_TaskDumper, sort_keys=False, allow_unicode=True, default_flow_style=None)

@@ -6,35 +6,18 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from evalkit.cli.main import cli, main
 from evalkit.store.reader import load_results
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tasks"
 
 
-def invoke(args: list[str]) -> tuple[int, str]:
-    """Run through main() so error -> exit code mapping is exercised."""
-    runner = CliRunner()
-    result = runner.invoke(cli, args, standalone_mode=False, catch_exceptions=True)
-    if result.exception is None:
-        return 0, result.output
-    from evalkit.errors import EvalkitError
-
-    if isinstance(result.exception, EvalkitError):
-        return result.exception.exit_code, result.output + result.exception.render()
-    if isinstance(result.exception, SystemExit):
-        return int(result.exception.code or 0), result.output
-    raise result.exception
-
-
-def test_run_grid_stores_everything(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_run_grid_stores_everything(tiny_model_dir: Path, tmp_path: Path, evalkit_cli) -> None:
     store = tmp_path / "r.db"
-    code, output = invoke(["run", "-m", str(tiny_model_dir), "--include-path", str(FIXTURES),
-                           "-t", "toy_sentiment", "-t", "toy_gen", "--setting", "zero-shot",
-                           "--setting", "few-shot:2", "--limit", "6", "--store", str(store), "--name", "grid"])
-    assert code == 0, output
+    result = evalkit_cli("run", "-m", tiny_model_dir, "--include-path", FIXTURES, "-t", "toy_sentiment",
+                         "-t", "toy_gen", "--setting", "zero-shot", "--setting", "few-shot:2", "--limit", "6",
+                         "--store", store, "--name", "grid")
+    assert result.exit_code == 0, result.output
     frame = load_results(store)
     assert set(frame.task) == {"toy_sentiment", "toy_gen"}
     assert set(frame.setting) == {"zero-shot", "few-shot:2"}
@@ -46,14 +29,14 @@ def test_run_grid_stores_everything(tiny_model_dir: Path, tmp_path: Path) -> Non
     run = conn.execute("SELECT status, name, evalkit_version, host, seed FROM runs").fetchone()
     assert samples == (22, 11)  # 2 settings x (6 + 5) docs; the same 11 docs in both settings
     assert run[0] == "complete" and run[1] == "grid" and run[2] and run[4] == 1234
-    assert "toy_sentiment" in output and "±" in output
+    assert "toy_sentiment" in result.stdout and "±" in result.stdout
 
 
-def test_identical_runs_give_identical_scores(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_identical_runs_give_identical_scores(tiny_model_dir: Path, tmp_path: Path, evalkit_cli) -> None:
     store = tmp_path / "r.db"
     args = ["run", "-m", str(tiny_model_dir), "-t", str(FIXTURES / "toy_sentiment" / "toy_sentiment.yaml"),
             "--limit", "8", "--store", str(store)]
-    assert invoke(args)[0] == 0 and invoke(args)[0] == 0
+    assert evalkit_cli(*args).exit_code == 0 and evalkit_cli(*args).exit_code == 0
     conn = sqlite3.connect(store)
     rows = conn.execute("SELECT run_id, doc_id, outputs_json FROM samples ORDER BY doc_id, run_id").fetchall()
     first = [r[2] for r in rows[0::2]]
@@ -61,10 +44,10 @@ def test_identical_runs_give_identical_scores(tiny_model_dir: Path, tmp_path: Pa
     assert first == second and len(first) == 8
 
 
-def test_unknown_task_exits_2_with_suggestion(tiny_model_dir: Path, tmp_path: Path) -> None:
-    code, output = invoke(["run", "-m", str(tiny_model_dir), "-t", "sst", "--store", str(tmp_path / "r.db")])
-    assert code == 2
-    assert "Unknown task 'sst'. Did you mean: sst2" in output
+def test_unknown_task_exits_2_with_suggestion(tiny_model_dir: Path, tmp_path: Path, evalkit_cli) -> None:
+    result = evalkit_cli("run", "-m", tiny_model_dir, "-t", "sst", "--store", tmp_path / "r.db")
+    assert result.exit_code == 2
+    assert "Unknown task 'sst'. Did you mean: sst2" in result.stderr
     assert not (tmp_path / "r.db").exists()  # bad input costs nothing and writes nothing
 
 
@@ -77,25 +60,23 @@ def test_unknown_task_exits_2_with_suggestion(tiny_model_dir: Path, tmp_path: Pa
     (["-m", "smollm2-13m"], "Did you mean: smollm2-135m"),
     (["--batch-size", "zero"], "neither a positive integer nor 'auto'"),
 ])
-def test_bad_options_exit_2(args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main(["run", "-t", "sst2", "--store", str(tmp_path / "r.db"), *args])
-    assert exit_info.value.code == 2
-    captured = capsys.readouterr()
-    assert message in captured.err + captured.out
-    assert "Traceback" not in captured.err
+def test_bad_options_exit_2(args: list[str], message: str, tmp_path: Path, evalkit_cli) -> None:
+    result = evalkit_cli("run", "-t", "sst2", "--store", tmp_path / "r.db", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
 
 
-def test_model_directory_without_weights(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_model_directory_without_weights(tmp_path: Path, evalkit_cli) -> None:
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "config.json").write_text("{}")
-    with pytest.raises(SystemExit) as exit_info:
-        main(["run", "-m", str(tmp_path / "m"), "-t", "sst2"])
-    assert exit_info.value.code == 2
-    assert "has no weights" in capsys.readouterr().err
+    result = evalkit_cli("run", "-m", tmp_path / "m", "-t", "sst2")
+    assert result.exit_code == 2
+    assert "has no weights" in result.stderr
 
 
-def test_interrupted_run_is_not_complete(tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_run_is_not_complete(tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        evalkit_cli) -> None:
     import evalkit.cell as cell_module
 
     calls = {"n": 0}
@@ -109,12 +90,9 @@ def test_interrupted_run_is_not_complete(tiny_model_dir: Path, tmp_path: Path, m
 
     monkeypatch.setattr(cell_module, "evaluate_task", interrupt_second)
     store = tmp_path / "r.db"
-    import click
-
-    with pytest.raises((KeyboardInterrupt, click.exceptions.Abort)):
-        CliRunner().invoke(cli, ["run", "-m", str(tiny_model_dir), "--include-path", str(FIXTURES),
-                                 "-t", "toy_sentiment", "-t", "toy_gen", "--limit", "4", "--store", str(store)],
-                           standalone_mode=False, catch_exceptions=False)
+    result = evalkit_cli("run", "-m", tiny_model_dir, "--include-path", FIXTURES, "-t", "toy_sentiment",
+                         "-t", "toy_gen", "--limit", "4", "--store", store)
+    assert result.exit_code == 130 and "Interrupted." in result.stderr
     conn = sqlite3.connect(store)
     assert conn.execute("SELECT status FROM runs").fetchall() == [("failed",)]
     assert load_results(store).empty

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 import pytest
 
-from evalkit.cli.main import main
 from tests.compare.synthetic import standard_store
+
+if TYPE_CHECKING:
+    from tests.conftest import CliResult
 
 
 @pytest.fixture
@@ -15,18 +18,12 @@ def store(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def evalkit(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
-    """Run `evalkit ARGS` through main() (which maps errors to exit codes); returns (code, stdout, stderr)."""
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+def evalkit(evalkit_cli: Callable[..., "CliResult"]) -> Callable[..., tuple[int, str, str]]:
+    """(exit code, stdout, stderr) of `evalkit ARGS`, through the one entry-point fixture.
+    Kept for test_compare_cli / test_gate_cli until they use `evalkit_cli` directly."""
 
-    def run(*args: str) -> tuple[int, str, str]:
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
+    def run(*args: object) -> tuple[int, str, str]:
+        result = evalkit_cli(*args)
+        return result.exit_code, result.stdout, result.stderr
 
     return run

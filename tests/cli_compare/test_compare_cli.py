@@ -62,3 +62,19 @@ def test_output_format_follows_the_file_suffix(store: Path, tmp_path: Path, eval
     code, _, err = evalkit("compare", "base", "noise", "-o", str(path), "--store", str(store))
     assert code == 0 and f"Wrote {path}" in err
     assert marker in path.read_text(encoding="utf-8")
+
+
+def test_an_mde_that_cannot_be_estimated_reads_n_e_in_every_format(store: Path, tmp_path: Path, evalkit_cli) -> None:
+    """rte is identical in base and noise: no discordant document, so no MDE (was shown as 0.000)."""
+    args = ("compare", "base", "noise", "--store", store)
+    rich = evalkit_cli(*args).stdout
+    rte = next(line for line in rich.splitlines() if line.startswith("rte"))
+    assert rte.split()[-2:] == ["n/e", "100"] and "n/e: not estimable" in " ".join(rich.split())
+    rows = json.loads(evalkit_cli(*args, "--format", "json").stdout)["comparisons"][0]["rows"]
+    assert [r["mde"] for r in rows if r["task"] == "rte"] == [None]
+    assert "| 1.000 | 1.000 | n/e | 100 |" in evalkit_cli(*args, "--format", "markdown").stdout
+    junit = evalkit_cli(*args, "--format", "junit").stdout
+    assert "MDE n/e, n 100, mcnemar-exact" in junit
+    html = tmp_path / "cmp.html"
+    assert evalkit_cli(*args, "-o", html).exit_code == 0
+    assert ">n/e<" in html.read_text(encoding="utf-8")

@@ -9,6 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from evalkit.cli.results_export import export_command
+from evalkit.store.schema import connect
+from tests.compare.synthetic import CellSpec, add_run, binary
 
 
 def test_a_real_drop_fails_with_exit_1_listing_rows_and_flips(store: Path, evalkit) -> None:
@@ -111,3 +113,166 @@ def test_gate_between_two_exported_files_needs_no_database(store: Path, tmp_path
     code, out, _ = evalkit("gate", "--baseline", str(tmp_path / "base.json"), "--candidate",
                            str(tmp_path / "drop.json"), "--store", str(tmp_path / "no-such.db"))
     assert code == 1 and "base (base.json)" in out and not (tmp_path / "no-such.db").exists()
+
+
+# --- issue 9: the gate never passes on input it could not fully read --------------------------------
+
+
+def _export(evalkit_cli, store: Path, ref: str, path: Path) -> Path:
+    result = evalkit_cli("results", "export", ref, "-o", path, "--store", store)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def _edit_first_sst2_sample(path: Path, doc_index: int, value: object) -> None:
+    """Set the acc score of the doc_index-th sst2 document of a JSON export to `value` (NaN written as NaN)."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    sst2 = next(c["cell_id"] for c in doc["cells"] if c["task"] == "sst2")
+    sample = [s for s in doc["samples"] if s["cell_id"] == sst2][doc_index]
+    sample["scores"]["acc"] = value
+    path.write_text(json.dumps(doc), encoding="utf-8")
+
+
+@pytest.mark.parametrize(("value", "described"), [(None, "null"), (float("nan"), "NaN"),
+                                                  ("1", "the text '1'"), (float("inf"), "inf (not finite)")])
+def test_an_unreadable_baseline_score_gives_exit_2_naming_file_task_metric_and_document(
+        store: Path, tmp_path: Path, evalkit_cli, value: object, described: str) -> None:
+    baseline = _export(evalkit_cli, store, "base", tmp_path / "base.json")
+    _edit_first_sst2_sample(baseline, 130, value)
+    r = evalkit_cli("gate", "--baseline", baseline, "--candidate", "drop", "--store", store)
+    assert r.exit_code == 2 and r.stdout == ""  # was exit 0: the sst2 row became "no per-item scores"
+    assert f"Results file '{baseline}': metric 'acc' of tiny-model / sst2 / zero-shot" in r.stderr
+    assert f"doc_id 130: the score is {described}" in r.stderr and "Traceback" not in r.stderr
+    assert evalkit_cli("compare", baseline, "drop", "--store", store).exit_code == 2
+
+
+def test_an_unreadable_score_in_a_csv_baseline_gives_exit_2(store: Path, tmp_path: Path, evalkit_cli) -> None:
+    baseline = _export(evalkit_cli, store, "base", tmp_path / "base.csv")
+    samples = tmp_path / "base.samples.csv"
+    text = samples.read_text(encoding="utf-8")
+    assert text.count('"{""acc"": 1.0}"') > 0
+    samples.write_text(text.replace('"{""acc"": 1.0}"', '"{""acc"": null}"', 1), encoding="utf-8")
+    r = evalkit_cli("gate", "--baseline", baseline, "--candidate", "drop", "--store", store)
+    assert r.exit_code == 2 and f"Results file '{baseline}'" in r.stderr and "the score is null" in r.stderr
+
+
+def test_a_null_score_in_a_stored_candidate_gives_exit_2_naming_the_run(store: Path, evalkit_cli) -> None:
+    conn = connect(store)
+    scores = binary(200, 120)
+    scores[5] = None
+    add_run(conn, "44444444-holes", [CellSpec("sst2", {"acc": scores}, aggregates={"acc": 0.6}),
+                                     CellSpec("rte", {"acc": binary(100, 60)})],
+            name="holes", created_at="2025-01-05T00:00:00+00:00")
+    conn.close()
+    r = evalkit_cli("gate", "--baseline", "base", "--candidate", "holes", "--store", store)
+    assert r.exit_code == 2
+    assert f"Run 'holes' in store '{store}': metric 'acc' of tiny-model / sst2 / zero-shot" in r.stderr
+    assert "doc_id 5: the score is null" in r.stderr
+
+
+def test_a_baseline_with_a_flipped_higher_is_better_gives_exit_2(store: Path, tmp_path: Path, evalkit_cli) -> None:
+    baseline = _export(evalkit_cli, store, "base", tmp_path / "base.json")
+    doc = json.loads(baseline.read_text(encoding="utf-8"))
+    for metric in doc["metrics"]:
+        metric["higher_is_better"] = False
+    baseline.write_text(json.dumps(doc), encoding="utf-8")
+    for extra in ((), ("--allow-incomparable",)):
+        r = evalkit_cli("gate", "--baseline", baseline, "--candidate", "drop", "--store", store, *extra)
+        assert r.exit_code == 2, r.output  # was exit 0: the drop counted as a gain
+        assert "Metric 'acc' of tiny-model / sst2 / zero-shot has higher_is_better=False in base (base.json) " \
+               "but higher_is_better=True in drop" in r.stderr
+    assert evalkit_cli("compare", baseline, "drop", "--store", store).exit_code == 2
+
+
+def test_a_higher_is_better_that_is_not_a_boolean_gives_exit_2(store: Path, tmp_path: Path, evalkit_cli) -> None:
+    baseline = _export(evalkit_cli, store, "base", tmp_path / "base.json")
+    doc = json.loads(baseline.read_text(encoding="utf-8"))
+    doc["metrics"][0]["higher_is_better"] = "false"  # bool('false') is True
+    baseline.write_text(json.dumps(doc), encoding="utf-8")
+    r = evalkit_cli("gate", "--baseline", baseline, "--candidate", "drop", "--store", store)
+    assert r.exit_code == 2 and "higher_is_better = 'false', not true or false" in r.stderr
+
+
+@pytest.mark.parametrize("option", [("--max-drop", "nan"), ("--max-drop", "inf"), ("--max-drop", "-0.5"),
+                                    ("--alpha", "nan"), ("--alpha", "inf")])
+def test_non_finite_or_negative_levels_are_usage_errors(store: Path, evalkit_cli, option: tuple[str, str]) -> None:
+    r = evalkit_cli("gate", "--baseline", "base", "--candidate", "drop", "--store", store, *option)
+    assert r.exit_code == 2 and option[0] in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("status", ["failed", "running"])
+def test_a_run_that_is_not_complete_cannot_be_gated(store: Path, evalkit_cli, status: str) -> None:
+    conn = connect(store)
+    add_run(conn, "55555555-partial", [CellSpec("sst2", {"acc": binary(200, 150)}),
+                                       CellSpec("rte", {"acc": binary(100, 60)})],
+            name="partial", created_at="2025-01-06T00:00:00+00:00", status=status)
+    conn.close()
+    partial = "55555555-partial"  # a name means its latest *complete* run; the id reaches this one
+    for args in (("--baseline", "base", "--candidate", partial), ("--baseline", partial, "--candidate", "noise")):
+        r = evalkit_cli("gate", *args, "--store", store)
+        assert r.exit_code == 2 and f"Run 'partial' in store '{store}' has status '{status}'" in r.stderr
+    r = evalkit_cli("compare", "base", partial, "--store", store)  # compare keeps its warning
+    assert r.exit_code == 0 and f"partial is an incomplete run (status '{status}')" in r.stdout
+
+
+def _continuous_store(path: Path, a: list[float], b: list[float], *, corpus: bool = False) -> Path:
+    conn = connect(path)
+    for run_id, values in (("a", a), ("b", b)):
+        scores: dict[str, list] = {"rouge": values}
+        aggregates = {}
+        if corpus:
+            scores["bleu"] = [["ref", "pred"]] * len(values)
+            aggregates["bleu"] = 0.3 if run_id == "a" else 0.1
+        add_run(conn, run_id, [CellSpec("summ", scores, aggregates=aggregates)], name=run_id,
+                created_at=f"2025-01-0{1 if run_id == 'a' else 2}")
+    conn.close()
+    return path
+
+
+def test_a_three_document_continuous_drop_is_not_significant(tmp_path: Path, evalkit_cli) -> None:
+    store = _continuous_store(tmp_path / "s.db", [0.8, 0.6, 0.7], [0.6, 0.5, 0.4])
+    r = evalkit_cli("gate", "--baseline", "a", "--candidate", "b", "--format", "json", "--store", store)
+    assert r.exit_code == 0, r.output  # was exit 1: bootstrap p = 2 / 10001
+    (row,) = json.loads(r.stdout)["comparisons"][0]["rows"]
+    assert (row["p_value"], row["method"]) == (0.25, "sign-flip-exact + bootstrap CI")
+
+
+def test_a_corpus_level_metric_is_listed_as_not_gated(tmp_path: Path, evalkit_cli) -> None:
+    store = _continuous_store(tmp_path / "s.db", [0.8, 0.6, 0.7, 0.5], [0.8, 0.6, 0.7, 0.5], corpus=True)
+    r = evalkit_cli("gate", "--baseline", "a", "--candidate", "b", "--store", store)
+    assert r.exit_code == 0
+    assert "Warning: not gated: tiny-model / summ / zero-shot / bleu has no per-document scores" in r.stdout
+    assert "across 2 compared rows (1 not gated: see the warnings)" in r.stdout
+
+
+def test_scores_that_are_not_json_or_a_doc_id_that_is_not_an_integer_give_exit_2(store: Path, tmp_path: Path,
+                                                                                   evalkit_cli) -> None:
+    baseline = _export(evalkit_cli, store, "base", tmp_path / "base.csv")
+    samples = tmp_path / "base.samples.csv"
+    samples.write_text(samples.read_text(encoding="utf-8").replace('"{""acc"": 1.0}"', '"{""acc"": 1.0"', 1),
+                       encoding="utf-8")
+    r = evalkit_cli("gate", "--baseline", baseline, "--candidate", "drop", "--store", store)
+    assert r.exit_code == 2 and "a document of tiny-model / sst2 / zero-shot cannot be read: doc_id 0 has " \
+                                "scores that are not valid JSON" in r.stderr  # was a JSONDecodeError
+    exported = _export(evalkit_cli, store, "base", tmp_path / "base.json")
+    doc = json.loads(exported.read_text(encoding="utf-8"))
+    doc["samples"][3]["doc_id"] = "three"
+    exported.write_text(json.dumps(doc), encoding="utf-8")
+    r = evalkit_cli("gate", "--baseline", exported, "--candidate", "drop", "--store", store)
+    assert r.exit_code == 2 and "doc_id 'three' is not an integer" in r.stderr  # was a TypeError
+
+
+def test_a_failed_baseline_file_cannot_be_gated(store: Path, tmp_path: Path, evalkit_cli) -> None:
+    baseline = _export(evalkit_cli, store, "base", tmp_path / "base.json")
+    doc = json.loads(baseline.read_text(encoding="utf-8"))
+    doc["run"]["status"] = "failed"
+    baseline.write_text(json.dumps(doc), encoding="utf-8")
+    r = evalkit_cli("gate", "--baseline", baseline, "--candidate", "noise", "--store", store)
+    assert r.exit_code == 2 and f"Results file '{baseline}' (run 'base') has status 'failed'" in r.stderr
+
+
+def test_a_not_gated_metric_is_a_skipped_junit_case(tmp_path: Path, evalkit_cli) -> None:
+    store = _continuous_store(tmp_path / "s.db", [0.8, 0.6, 0.7, 0.5], [0.8, 0.6, 0.7, 0.5], corpus=True)
+    r = evalkit_cli("gate", "--baseline", "a", "--candidate", "b", "--format", "junit", "--store", store)
+    assert r.exit_code == 0
+    assert 'skipped="1"' in r.stdout and '<skipped message="not tested (no per-document scores' in r.stdout

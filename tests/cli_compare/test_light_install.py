@@ -25,9 +25,7 @@ SCRIPT = textwrap.dedent("""
         if name.split(".")[0] in HEAVY:
             del sys.modules[name]
 
-    from click.testing import CliRunner
     from evalkit.cli.main import main
-    from evalkit.cli.results_export import export_command
 
     store, out = sys.argv[1], sys.argv[2]
 
@@ -39,7 +37,7 @@ SCRIPT = textwrap.dedent("""
         return 0
 
     codes = {
-        "export": CliRunner().invoke(export_command, ["base", "-o", out + "/base.json", "--store", store]).exit_code,
+        "export": code("results", "export", "base", "-o", out + "/base.json"),
         "compare": code("compare", "base", "noise", "drop", "--flips", "1"),
         "gate_pass": code("gate", "--baseline", out + "/base.json", "--candidate", "noise"),
         "gate_fail": code("gate", "--baseline", "base", "--candidate", "drop", "--format", "markdown"),

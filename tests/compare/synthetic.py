@@ -67,15 +67,15 @@ def _metric(name: str, values: list[Any], higher_is_better: bool, aggregate: flo
                         n=n, higher_is_better=higher_is_better)
 
 
-def add_run(conn: sqlite3.Connection, run_id: str, cells: list[CellSpec], *, name: str | None = None,
+def add_run(conn: sqlite3.Connection, run_id: str, cells: list[CellSpec | CellRecord], *, name: str | None = None,
             created_at: str = "2025-01-01T00:00:00+00:00", versions: dict[str, Any] | None = None,
             status: str = "complete") -> str:
-    """Write one complete run with the given cells; returns its id."""
+    """Write one run with the given cells (specs, or records edited by a test); returns its id."""
     info = RunInfo(run_id=run_id, name=name, created_at=created_at, command="evalkit run (synthetic)", seed=0,
                    versions=versions or VERSIONS, git_commit=None, host="test")
     begin_run(conn, info)
     for index, cell in enumerate(cells):
-        write_cell(conn, run_id, cell.record(index))
+        write_cell(conn, run_id, cell if isinstance(cell, CellRecord) else cell.record(index))
     finish_run(conn, run_id, status)
     return run_id
 

@@ -59,7 +59,7 @@ def test_metric_filter_keeps_only_the_named_metrics(tmp_path: Path) -> None:
     comparison = _compare(tmp_path / "s.db", ["a", "b"], metrics=("f1",))
     assert list(comparison.rows.metric) == ["f1"]
     row = comparison.rows.iloc[0]
-    assert row.method == "paired-bootstrap" and row.delta == pytest.approx(0.1)
+    assert row.method == "sign-flip-mc + bootstrap CI" and row.delta == pytest.approx(0.1)
 
 
 def test_metric_without_numeric_item_scores_falls_back_to_aggregates(tmp_path: Path) -> None:
@@ -153,3 +153,27 @@ def test_gate_warns_about_baseline_cells_the_candidate_lacks(tmp_path: Path) -> 
     assert outcome.passed
     assert outcome.comparison.warnings == ["not gated: tiny-model / sst2 / zero-shot has no counterpart in b"]
     assert outcome.comparison.notes == ["tiny-model / sst2 / zero-shot is only in a"]
+
+
+def test_gate_lists_a_metric_the_candidate_does_not_report_as_not_gated(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "s.db")
+    add_run(conn, "a", [CellSpec("arc", {"acc": binary(20, 10), "acc_norm": binary(20, 12)})], name="a",
+            created_at="1")
+    add_run(conn, "b", [CellSpec("arc", {"acc": binary(20, 10)})], name="b", created_at="2")
+    conn.close()
+    outcome = decide_gate(_compare(tmp_path / "s.db", ["a", "b"]), max_drop=0.01)
+    assert outcome.passed  # acc is unchanged; acc_norm silently vanished before
+    assert outcome.not_gated == ["not gated: tiny-model / arc / zero-shot / acc_norm is not reported by b"]
+    assert outcome.not_gated[0] in outcome.comparison.warnings
+
+
+def test_gate_lists_a_cell_without_documents_in_common_as_not_gated(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "s.db")
+    add_run(conn, "a", [CellSpec("rte", {"acc": binary(20, 10)}), CellSpec("sst2", {"acc": binary(20, 10)})],
+            name="a", created_at="1")
+    add_run(conn, "b", [CellSpec("rte", {"acc": binary(20, 10)}), CellSpec("sst2", {"acc": binary(20, 0)},
+                                                                              doc_offset=1000)],
+            name="b", created_at="2")
+    conn.close()
+    outcome = decide_gate(_compare(tmp_path / "s.db", ["a", "b"], allow_incomparable=True), max_drop=0.01)
+    assert "not gated: tiny-model / sst2 / zero-shot has no documents in common with b" in outcome.not_gated

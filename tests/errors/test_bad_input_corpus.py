@@ -12,8 +12,6 @@ from typing import Callable
 
 import pytest
 
-from evalkit.cli.main import main
-
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tasks"
 
 
@@ -104,7 +102,7 @@ CASES = [
     Case("bad --batch-size", lambda t, m: run_args(t, m, "sst2", "--batch-size", "0"), 2, "must be at least 1"),
     Case("bad --dtype", lambda t, m: run_args(t, m, "sst2", "--dtype", "int3"), 2, "--dtype"),
     Case("cuda requested without cuda", lambda t, m: run_args(t, m, FIXTURES / "toy_gen" / "toy_gen.yaml", "--device", "cuda"), 2, "CUDA is not available"),
-    Case("few-shot without a source split", lambda t, m: run_args(t, m, _test_only_task(t), "--setting", "few-shot:2"), 2, "no training or validation split"),
+    Case("few-shot without a source split", lambda t, m: run_args(t, m, _test_only_task(t), "--setting", "few-shot:2"), 2, "no training, validation or fewshot split"),
     Case("unknown run ref", lambda t, m: ["results", "show", "nope", "--store", str(_store_with_run(t))], 2, "Unknown run 'nope'"),
     Case("missing store", lambda t, m: ["results", "list", "--store", str(t / "missing.db")], 2, "does not exist"),
     Case("corrupt database", lambda t, m: ["results", "list", "--store", str(store_file(t, b"\x13garbage" * 500))], 2, "not a readable SQLite database"),
@@ -168,16 +166,13 @@ def _complete_runs(store: Path) -> int:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_bad_input(case: Case, tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input(case: Case, tmp_path: Path, tiny_model_dir: Path, evalkit_cli) -> None:
     argv = case.build(tmp_path, tiny_model_dir)
     complete_before = _complete_runs(tmp_path / "r.db")
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    captured = capsys.readouterr()
-    output = captured.err + captured.out
-    assert exit_info.value.code == case.code, output
-    assert case.message in output, output
-    assert "Traceback" not in output
+    result = evalkit_cli(*argv)
+    assert result.exit_code == case.code, result.output
+    assert case.message in result.output, result.output
+    assert "Traceback" not in result.output
     assert _complete_runs(tmp_path / "r.db") == complete_before
 
 

@@ -15,7 +15,9 @@ from evalkit.finetune.training import TrainingPlan, batch_order, train
 
 
 def _encoder(loaded) -> PairEncoder:
-    return PairEncoder(loaded.tokenizer, 512)
+    from evalkit.scoring import make_backend
+
+    return PairEncoder(make_backend(loaded))
 
 
 def test_pairs_are_encoded_like_lm_eval(tiny_loaded):

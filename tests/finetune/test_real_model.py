@@ -34,6 +34,7 @@ def test_twenty_lora_steps_on_sst2_reduce_the_held_out_loss(smollm: Any, sink: A
     from evalkit.finetune.examples import render_example
     from evalkit.finetune.objectives import PairEncoder, collate
     from evalkit.plan import Cell, FineTuneOptions
+    from evalkit.scoring import make_backend
     from evalkit.settings import Setting
     from evalkit.tasks.discovery import TaskRegistry
     from evalkit.tasks.loading import load_task
@@ -45,7 +46,7 @@ def test_twenty_lora_steps_on_sst2_reduce_the_held_out_loss(smollm: Any, sink: A
     assert details["train_steps"] == 20 and details["cache_hit"] is False and details["objective"] == "choice-ce"
     assert Path(adapter, "adapter_model.safetensors").is_file()
 
-    encoder = PairEncoder(smollm.tokenizer, 2048)
+    encoder = PairEncoder(make_backend(smollm))
     held_out = [render_example(task, doc, i, 0) for i, doc in enumerate(list(task.task.eval_docs)[:64])]
     batch = collate([encoder.encode_example(e, gold_only=False) for e in held_out], pad_id=0)
     before, after = _held_out_loss(smollm.model, batch), _held_out_loss(tuned.model, batch)

@@ -20,9 +20,11 @@ sst2  acc     0.750  0.600            -0.150  <0.001  <0.001  0.077  200  REGRES
 rte   acc     0.600  0.610            +0.010   1.000   1.000  0.028  100
                             [-0.018, +0.038]
 Δ = B − A (B minus the reference A) on matched documents: McNemar exact test with
-Newcombe interval for 0/1 metrics, paired bootstrap otherwise. p adj: Holm across 2
-compared rows; significant at α = 0.05. MDE: smallest difference detectable with 80%
-power at that n.
+Newcombe interval for 0/1 metrics; otherwise sign-flip permutation test (exact,
+Monte-Carlo for many differing documents) with paired bootstrap interval. p adj:
+Holm across 2 compared rows; significant at α = 0.05. MDE: smallest difference
+detectable with 80% power at that n (n/e: not estimable, no discordant documents or
+no variance).
                                          Flipped documents
 Task           Metric  Flip           Doc  Prompt         Target      Prediction A    Prediction B
 ────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -44,7 +46,7 @@ GATE_MARKDOWN = r"""## gate
 | sst2 | acc | 0.750 | 0.600 | -0.150 \[-0.200, -0.099\] | &lt;0.001 | &lt;0.001 | 0.077 | 200 | **REGRESSION** |
 | rte | acc | 0.600 | 0.610 | +0.010 \[-0.018, +0.038\] | 1.000 | 1.000 | 0.028 | 100 |  |
 
-_Δ = B − A (B minus the reference A) on matched documents: McNemar exact test with Newcombe interval for 0/1 metrics, paired bootstrap otherwise. p adj: Holm across 2 compared rows; significant at α = 0.05. MDE: smallest difference detectable with 80% power at that n._
+_Δ = B − A (B minus the reference A) on matched documents: McNemar exact test with Newcombe interval for 0/1 metrics; otherwise sign-flip permutation test (exact, Monte-Carlo for many differing documents) with paired bootstrap interval. p adj: Holm across 2 compared rows; significant at α = 0.05. MDE: smallest difference detectable with 80% power at that n (n/e: not estimable, no discordant documents or no variance)._
 
 ### Flipped documents
 
@@ -68,8 +70,10 @@ sst2  acc     0.750  0.730            -0.020  0.375  0.600            -0.150  <0
 rte   acc     0.600  0.600            +0.000  1.000  0.610            +0.010           1.000
                             [-0.021, +0.021]                [-0.018, +0.038]
 Δ = B − A (B minus the reference A) on matched documents: McNemar exact test with Newcombe
-interval for 0/1 metrics, paired bootstrap otherwise. p adj: Holm across 4 compared rows;
-significant at α = 0.05. MDE: smallest difference detectable with 80% power at that n.
+interval for 0/1 metrics; otherwise sign-flip permutation test (exact, Monte-Carlo for many
+differing documents) with paired bootstrap interval. p adj: Holm across 4 compared rows;
+significant at α = 0.05. MDE: smallest difference detectable with 80% power at that n (n/e:
+not estimable, no discordant documents or no variance).
 """
 
 THREE_RUNS_MARKDOWN = r"""## three runs
@@ -89,7 +93,7 @@ THREE_RUNS_MARKDOWN = r"""## three runs
 | sst2 | acc | 0.750 | 0.730 | -0.020 \[-0.044, +0.003\] | 0.375 | 0.600 | -0.150 \[-0.200, -0.099\] | &lt;0.001 (worse) |
 | rte | acc | 0.600 | 0.600 | +0.000 \[-0.021, +0.021\] | 1.000 | 0.610 | +0.010 \[-0.018, +0.038\] | 1.000 |
 
-_Δ = B − A (B minus the reference A) on matched documents: McNemar exact test with Newcombe interval for 0/1 metrics, paired bootstrap otherwise. p adj: Holm across 4 compared rows; significant at α = 0.05. MDE: smallest difference detectable with 80% power at that n._
+_Δ = B − A (B minus the reference A) on matched documents: McNemar exact test with Newcombe interval for 0/1 metrics; otherwise sign-flip permutation test (exact, Monte-Carlo for many differing documents) with paired bootstrap interval. p adj: Holm across 4 compared rows; significant at α = 0.05. MDE: smallest difference detectable with 80% power at that n (n/e: not estimable, no discordant documents or no variance)._
 """
 
 

@@ -1,4 +1,5 @@
-"""Paired comparisons: McNemar exact, Newcombe interval, paired bootstrap; coverage and null calibration."""
+"""Paired comparisons: McNemar exact, Newcombe interval, paired bootstrap (interval), sign-flip p-value;
+coverage and null calibration."""
 
 from __future__ import annotations
 
@@ -48,15 +49,22 @@ def test_paired_compare_identical_binary() -> None:
     assert r.delta == 0.0 and r.p_value == 1.0 and r.low < 0.0 < r.high
 
 
-def test_paired_compare_continuous_uses_bootstrap() -> None:
+def test_paired_compare_continuous_uses_sign_flip_p_and_bootstrap_interval() -> None:
     rng = np.random.default_rng(3)
     a = rng.uniform(size=50)
     b = a + 0.1
-    r = paired_compare(a, b, n_boot=500)
-    assert r.method == "paired-bootstrap"
+    r = paired_compare(a, b, n_boot=500, n_perm=999)
+    assert r.method == "sign-flip-mc + bootstrap CI"
     assert r.delta == pytest.approx(0.1) and r.improved == 50 and r.worsened == 0
-    assert r.p_value == pytest.approx(2 / 501)
-    assert paired_compare(a, b, n_boot=500) == r  # deterministic for a fixed seed
+    assert r.p_value == pytest.approx(1 / 1000)  # no random sign pattern reaches the observed sum
+    assert (r.low, r.high) == pytest.approx(paired_bootstrap(a, b, n_boot=500)[1:3])
+    assert paired_compare(a, b, n_boot=500, n_perm=999) == r  # deterministic for a fixed seed
+
+
+def test_paired_compare_small_continuous_sample_is_exact() -> None:
+    r = paired_compare([0.8, 0.6, 0.7, 0.5], [0.6, 0.5, 0.4, 0.55])
+    assert r.method == "sign-flip-exact + bootstrap CI"
+    assert r.p_value == pytest.approx(4 / 16)  # d = -.2, -.1, -.3, +.05: |sum| >= 0.55 in 4 of 16 patterns
 
 
 def test_bootstrap_p_value_identical_inputs() -> None:

@@ -6,7 +6,7 @@ import multiprocessing
 import sqlite3
 from pathlib import Path
 
-from evalkit.store.schema import connect
+from evalkit.store.schema import open_for_writing
 from evalkit.store.writer import begin_run, finish_run, write_cell
 from tests.store.synthetic import synthetic_run
 
@@ -14,7 +14,7 @@ WRITERS, RUNS_EACH, CELLS, DOCS = 8, 4, 3, 40
 
 
 def _writer(path: str, worker: int) -> None:
-    conn = connect(Path(path))
+    conn = open_for_writing(Path(path))
     for r in range(RUNS_EACH):
         info, cells = synthetic_run(f"w{worker}-r{r}", n_cells=CELLS, n_docs=DOCS, seed=worker * 100 + r)
         begin_run(conn, info)
@@ -41,7 +41,7 @@ def test_eight_concurrent_writers(tmp_path: Path) -> None:
 
 
 def test_failed_cell_write_leaves_no_partial_rows(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "r.db")
+    conn = open_for_writing(tmp_path / "r.db")
     info, cells = synthetic_run("x")
     begin_run(conn, info)
     write_cell(conn, "x", cells[0])

@@ -1,0 +1,93 @@
+"""Showing and writing a report document, shared by `compare`, `gate` and `report`: the rich
+table on the terminal, the chosen format on stdout or in the -o file, markdown appended to
+$GITHUB_STEP_SUMMARY. Every file is written through `evalkit.outputs.output_file`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import click
+
+from evalkit.cli.options import output_options
+from evalkit.compare.sources import is_file_ref
+from evalkit.home import default_store_path
+from evalkit.outputs import check_output_path, output_file
+from evalkit.report import FORMATS, ReportDocument, render
+from evalkit.store.export import samples_sibling
+
+LOG_WIDTH = 120
+_SUFFIX_FORMATS = {".md": "markdown", ".markdown": "markdown", ".json": "json", ".xml": "junit",
+                   ".html": "html", ".htm": "html", ".txt": "rich"}
+_TIDY_SUFFIXES = (".parquet", ".csv")  # exports whose per-document rows sit in a samples sibling file
+
+report_output_options = output_options(
+    FORMATS, format_help="Output format (default: from the -o suffix, else rich).",
+    output_help="Write the report to FILE (the terminal still shows the table); an existing FILE "
+                "needs --force.")
+
+
+def resolve_format(fmt: str | None, output: Path | None) -> str:
+    """The explicit --format, else the one the output file's suffix names, else rich."""
+    if fmt:
+        return fmt
+    if output is not None:
+        return _SUFFIX_FORMATS.get(output.suffix.lower(), "rich")
+    return "rich"
+
+
+def report_inputs(store: Path | None, refs: Iterable[str]) -> list[Path]:
+    """Every file a report reads: the store and each exported results file named as a reference
+    (with the samples sibling of a Parquet / CSV export). None of them may be the -o file."""
+    inputs = [Path(store) if store else default_store_path()]
+    for ref in map(Path, filter(is_file_ref, refs)):
+        inputs += [ref, samples_sibling(ref)] if ref.suffix.lower() in _TIDY_SUFFIXES else [ref]
+    return inputs
+
+
+def check_report_output(output: Path | None, *, force: bool, inputs: Sequence[Path]) -> None:
+    """Refuse a bad -o before any work is done (the same check runs again when writing)."""
+    if output is not None:
+        check_output_path(output, force=force, inputs=inputs)
+
+
+def emit(doc: ReportDocument, fmt: str, output: Path | None, *, force: bool = False,
+         inputs: Sequence[Path] = (), step_summary: bool = False) -> None:
+    """Show the report (rich on the terminal), write it to -o, append markdown to $GITHUB_STEP_SUMMARY."""
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = LOG_WIDTH  # CI logs scroll sideways; 80 columns would wrap every table row
+    if output is None and fmt != "rich":
+        click.echo(render(doc, fmt), nl=False)
+    else:
+        console.print(render(doc, "rich"))
+    if output is not None:
+        write_report(output, doc, fmt, force=force, inputs=inputs)
+        click.echo(f"Wrote {output}", err=True)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary and summary:
+        _append(Path(summary), render(doc, "markdown"))
+
+
+def write_report(path: Path, doc: ReportDocument, fmt: str, *, force: bool, inputs: Sequence[Path]) -> None:
+    """Render `doc` in `fmt` into `path`; a failed render or write leaves any earlier file as it was."""
+    from rich.console import Console
+
+    with output_file(path, force=force, inputs=inputs) as temporary:
+        with temporary.open("w", encoding="utf-8") as handle:
+            if fmt == "rich":
+                Console(file=handle, width=LOG_WIDTH, color_system=None).print(render(doc, "rich"))
+            else:
+                handle.write(render(doc, fmt))
+
+
+def _append(path: Path, text: str) -> None:
+    """Append to the step summary; a failure here must not change the gate's verdict, so warn only."""
+    try:
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    except OSError as exc:
+        click.echo(f"Warning: cannot append to $GITHUB_STEP_SUMMARY '{path}': {exc.strerror or exc}", err=True)

@@ -1,0 +1,188 @@
+"""Checks that make a checkpoint series comparable step to step: one architecture (or one base
+model for adapters), one kind of checkpoint, distinct steps, one tokenizer.
+
+Each failure is a ModelError naming the folder, raised before any weights are loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+from evalkit.errors import ModelError
+
+if TYPE_CHECKING:
+    from evalkit.models.series import SeriesMember
+
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
+                   "vocab.json", "merges.txt", "vocab.txt", "tokenizer.model", "spiece.model",
+                   "sentencepiece.bpe.model")
+# Keys that say where and how a tokenizer was loaded before it was saved, not what it does
+# (transformers writes loading options such as local_files_only back into tokenizer_config.json).
+_VOLATILE_KEYS = frozenset({"name_or_path", "_name_or_path", "is_local", "local_files_only", "cache_dir",
+                            "force_download", "proxies", "token", "use_auth_token", "revision", "subfolder",
+                            "trust_remote_code", "_commit_hash", "_from_auto", "use_fast"})
+
+
+def check_series(label: str, members: Sequence["SeriesMember"]) -> None:
+    """Raise a ModelError naming the folder when a series mixes things that cannot be compared."""
+    _check_distinct(label, members)
+    _check_one_kind(label, members)
+    local = [m for m in members if m.revision is None]
+    if local and local[0].kind == "full":
+        _check_architecture(label, local)
+    elif local:
+        _check_base_model(label, local)
+
+
+def _check_distinct(label: str, members: Sequence["SeriesMember"]) -> None:
+    """No checkpoint given twice, no two checkpoints at the same step."""
+    seen: dict[int | None, "SeriesMember"] = {}
+    for member in members:
+        other = seen.get(member.step)
+        if other is not None and (other.ref, other.revision) == (member.ref, member.revision):
+            raise ModelError(f"Checkpoint '{_where(member)}' is given twice in series '{label}'.",
+                             hint="Give each checkpoint (or training output directory) once.")
+        if other is not None:
+            raise ModelError(f"Checkpoints '{_where(other)}' and '{_where(member)}' of series '{label}' "
+                             f"are both at training step {member.step}.",
+                             hint="A series holds one checkpoint per step; leave one of them out "
+                                  "(they may come from two different training runs).")
+        seen[member.step] = member
+
+
+def _check_one_kind(label: str, members: Sequence["SeriesMember"]) -> None:
+    """All full checkpoints or all adapter checkpoints."""
+    first = members[0]
+    for member in members[1:]:
+        if member.kind != first.kind:
+            raise ModelError(f"Checkpoint '{_where(member)}' is a {_kind_words(member)} but series '{label}' "
+                             f"starts with a {_kind_words(first)} ('{_where(first)}').",
+                             hint="A series is all full checkpoints or all PEFT adapters on one base model; "
+                                  "evaluate the others as a separate -m.")
+
+
+def _check_architecture(label: str, members: Sequence["SeriesMember"]) -> None:
+    """Full checkpoints share config.json's model_type and architectures."""
+    expected = _architecture(Path(members[0].ref))
+    for member in members[1:]:
+        found = _architecture(Path(member.ref))
+        if found != expected:
+            raise ModelError(f"Checkpoint '{member.ref}' is a {_arch_words(found)} but series '{label}' starts "
+                             f"with a {_arch_words(expected)} ('{members[0].ref}').",
+                             hint="A series holds checkpoints of one model; evaluate the other model as a separate -m.")
+
+
+def _architecture(folder: Path) -> tuple[str | None, tuple[str, ...]]:
+    """(model_type, architectures) from a checkpoint's config.json."""
+    from evalkit.models.series import read_json
+
+    config = read_json(folder / "config.json")
+    return config.get("model_type"), tuple(config.get("architectures") or ())
+
+
+def _check_base_model(label: str, members: Sequence["SeriesMember"]) -> None:
+    """Adapter checkpoints name one base model."""
+    for member in members:
+        if not member.base_model:
+            raise ModelError(f"Adapter checkpoint '{member.ref}' does not name its base model "
+                             "(no base_model_name_or_path in adapter_config.json).",
+                             hint="Set base_model_name_or_path in adapter_config.json to the model it was trained on.")
+    expected = members[0].base_model
+    for member in members[1:]:
+        if member.base_model != expected:
+            raise ModelError(f"Adapter checkpoint '{member.ref}' was trained on '{member.base_model}' but series "
+                             f"'{label}' starts with one trained on '{expected}' ('{members[0].ref}').",
+                             hint="Adapters in one series must share their base model; evaluate the others "
+                                  "as a separate -m.")
+
+
+def tokenizer_digests(folder: Path) -> dict[str, str]:
+    """Content hash of each tokenizer file in a folder (JSON compared as data, without saved-from paths)."""
+    digests: dict[str, str] = {}
+    for name in TOKENIZER_FILES:
+        path = folder / name
+        if path.is_file():
+            digests[name] = hashlib.sha256(_canonical_bytes(path)).hexdigest()
+    return digests
+
+
+def _canonical_bytes(path: Path) -> bytes:
+    """File bytes; JSON objects re-serialised with sorted keys so formatting does not count."""
+    raw = path.read_bytes()
+    if path.suffix != ".json":
+        return raw
+    try:
+        data: Any = json.loads(raw)
+    except ValueError:
+        return raw
+    if isinstance(data, dict):
+        data = {k: v for k, v in data.items() if k not in _VOLATILE_KEYS}
+    return json.dumps(data, sort_keys=True).encode()
+
+
+def series_tokenizer(label: str, root: Path | None,
+                     members: Sequence["SeriesMember"]) -> Callable[["SeriesMember"], str | None]:
+    """Check every checkpoint's tokenizer against the series' one; return which folder a member reads it from."""
+    local = [m for m in members if m.revision is None]
+    if not local:
+        return lambda member: None
+    reference = _reference_tokenizer(root, local)
+    if reference is None:
+        if local[0].kind == "full":
+            raise ModelError(f"Series '{label}' has no tokenizer: neither '{root}' nor any of its checkpoints "
+                             "holds tokenizer files (tokenizer.json, tokenizer_config.json, vocab files).",
+                             hint="Save the tokenizer into the training output directory "
+                                  "(tokenizer.save_pretrained(OUT)) or pass processing_class to Trainer.")
+        return lambda member: None
+    expected = tokenizer_digests(reference)
+    for member in local:
+        _check_same_tokenizer(label, Path(member.ref), reference, expected)
+    return lambda member: str(reference)
+
+
+def _reference_tokenizer(root: Path | None, members: Sequence["SeriesMember"]) -> Path | None:
+    """The series' tokenizer: an adapter's local base model, else the output directory, else the first checkpoint."""
+    candidates: list[Path] = []
+    if members[0].kind == "adapter" and members[0].base_model:
+        candidates.append(Path(members[0].base_model).expanduser())
+    if root is not None:
+        candidates.append(root)
+    candidates.extend(Path(m.ref) for m in members)
+    for folder in candidates:
+        if folder.is_dir() and tokenizer_digests(folder):
+            return folder
+    return None
+
+
+def _check_same_tokenizer(label: str, folder: Path, reference: Path, expected: dict[str, str]) -> None:
+    """A checkpoint with tokenizer files must agree with the series' on every file both hold."""
+    found = tokenizer_digests(folder)
+    if not found or folder == reference:
+        return
+    common = sorted(set(found) & set(expected))
+    differing = [name for name in common if found[name] != expected[name]]
+    if differing or not common:
+        what = ", ".join(differing) if differing else "no tokenizer file in common"
+        raise ModelError(f"Checkpoint '{folder}' has a different tokenizer from series '{label}' "
+                         f"(compared with '{reference}': {what}).",
+                         hint="Every checkpoint of a series must use one tokenizer, or its scores cannot be "
+                              "compared step to step; evaluate this checkpoint as a separate -m.")
+
+
+def _where(member: "SeriesMember") -> str:
+    """A member as the user would write it."""
+    return f"{member.ref}@{member.revision}" if member.revision else member.ref
+
+
+def _kind_words(member: "SeriesMember") -> str:
+    """'full checkpoint' or 'PEFT adapter checkpoint'."""
+    return "PEFT adapter checkpoint" if member.kind == "adapter" else "full checkpoint"
+
+
+def _arch_words(arch: tuple[str | None, tuple[str, ...]]) -> str:
+    """'llama model (LlamaForCausalLM)'."""
+    model_type, architectures = arch
+    return f"{model_type or 'unknown'} model ({', '.join(architectures) or 'no architectures'})"

@@ -1,0 +1,85 @@
+"""Importing `!function` hooks: only from Python files inside the task's root, and contained.
+
+lm-eval would import `!function /abs/path/mod.fn`, `!function ../../x.fn` or any module on
+sys.path; evalkit accepts only a dotted name (`utils.process_docs`, `pkg.mod.fn`) that names a
+`.py` file next to the YAML, inside the directory the task was found under (symlinks followed).
+A hook that raises SystemExit (e.g. calls `sys.exit()`) on import or when called becomes a
+TaskError naming it, instead of ending evalkit with exit 0 having done nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any, Callable
+
+from evalkit.errors import TaskError
+from evalkit.tasks.confinement import require_inside
+from evalkit.tasks.yaml_source import FunctionRef
+
+
+def import_hook(ref: FunctionRef, root: Path, key: str) -> Callable[..., Any]:
+    """The function `ref` names, imported from inside `root` and wrapped so it cannot exit evalkit."""
+    where = ref.yaml_path or ref.base_dir
+    module_file, function_name = _module_file(ref, key)
+    resolved = require_inside(module_file, root, yaml_path=where, key=key, reference=str(ref))
+    if not resolved.is_file():
+        raise TaskError(f"Task file '{where}', key '{key}': cannot import `{ref}`: the file '{module_file}' "
+                        "does not exist.",
+                        hint=f"Hooks are Python files next to the YAML (looked in {ref.base_dir}).")
+    module = _load_module(resolved, ref, where, key)
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise TaskError(f"Task file '{where}', key '{key}': cannot import `{ref}`: '{resolved.name}' has no "
+                        f"function '{function_name}'.", hint="Check the function name after the last dot.")
+    return contained(function, f"`{ref}` (task file '{where}', key '{key}')")
+
+
+def _module_file(ref: FunctionRef, key: str) -> tuple[Path, str]:
+    module, _, function_name = ref.qualname.strip().rpartition(".")
+    parts = module.split(".") if module else []
+    if not parts or not function_name.isidentifier() or not all(p.isidentifier() for p in parts):
+        raise TaskError(f"Task file '{ref.yaml_path or ref.base_dir}', key '{key}': cannot import `{ref}`: "
+                        "it is not a `module.function` name.",
+                        hint="Write `!function utils.my_function` for a function in utils.py next to the "
+                             "YAML; paths (/, ..) are not accepted.")
+    return ref.base_dir.joinpath(*parts[:-1], f"{parts[-1]}.py"), function_name
+
+
+def _load_module(path: Path, ref: FunctionRef, where: Path, key: str) -> Any:
+    from lm_eval.tasks._yaml_loader import _load_module_with_cache
+
+    try:
+        return _load_module_with_cache(path)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # SystemExit on import included: a hook must not end evalkit
+        raise TaskError(f"Task file '{where}', key '{key}': cannot import `{ref}` from '{path}': "
+                        f"{_describe(exc)}", hint="Fix the hook module (it is imported when the task is loaded).") from exc
+
+
+def contained(function: Callable[..., Any], label: str) -> Callable[..., Any]:
+    """`function`, with its failures (SystemExit included) turned into a TaskError naming `label`.
+    KeyboardInterrupt and evalkit's own render time limit pass through."""
+    from evalkit.tasks.render_limit import RenderTimeout
+
+    @functools.wraps(function)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except (TaskError, KeyboardInterrupt, RenderTimeout):
+            raise
+        except BaseException as exc:
+            hint = ("A hook must return a value or raise an exception, not exit." if not isinstance(exc, Exception)
+                    else "Fix the hook, or the data it reads.")
+            what = _describe(exc) if isinstance(exc, SystemExit) else f"failed: {_describe(exc)}"
+            raise TaskError(f"Hook {label} {what}", hint=hint) from exc
+
+    return guarded
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"called sys.exit({exc.code!r})."
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:300]}" if text else type(exc).__name__

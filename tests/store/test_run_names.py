@@ -1,0 +1,67 @@
+"""check_run_name: a name that is also a run reference is refused; a reused name is warned about."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evalkit.errors import InputError
+from evalkit.store.reader import check_run_name, resolve_run_ref
+from evalkit.store.schema import open_for_writing
+from evalkit.store.writer import begin_run, finish_run
+from tests.store.synthetic import synthetic_run
+
+
+@pytest.fixture
+def conn(tmp_path: Path):
+    conn = open_for_writing(tmp_path / "r.db")
+    for run_id in ("20250101-120000-abcdef", "20250102-120000-123456"):
+        info, _ = synthetic_run(run_id)
+        begin_run(conn, info)  # named name-<run_id>
+        finish_run(conn, run_id, "complete")
+    yield conn
+    conn.close()
+
+
+@pytest.mark.parametrize(("name", "why"), [
+    ("latest", "is a run reference"), ("latest~1", "is a run reference"), ("latest~x", "is a run reference"),
+    ("20250101-120000-abcdef", "looks like a run id"), ("2025", "looks like a run id"),
+    ("20991231-0000", "looks like a run id"), ("20250101-1200", "looks like a run id"),
+    ("baseline.json", "looks like a results file"), ("b.CSV", "looks like a results file"),
+    ("runs/base", "looks like a results file"), ("x.parquet", "looks like a results file"),
+    ("", "is empty"), ("   ", "is empty"),
+])
+def test_names_that_are_references_are_refused(conn, name: str, why: str) -> None:
+    with pytest.raises(InputError) as caught:
+        check_run_name(conn, name)
+    assert f"Run name '{name}' {why}" in caught.value.message and caught.value.exit_code == 2
+    assert caught.value.hint
+
+
+def test_an_id_prefix_of_a_stored_run_is_refused(tmp_path: Path) -> None:
+    conn = open_for_writing(tmp_path / "r.db")
+    info, _ = synthetic_run("base-run-1")
+    begin_run(conn, info)
+    with pytest.raises(InputError, match="is the id \\(or an id prefix\\) of the stored run base-run-1"):
+        check_run_name(conn, "base")
+    with pytest.raises(InputError, match="stored run base-run-1"):
+        check_run_name(conn, "base-run-1")
+    assert check_run_name(conn, "bas") is None  # references need 4+ characters of an id
+
+
+def test_a_reused_name_gives_a_warning_and_fresh_names_none(conn) -> None:
+    assert check_run_name(conn, None) is None
+    assert check_run_name(conn, "nightly") is None
+    assert check_run_name(conn, "2025-baseline") is None  # not the start of a run id
+    warning = check_run_name(conn, "name-20250102-120000-123456")
+    assert warning is not None and "already used by 1 earlier run(s)" in warning
+    assert "the name now refers to the newest complete run with it" in warning
+
+
+def test_refused_names_are_what_resolve_run_ref_reads_as_references(conn) -> None:
+    assert resolve_run_ref(conn, "latest~1") == "20250101-120000-abcdef"
+    assert resolve_run_ref(conn, "20250102") == "20250102-120000-123456"
+    for name in ("latest~1", "20250102"):
+        with pytest.raises(InputError):
+            check_run_name(conn, name)
