@@ -13,6 +13,13 @@ from evalkit.store.records import MetricRecord, SampleRecord
 from evalkit.tasks.loading import LoadedTask
 
 
+# Per-document score of language-modelling (loglikelihood_rolling) tasks. Their metrics
+# (word_perplexity, byte_perplexity, bits_per_byte) are corpus-level ratios with no per-document
+# value; over the same documents, the difference of summed log-likelihoods is exactly the
+# change of the corpus log-perplexity, so this is what paired comparisons test.
+DOC_LOGLIKELIHOOD = "loglikelihood"
+
+
 @dataclass
 class CellOutcome:
     """What evaluating a cell produced, before it is stored."""
@@ -38,6 +45,8 @@ def evaluate_task(lm: Any, loaded: LoadedTask, *, num_fewshot: int, limit: int |
     samples = _merge_filters(raw, task)
     keys = list(dict.fromkeys(_metric_key(m, s["filter"]) for s in raw for m in s["metrics"]))
     metrics = _metrics(keys, samples, task, results["results"][loaded.name])
+    if task.OUTPUT_TYPE == "loglikelihood_rolling":
+        metrics.append(_mean_metric(DOC_LOGLIKELIHOOD, [s.scores[DOC_LOGLIKELIHOOD] for s in samples], True))
     return CellOutcome(samples, metrics)
 
 
@@ -134,6 +143,8 @@ def _merge_filters(raw: list[dict[str, Any]], task: Any) -> list[SampleRecord]:
 def _sample_record(doc_id: int, group: list[dict[str, Any]], task: Any) -> SampleRecord:
     first = group[0]
     scores: dict[str, float] = {}
+    if task.OUTPUT_TYPE == "loglikelihood_rolling":
+        scores[DOC_LOGLIKELIHOOD] = _rolling_loglikelihood(first)
     for sample in group:
         for metric in sample["metrics"]:
             if not isinstance(sample[metric], (list, tuple)):  # corpus-level metrics log tuples
@@ -143,6 +154,14 @@ def _sample_record(doc_id: int, group: list[dict[str, Any]], task: Any) -> Sampl
         doc_id=doc_id, doc_hash=first["doc_hash"], prompt_hash=first["prompt_hash"],
         prompt=str(prompt), target=_target_text(first, task), prediction=_prediction(first, task),
         scores=scores, outputs=_outputs(first))
+
+
+def _rolling_loglikelihood(sample: dict[str, Any]) -> float:
+    """The document's summed log-likelihood (nats) that lm-eval's perplexity metrics are built from."""
+    value = sample["filtered_resps"]
+    while isinstance(value, (list, tuple)):
+        value = value[0]
+    return _as_float(value)
 
 
 def _target_text(sample: dict[str, Any], task: Any) -> str:

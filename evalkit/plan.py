@@ -1,4 +1,10 @@
-"""The plan: models x tasks x settings, as self-contained, serialisable cells."""
+"""The plan: models x tasks x settings, as self-contained, serialisable cells.
+
+make_plan builds the grid as asked; expand_cells (called at the door, once the tasks are loaded)
+turns the study settings into the cells that are run: 'fine-tuned-on:*' into one
+'fine-tuned-on:TASK' per task with a training split, and, with --ft-eval-steps N, a fine-tuned
+cell into one cell per kept step ('fine-tuned@step:N', ...) followed by the final 'fine-tuned'.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,8 @@ import dataclasses
 import hashlib
 import json
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
 
 from evalkit.errors import InputError
 from evalkit.models.spec import ModelSpec
@@ -34,6 +40,7 @@ class FineTuneOptions:
     train_split: str | None = None
     retrain: bool = False
     exclude_overlap: bool = True
+    eval_steps: int | None = None  # --ft-eval-steps: keep and evaluate the adapter every N steps
 
     def __post_init__(self) -> None:
         _check_choice("method", "--ft-method", self.method, FINETUNE_METHODS)
@@ -42,7 +49,8 @@ class FineTuneOptions:
         if self.lr is not None:
             _check_positive("lr", "--ft-lr", self.lr)
         for name, flag in (("max_steps", "--ft-max-steps"), ("batch_size", "--ft-batch-size"),
-                           ("lora_r", "--ft-lora-r"), ("max_examples", "--ft-max-examples")):
+                           ("lora_r", "--ft-lora-r"), ("max_examples", "--ft-max-examples"),
+                           ("eval_steps", "--ft-eval-steps")):
             value = getattr(self, name)
             if value is not None:
                 _check_count(name, flag, value)
@@ -107,3 +115,76 @@ def make_plan(models: list[ModelSpec], tasks: list[str], settings: list[Setting]
     options = finetune or FineTuneOptions()
     return [Cell(model, task, setting, limit, seed, batch_size, options, request_cache)
             for model in models for task in tasks for setting in settings]
+
+
+@dataclass(frozen=True)
+class StudyFacts:
+    """What expanding the plan needs from the loaded tasks (evalkit.preflight finds it)."""
+
+    names: Mapping[str, str]  # task reference (as given) -> task name
+    sources: tuple[str, ...] = ()  # names of the run's tasks with a training split, in run order
+    total_steps: Mapping[str, int] = field(default_factory=dict)  # source task name -> optimiser steps
+
+
+def snapshot_steps(every: int | None, total: int) -> tuple[int, ...]:
+    """The intermediate steps --ft-eval-steps keeps: every `every` steps, before the final step."""
+    if not every:
+        return ()
+    return tuple(range(every, total, every))
+
+
+def source_name(cell: Cell, facts: StudyFacts) -> str | None:
+    """The name of the task whose training split the cell's adapter is trained on (None: not fine-tuned)."""
+    if not cell.setting.fine_tuned:
+        return None
+    return cell.setting.trained_on or facts.names.get(cell.task, cell.task)
+
+
+def expand_cells(cells: list[Cell], facts: StudyFacts) -> list[Cell]:
+    """The cells to run: study settings expanded, per model the transfer cells grouped by the task
+    trained on (after the other cells), and --retrain kept for only the first cell of each training."""
+    expanded = list(dict.fromkeys(c for cell in cells for c in _expand(cell, facts)))
+    return _one_training_each(_grouped_by_source(expanded), facts)
+
+
+def _expand(cell: Cell, facts: StudyFacts) -> list[Cell]:
+    setting = cell.setting
+    if setting.is_all_sources:
+        return [replace(cell, setting=replace(setting, trained_on=name)) for name in facts.sources]
+    if setting.trained_on is not None:
+        return [replace(cell, setting=replace(setting, trained_on=facts.names.get(setting.trained_on,
+                                                                                   setting.trained_on)))]
+    if setting.trains_on_own_task and setting.step is None and cell.finetune.eval_steps:
+        total = facts.total_steps[facts.names.get(cell.task, cell.task)]
+        steps = snapshot_steps(cell.finetune.eval_steps, total)
+        return [replace(cell, setting=replace(setting, step=s)) for s in steps] + [cell]
+    return [cell]
+
+
+def _grouped_by_source(cells: list[Cell]) -> list[Cell]:
+    """Within each model's block: the other cells in plan order, then the transfer cells grouped by
+    the task trained on (so the evaluations with one adapter follow each other)."""
+    blocks: dict[Any, list[Cell]] = {}
+    for cell in cells:
+        blocks.setdefault(cell.model, []).append(cell)
+    ordered: list[Cell] = []
+    for block in blocks.values():
+        transfer = [c for c in block if c.setting.trained_on is not None]
+        sources = list(dict.fromkeys(c.setting.trained_on for c in transfer))
+        ordered += [c for c in block if c.setting.trained_on is None]
+        ordered += sorted(transfer, key=lambda c: sources.index(c.setting.trained_on))
+    return ordered
+
+
+def _one_training_each(cells: list[Cell], facts: StudyFacts) -> list[Cell]:
+    """--retrain retrains an adapter once per run: later cells using the same training read its cache."""
+    seen: set[tuple[Any, str | None, int]] = set()
+    result = []
+    for cell in cells:
+        training = (cell.model, source_name(cell, facts), cell.setting.num_fewshot)
+        if cell.setting.fine_tuned and cell.finetune.retrain:
+            if training in seen:
+                cell = replace(cell, finetune=replace(cell.finetune, retrain=False))
+            seen.add(training)
+        result.append(cell)
+    return result

@@ -1,8 +1,9 @@
 """Executing a plan cell by cell, writing each finished cell to the store.
 
 Steps: check every input up front (so bad input costs no compute), open the store and
-record the run as 'running', evaluate cells model by model (each model loaded once),
-commit each cell as it finishes, and mark the run 'complete' only at the end.
+record the run as 'running', evaluate cells model by model (each model loaded once; the
+checkpoints of an adapter series share one base model), commit each cell as it finishes (and
+write its metrics to TensorBoard at its training step), and mark the run 'complete' only at the end.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def execute(cells: list[Cell], registry: TaskRegistry, store_path: Path, *, name
         for cell, record in _evaluate_all(cells, tasks, sink):
             write_cell(conn, info.run_id, record)
             records.append(record)
+            _log_scalars(info.run_id, record, sink)
         finish_run(conn, info.run_id, "complete")
     except BaseException:
         finish_run(conn, info.run_id, "failed")
@@ -93,17 +95,34 @@ def _check_name(conn: Any, name: str | None, sink: ProgressSink) -> None:
 def _evaluate_all(cells: list[Cell], tasks: dict[str, "LoadedTask"],
                   sink: ProgressSink) -> Iterator[tuple[Cell, CellRecord]]:
     from evalkit.cell import evaluate_cell
-    from evalkit.models.loading import load_model
+    from evalkit.models.adapter_switch import SharedBaseLoader
     from evalkit.quiet import quiet_libraries
 
     quiet_libraries()
+    loader = SharedBaseLoader()
     loaded = None
     for cell in cells:
         if loaded is None or loaded.spec != cell.model:
-            loaded = None  # free the previous model before loading the next
-            sink.message(f"Loading model {cell.model.label} ...")
-            loaded = load_model(cell.model)
+            loaded = None  # free the previous model before loading the next (the loader drops its own)
+            sink.message(_loading_message(cell, reuses_base=loader.holds_base_of(cell.model)))
+            loaded = loader.load(cell.model)
         yield cell, evaluate_cell(cell, loaded, tasks[cell.task], sink)
+
+
+def _loading_message(cell: Cell, *, reuses_base: bool) -> str:
+    if reuses_base:
+        return f"Switching to adapter checkpoint {cell.model.label} (base model already loaded) ..."
+    return f"Loading model {cell.model.label} ..."
+
+
+def _log_scalars(run_id: str, record: CellRecord, sink: ProgressSink) -> None:
+    """The stored cell's metrics in TensorBoard; a failure to write them costs a warning, not the run."""
+    from evalkit.tensorboard_log import log_cell
+
+    try:
+        log_cell(run_id, record)
+    except OSError as exc:
+        sink.message(f"Warning: cannot write TensorBoard scalars for {record.model} / {record.task}: {exc}")
 
 
 def run_info(name: str | None, *, seed: int, config: dict[str, Any]) -> RunInfo:

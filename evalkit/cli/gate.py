@@ -6,19 +6,19 @@ from pathlib import Path
 
 import click
 
-from evalkit.cli.options import FiniteFloatRange, stats_options, store_option
+from evalkit.cli.options import FiniteFloatRange, RunRef, stats_options, store_option
 from evalkit.cli.report_output import (check_report_output, emit, report_inputs, report_output_options,
                                        resolve_format)
 from evalkit.compare import (CompareOptions, GateOutcome, RunOpener, compare_runs, decide_gate, open_runs,
-                             require_complete)
+                             require_complete, require_distinct)
 from evalkit.errors import RegressionFound
 from evalkit.report import ReportDocument
 
 
 @click.command("gate")
-@click.option("--baseline", required=True, metavar="REF",
+@click.option("--baseline", required=True, type=RunRef(),
               help="Baseline run: id, name, latest~N, or an exported results file kept in git.")
-@click.option("--candidate", default="latest", show_default=True, metavar="REF", help="Candidate run.")
+@click.option("--candidate", default="latest", show_default=True, type=RunRef(), help="Candidate run.")
 @click.option("--max-drop", type=FiniteFloatRange(min=0), default=0.01, show_default=True,
               help="Tolerated drop (in metric units, finite, >= 0); larger significant drops fail the gate.")
 @stats_options
@@ -44,6 +44,7 @@ def command(baseline: str, candidate: str, max_drop: float, correction: str, alp
                              allow_incomparable=allow_incomparable)
     with RunOpener(store) as opener:
         sides = open_runs(opener, [baseline, candidate])
+        require_distinct(sides)
         require_complete(sides)
         outcome = decide_gate(compare_runs(sides, options), max_drop)
     labels = outcome.comparison.labels

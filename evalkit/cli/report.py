@@ -1,5 +1,6 @@
 """`evalkit report RUN...`: run results (models x tasks, value ± CI, n) and, with several runs or
-settings, their paired comparisons, as rich / markdown / JSON / JUnit XML / HTML."""
+settings, their paired comparisons, as rich / markdown / JSON / JUnit XML / HTML; a run with
+checkpoint or fine-tuning steps adds its trajectory view, one with transfer cells its matrix."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from evalkit.cli.options import RunRef, stats_options, store_option
 from evalkit.cli.report_output import (check_report_output, emit, report_inputs, report_output_options,
                                        resolve_format)
 from evalkit.compare import CompareOptions, Comparison, RunOpener, RunSide, compare_runs, compare_settings, open_runs
+from evalkit.errors import InputError
 from evalkit.report import ReportDocument
+from evalkit.report.document import StudyView
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -35,7 +38,56 @@ def build_document(sides: list[RunSide], options: CompareOptions) -> ReportDocum
         within = compare_settings(sides[0], options)
         comparisons = (within,) if within is not None else ()
     title = "evalkit report: " + ", ".join(side.label for side in sides)
-    return ReportDocument(title=title, results=results_frame(sides, options.metrics), comparisons=comparisons)
+    studies, warnings = study_views(sides, options)
+    return ReportDocument(title=title, results=results_frame(sides, options.metrics), comparisons=comparisons,
+                          studies=studies, warnings=warnings)
+
+
+def study_views(sides: list[RunSide], options: CompareOptions) -> tuple[tuple[StudyView, ...], tuple[str, ...]]:
+    """The trajectory and transfer views of every run that has such cells; a view that cannot be
+    built (a transfer matrix without its zero-shot baseline, say) becomes a warning, not a failure."""
+    from evalkit.studies import trajectory_frame, transfer_frame
+
+    views: list[StudyView] = []
+    warnings: list[str] = []
+    for side in sides:
+        for view in study_kinds(side.cells):
+            try:
+                if view == "trajectory":
+                    frame = trajectory_frame(side.conn, side.run_id, metrics=options.metrics,
+                                             correction=options.correction, alpha=options.alpha)
+                else:
+                    frame = transfer_frame(side.conn, side.run_id, metric=options.metrics[0] if options.metrics
+                                           else None, correction=options.correction, alpha=options.alpha)
+            except InputError as exc:
+                warnings.append(f"No {view} view for run {side.label}: {exc.message}")
+                continue
+            heading = "Trajectories" if view == "trajectory" else "Transfer / forgetting"
+            views.append(StudyView(view, frame, f"{heading}: run {side.label}"))
+    return tuple(views), tuple(warnings)
+
+
+def study_kinds(cells: pd.DataFrame) -> list[str]:
+    """Which study views a run's cells call for: 'trajectory' (a cell records a step), 'transfer'."""
+    from evalkit.studies.transfer import TRANSFER_PREFIX
+
+    kinds = []
+    details = cells.details_json if "details_json" in cells else pd.Series([], dtype=object)
+    if any(_has_trajectory(text) for text in details):
+        kinds.append("trajectory")
+    if "setting" in cells and cells.setting.astype(str).str.startswith(TRANSFER_PREFIX).any():
+        kinds.append("transfer")
+    return kinds
+
+
+def _has_trajectory(text: object) -> bool:
+    import json
+
+    try:
+        details = json.loads(text) if isinstance(text, str) else {}
+    except ValueError:
+        return False
+    return isinstance(details, dict) and isinstance(details.get("trajectory"), dict)
 
 
 def print_run_report(console: "Console", ref: str, store: str | Path | None) -> None:

@@ -45,4 +45,4 @@ def export_command(run: str, fmt: str | None, output: Path | None, force: bool, 
         path = output or default_export_path(side.run.get("name") or side.run_id, fmt)
         written = export_run(side.conn, side.run_id, path, fmt, force=force, inputs=inputs)
     for file in written:
-        click.echo(f"Wrote {file}")
+        click.echo(f"Wrote {file}", err=True)  # stdout stays for data, as for compare / report -o

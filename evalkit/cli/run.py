@@ -18,7 +18,9 @@ from evalkit.settings import SETTING_HELP
 
 @click.command("run")
 @click.option("--model", "-m", "models", multiple=True, default=[DEFAULT_MODEL], show_default=True,
-              help="Alias, hub id, local checkpoint directory or .gguf file. Repeat for several.")
+              help="Alias, hub id, local checkpoint directory or .gguf file; or a checkpoint series: a "
+                   "training output directory (OUT with checkpoint-N folders, full or PEFT adapters), a quoted "
+                   "glob ('OUT/checkpoint-*'), or org/name@REVISION (repeatable). Repeat for several.")
 @click.option("--task", "-t", "tasks", multiple=True,
               help=f"Task name, task YAML path, or lm_eval:NAME. Repeat for several. "
                    f"Default suite: {', '.join(DEFAULT_TASKS)}.")
@@ -54,6 +56,8 @@ def command(ctx: click.Context, models: tuple[str, ...], tasks: tuple[str, ...],
       evalkit run -t sst2 -t arc_easy --limit 100
       evalkit run -t sst2 --setting zero-shot --setting few-shot:5
       evalkit run -m HuggingFaceTB/SmolLM2-360M -t ./my_task.yaml
+      evalkit run -m out/ -t sst2                  # every checkpoint-N of a training run, by step
+      evalkit run -m 'out/checkpoint-*' -t sst2 && evalkit trajectory latest
     """
     from evalkit.api import run
     from evalkit.cli.progress import RichProgress

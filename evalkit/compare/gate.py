@@ -29,6 +29,17 @@ def require_complete(sides: list[RunSide]) -> None:
                                   "with --baseline / --candidate); `evalkit compare` still shows partial runs.")
 
 
+def require_distinct(sides: list[RunSide]) -> None:
+    """InputError when the baseline and the candidate hold the same run (say, a baseline file exported
+    from the run `latest` now names because the new run was not recorded complete): it always passes."""
+    baseline, candidate = sides[0], sides[1]
+    if baseline.run_id == candidate.run_id:
+        raise InputError(f"The baseline {baseline.label} and the candidate {candidate.label} are the same run "
+                         f"({baseline.run_id}): a gate of a run against itself always passes.",
+                         hint="Pass the candidate run with --candidate; `latest` is the newest *complete* run, "
+                              "so a candidate run that failed leaves `latest` on an older one.")
+
+
 def decide_gate(comparison: Comparison, max_drop: float) -> GateOutcome:
     """Mark each row's drop (positive = worse) and whether it is a regression; keep failing rows' flips."""
     max_drop = check_max_drop(max_drop)

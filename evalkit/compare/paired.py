@@ -37,6 +37,9 @@ def compare_runs(sides: list[RunSide], options: CompareOptions) -> Comparison:
     not_compared += [m for p in pairs for m in missing_metrics(p, options.metrics)]
     warnings += [f"{s.label} is an incomplete run (status '{s.run.get('status')}')"
                  for s in sides if s.run.get("status") != "complete"]
+    warnings += [f"{other.label} is the same run as {reference.label} ({other.run_id}), read from another source: "
+                 "differences come only from edits to one of them" for other in sides[1:]
+                 if other.run_id == reference.run_id]
     rows, flips = _rows_for_pairs(pairs, options)
     if rows.empty:
         labels = ", ".join(s.label for s in sides)

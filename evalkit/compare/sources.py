@@ -3,22 +3,21 @@ or an exported results file. Both end up as a `RunSide` over an SQLite connectio
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from evalkit.errors import InputError
+from evalkit.errors import InputError, UnknownRunError
 from evalkit.home import default_store_path
 from evalkit.store.baseline import load_baseline
+from evalkit.store.export import EXPORT_SUFFIXES, suffix_text
 from evalkit.store.reader import cells_frame, metrics_frame, resolve_run_ref, run_row, samples_frame
 from evalkit.store.schema import open_for_reading
 
-FILE_SUFFIXES = (".json", ".parquet", ".csv")
+FILE_SUFFIXES = EXPORT_SUFFIXES
 
 
 @dataclass
@@ -36,26 +35,11 @@ class RunSide:
     _samples: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     def samples(self, cell_id: str) -> pd.DataFrame:
-        """Per-document rows of one cell (cached: a cell is compared once per metric).
-
-        InputError, naming the document, for JSON text that does not parse or a doc_id that is not an integer.
-        """
+        """Per-document rows of one cell (cached: a cell is compared once per metric). Their JSON
+        and doc ids were checked where they came in: `load_baseline` for a file, the reader for a store."""
         if cell_id not in self._samples:
-            try:
-                frame = samples_frame(self.conn, self.run_id, cell_id)
-            except ValueError as exc:  # json.JSONDecodeError is a ValueError
-                raise self._unreadable(cell_id, _first_unparsable(self.conn, self.run_id, cell_id)) from exc
-            odd = [d for d in frame.doc_id if isinstance(d, bool) or not isinstance(d, (int, np.integer))]
-            if odd:
-                raise self._unreadable(cell_id, f"doc_id {odd[0]!r} is not an integer")
-            self._samples[cell_id] = frame
+            self._samples[cell_id] = samples_frame(self.conn, self.run_id, cell_id)
         return self._samples[cell_id]
-
-    def _unreadable(self, cell_id: str, what: str) -> InputError:
-        cell = self.cells[self.cells.cell_id == cell_id]
-        name = " / ".join(str(v) for v in cell.iloc[0][["model", "task", "setting"]]) if len(cell) else cell_id
-        return InputError(f"{self.where}: a document of {name} cannot be read: {what}.",
-                          hint="Export the baseline again with `evalkit results export RUN -o FILE`.")
 
     @property
     def where(self) -> str:
@@ -92,7 +76,15 @@ class RunOpener:
         if self._store is None:
             self._store = open_for_reading(self.store_path)
             self._opened.append(self._store)
-        run_id = resolve_run_ref(self._store, ref)
+        try:
+            run_id = resolve_run_ref(self._store, ref)
+        except UnknownRunError as exc:
+            if Path(ref).is_file():  # a file with a suffix no export has: say what a results file is called
+                raise UnknownRunError(f"{exc.message} '{ref}' is a file, but not a results file: those end in "
+                                      f"{suffix_text()}.",
+                                      hint="Pass a file written by `evalkit results export RUN -o FILE`, "
+                                           "or a run id, name, `latest` or `latest~N`.") from exc
+            raise
         return _side(self._store, run_id, source=str(self.store_path), file_name=None)
 
     def close(self) -> None:
@@ -112,6 +104,7 @@ class RunOpener:
 def open_runs(opener: RunOpener, refs: list[str]) -> list[RunSide]:
     """Load several references and give them distinct display labels."""
     sides = [opener.open(ref) for ref in refs]
+    _refuse_self_comparison(refs, sides)
     counts = pd.Series([s.label for s in sides]).value_counts()
     for side in sides:
         if counts[side.label] > 1:
@@ -127,33 +120,19 @@ def _side(conn: sqlite3.Connection, run_id: str, *, source: str, file_name: str 
     side = RunSide(conn=conn, run_id=run_id, label=label, source=source, run=run,
                    cells=cells_frame(conn, [run_id]),
                    metrics=metrics_frame(conn, [run_id], include_incomplete=True), from_file=file_name is not None)
-    _check_directions(side)
     return side
 
 
-def _first_unparsable(conn: sqlite3.Connection, run_id: str, cell_id: str) -> str:
-    """Which document's scores or outputs JSON text fails to parse (only asked after a failure)."""
-    rows = conn.execute("SELECT doc_id, scores_json, outputs_json FROM samples WHERE run_id = ? AND cell_id = ? "
-                        "ORDER BY doc_id", (run_id, cell_id))
-    for doc_id, scores, outputs in rows:
-        for column, text in (("scores", scores), ("outputs", outputs)):
-            if column == "outputs" and not text:
-                continue  # outputs are optional
-            try:
-                json.loads(text)
-            except (TypeError, ValueError) as exc:
-                return f"doc_id {doc_id} has {column} that are not valid JSON ({exc})"
-    return "its JSON text does not parse"
-
-
-def _check_directions(side: RunSide) -> None:
-    """Every metric's higher_is_better must be a real 0/1: the reader's bool() would turn 'false' into True."""
-    bad = side.conn.execute("SELECT m.metric, m.higher_is_better, c.model, c.task, c.setting FROM metrics m "
-                       "JOIN cells c ON c.run_id = m.run_id AND c.cell_id = m.cell_id "
-                       "WHERE m.run_id = ? AND (typeof(m.higher_is_better) != 'integer' "
-                       "OR m.higher_is_better NOT IN (0, 1)) LIMIT 1", (side.run_id,)).fetchone()
-    if bad:
-        metric, value, model, task, setting = bad
-        raise InputError(f"{side.where}: metric '{metric}' of {model} / {task} / {setting} has "
-                         f"higher_is_better = {value!r}, not true or false.",
-                         hint="Export the baseline again with `evalkit results export RUN -o FILE`.")
+def _refuse_self_comparison(refs: list[str], sides: list[RunSide]) -> None:
+    """Two references to one stored run (or to one file) compare a run with itself: every difference
+    is 0 and every p-value 1, a table that says nothing (and a gate that always passes). That is
+    almost always a reference that resolved to a run the user did not mean, so it is refused."""
+    seen: dict[tuple[str, str], str] = {}
+    for ref, side in zip(refs, sides):
+        key = (str(Path(side.source).resolve()) if side.from_file else side.source, side.run_id)
+        if key in seen:
+            raise InputError(f"'{seen[key]}' and '{ref}' name the same run ({side.run_id}): a run compared with "
+                             "itself shows no difference.",
+                             hint="Name two different runs (see `evalkit results list`); a name means its newest "
+                                  "complete run, and `latest` the newest complete run of the store.")
+        seen[key] = ref

@@ -2,7 +2,8 @@
 
 The key hashes everything the trained weights depend on (base model fingerprint, task config
 hash, training data hash, every hyper-parameter, objective, seed, evalkit's version), so a
-re-run finds its adapter and does not retrain. Entries are written to a temporary directory
+re-run finds its adapter and does not retrain. With --ft-eval-steps, the adapter after step N of
+that same training is its own entry, <key>-step<N>/ (snapshot_key), beside the final one. Entries are written to a temporary directory
 and renamed into place, so a crash never leaves a half-written entry that looks complete.
 """
 
@@ -25,6 +26,11 @@ FORMAT_VERSION = 1
 def cache_key(parts: dict[str, Any]) -> str:
     payload = json.dumps({"format": FORMAT_VERSION, **parts}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+def snapshot_key(key: str, step: int | None) -> str:
+    """The entry of the adapter after `step` optimiser steps of the training `key` names (None: final)."""
+    return key if step is None else f"{key}-step{step}"
 
 
 def adapters_root() -> Path:

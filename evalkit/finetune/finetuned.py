@@ -18,8 +18,8 @@ from evalkit.finetune import cache
 from evalkit.finetune.examples import TrainingSet, build_training_set
 from evalkit.finetune.methods import for_evaluation, load_trained, save_trained, trainable_copy
 from evalkit.finetune.objectives import PairEncoder, resolve_objective
-from evalkit.finetune.training import TrainingPlan, TrainingResult, autocast_dtype, train
-from evalkit.plan import Cell, FineTuneOptions
+from evalkit.finetune.training import Snapshot, TrainingPlan, TrainingResult, autocast_dtype, epoch_at, train
+from evalkit.plan import Cell, FineTuneOptions, snapshot_steps
 from evalkit.provenance import evalkit_version
 
 # Chosen on SmolLM2-135M / SST-2 on 2 CPU cores (see bench/finetune_headline.py): LoRA on every
@@ -30,29 +30,54 @@ LORA_TARGETS = ("all-linear",)
 TENSORBOARD_ROOT = Path("reports") / "tensorboard"
 
 
-def finetuned_model(loaded: Any, task: Any, cell: Cell, sink: Any) -> tuple[Any, str, dict[str, Any]]:
-    """(the fine-tuned model as a LoadedModel, its cache directory, details for the store)."""
+def finetuned_model(loaded: Any, source: Any, cell: Cell, sink: Any) -> tuple[Any, str, dict[str, Any]]:
+    """(the fine-tuned model as a LoadedModel, its cache directory, details for the store).
+
+    `source` is the LoadedTask trained on: the cell's own task, or TASK of 'fine-tuned-on:TASK'.
+    The cache key depends only on the training (source, data, hyper-parameters), so every cell
+    that needs the same adapter (the fine-tuned cell, its @step:N cells, fine-tuned-on cells of
+    other tasks) finds the one training. A cell with a step gets the adapter saved at that step."""
     options = cell.finetune
-    training = build_training_set(task, split=options.train_split, num_fewshot=cell.setting.num_fewshot,
+    training = build_training_set(source, split=options.train_split, num_fewshot=cell.setting.num_fewshot,
                                   max_examples=options.max_examples, seed=cell.seed, limit=cell.limit,
                                   exclude_overlap=options.exclude_overlap)
     sink.message(_overlap_message(training))
     plan = training_plan(options, training.output_type, seed=cell.seed, device=loaded.device, dtype=loaded.dtype)
-    key = cache.cache_key(_key_parts(loaded, task, training, plan))
-    entry = None if options.retrain else cache.read_entry(key)
-    if entry is not None:
-        sink.message(f"Using the cached fine-tuned adapter {cache.entry_dir(key)}")
-        model = load_trained(loaded.model, cache.entry_dir(key), plan)
-        record = entry["training"]
-    else:
+    key = cache.cache_key(_key_parts(loaded, source, training, plan))
+    wanted = cache.snapshot_key(key, cell.setting.step)
+    entry = None if options.retrain else cache.read_entry(wanted)
+    if entry is None:
         model, record = _train_and_cache(loaded, training, plan, key, cell, sink)
-    directory = cache.entry_dir(key)
+        if cell.setting.step is not None:
+            model = None  # the final model is cached; this cell evaluates an intermediate adapter
+            model, record = _load_cached(loaded, wanted, plan)
+    else:
+        sink.message(f"Using the cached fine-tuned adapter {cache.entry_dir(wanted)}")
+        model, record = _load_cached(loaded, wanted, plan)
+    directory = cache.entry_dir(wanted)
     from evalkit.models.fingerprint import combine, directory_fingerprint
 
     tuned = dataclasses.replace(loaded, model=model,
                                 fingerprint=combine(loaded.fingerprint, directory_fingerprint(directory)))
-    details = {**record, "cache_hit": entry is not None, "adapter_key": key, "adapter_dir": str(directory)}
+    details = {**record, "cache_hit": entry is not None, "adapter_key": wanted, "adapter_dir": str(directory),
+               "trained_on": training.task}
+    if options.eval_steps and cell.setting.trains_on_own_task:
+        details["trajectory"] = fine_tuning_trajectory(cell.model.label, training.task, record)
     return tuned, str(directory), details
+
+
+def fine_tuning_trajectory(model_label: str, task: str, record: dict[str, Any]) -> dict[str, Any]:
+    """The trajectory point of a fine-tuned cell evaluated under --ft-eval-steps (evalkit.studies)."""
+    return {"series": f"{model_label} fine-tuned on {task}", "step": int(record["train_steps"]),
+            "epoch": record.get("epoch"), "tokens_seen": record.get("tokens_seen"), "flos": None,
+            "kind": "fine-tuning"}
+
+
+def _load_cached(loaded: Any, key: str, plan: TrainingPlan) -> tuple[Any, dict[str, Any]]:
+    entry = cache.read_entry(key)
+    if entry is None:
+        raise RuntimeError(f"the fine-tuning cache has no entry {cache.entry_dir(key)} after training")
+    return load_trained(loaded.model, cache.entry_dir(key), plan), entry["training"]
 
 
 def check_options(options: FineTuneOptions, output_type: str) -> None:
@@ -92,28 +117,48 @@ def _train_and_cache(loaded: Any, training: TrainingSet, plan: TrainingPlan, key
     encoded = [encoder.encode_example(e, gold_only=gold_only) for e in training.examples]
     pad_id = loaded.tokenizer.pad_token_id if loaded.tokenizer.pad_token_id is not None else encoder.prefix_id
     log_dir = TENSORBOARD_ROOT / f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{cell.cell_id}"
-    sink.message(f"Fine-tuning {cell.model.label} on {cell.task} ({_describe(plan)}, "
-                 f"{len(encoded)} examples, {plan.total_steps(len(encoded))} steps)")
+    total = plan.total_steps(len(encoded))
+    steps = snapshot_steps(cell.finetune.eval_steps, total)
+    kept = f", keeping the adapter at steps {', '.join(map(str, steps))}" if steps else ""
+    sink.message(f"Fine-tuning {cell.model.label} on {training.task} ({_describe(plan)}, "
+                 f"{len(encoded)} examples, {total} steps{kept})")
     model = trainable_copy(loaded.model, plan)
     writer = _writer(log_dir)
+    tensorboard = log_dir if writer is not None else None
     try:
-        with sink.cell(f"{cell.model.label} · {cell.task} · fine-tuning") as report:
-            result = train(model, encoded, plan, pad_id=pad_id, report=report, writer=writer)
+        with sink.cell(f"{cell.model.label} · {training.task} · fine-tuning") as report:
+            result = train(model, encoded, plan, pad_id=pad_id, report=report, writer=writer, snapshot_at=steps,
+                           snapshot=_snapshot_saver(key, training, plan, tensorboard))
     finally:
         if writer is not None:
             writer.close()
-    record = _training_record(training, plan, result, log_dir if writer is not None else None)
+    record = _training_record(training, plan, result, tensorboard)
     cache.write_entry(key, lambda directory: save_trained(model, directory),
                       {"key": key, "created_at": time.time(), "training": record})
     return for_evaluation(model, plan), record
 
 
+def _snapshot_saver(key: str, training: TrainingSet, plan: TrainingPlan, log_dir: Path | None) -> Snapshot:
+    """Saves the adapter after a step as its own cache entry (writing files only: no random
+    numbers drawn, the optimiser untouched, so the training goes on exactly as without it)."""
+    def save(model: Any, step: int, result: TrainingResult) -> None:
+        record = {**_training_record(training, plan, result, log_dir), "final_key": key}
+        entry = cache.snapshot_key(key, step)
+        cache.write_entry(entry, lambda directory: save_trained(model, directory),
+                          {"key": entry, "final_key": key, "step": step, "created_at": time.time(),
+                           "training": record})
+    return save
+
+
 def _training_record(training: TrainingSet, plan: TrainingPlan, result: TrainingResult,
                      log_dir: Path | None) -> dict[str, Any]:
+    """What a cell stores about the training behind its adapter (after `result.steps` steps)."""
     return {"training_examples": len(training.examples), "train_split": training.split,
             "train_split_size": training.split_size, "train_data_hash": training.data_hash,
             "objective": plan.objective, "method": plan.method, "hyperparameters": plan.as_dict(),
             "train_steps": result.steps, "train_seconds": result.seconds,
+            "epoch": epoch_at(result.steps, len(training.examples), plan.batch_size),
+            "tokens_seen": result.tokens_seen,
             "train_loss_first": result.losses[0] if result.losses else None,
             "train_loss_last": result.losses[-1] if result.losses else None,
             "train_loss_last10": sum(result.losses[-10:]) / max(1, len(result.losses[-10:])),

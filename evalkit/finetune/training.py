@@ -52,26 +52,46 @@ class TrainingPlan:
         return data
 
     def total_steps(self, n_examples: int) -> int:
-        """max_steps when set (overriding epochs, as in transformers' TrainingArguments), else
-        epochs x batches per epoch."""
-        if self.max_steps:
-            return self.max_steps
-        return max(1, math.ceil(self.epochs * math.ceil(n_examples / self.batch_size)))
+        return total_steps(n_examples, epochs=self.epochs, max_steps=self.max_steps, batch_size=self.batch_size)
+
+
+def total_steps(n_examples: int, *, epochs: float, max_steps: int | None, batch_size: int) -> int:
+    """max_steps when set (overriding epochs, as in transformers' TrainingArguments), else
+    epochs x batches per epoch (also used at the door, before any model is loaded)."""
+    if max_steps:
+        return max_steps
+    return max(1, math.ceil(epochs * math.ceil(n_examples / batch_size)))
+
+
+def epoch_at(step: int, n_examples: int, batch_size: int) -> float:
+    """Epochs completed after `step` optimiser steps (fractional, as Trainer's state reports it)."""
+    return round(step / max(1, math.ceil(n_examples / batch_size)), 6)
+
+
+Snapshot = Callable[[Any, int, "TrainingResult"], None]
 
 
 @dataclass
 class TrainingResult:
     losses: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    tokens: list[int] = field(default_factory=list)  # input tokens seen after each step (cumulative)
 
     @property
     def steps(self) -> int:
         return len(self.losses)
 
+    @property
+    def tokens_seen(self) -> int:
+        return self.tokens[-1] if self.tokens else 0
+
 
 def train(model: Any, examples: Sequence[EncodedExample], plan: TrainingPlan, *, pad_id: int,
-          report: Report, writer: Any | None = None) -> TrainingResult:
-    """Optimise the model's trainable parameters on the examples; returns the loss per step."""
+          report: Report, writer: Any | None = None, snapshot_at: Sequence[int] = (),
+          snapshot: Snapshot | None = None) -> TrainingResult:
+    """Optimise the model's trainable parameters on the examples; returns the loss per step.
+    After each step in `snapshot_at`, `snapshot(model, step, result)` saves what was learned so far
+    (it must neither draw random numbers nor touch the optimiser, so training is unchanged)."""
     import torch
     from transformers import get_scheduler
 
@@ -97,6 +117,9 @@ def train(model: Any, examples: Sequence[EncodedExample], plan: TrainingPlan, *,
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
         result.losses.append(float(loss.detach()))
+        result.tokens.append(result.tokens_seen + sum(len(r) for i in indices for r in examples[i].rows))
+        if snapshot is not None and step in snapshot_at:
+            snapshot(model, step, result)
         _log_step(writer, step, result.losses[-1], scheduler.get_last_lr()[0])
         report(f"fine-tuning · loss {_smoothed(result.losses):.4f}", step, total)
     model.eval()

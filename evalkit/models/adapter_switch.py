@@ -80,6 +80,10 @@ class SharedBaseLoader:
         self._switcher: AdapterSwitcher | None = None
         self.base_loads = 0
 
+    def holds_base_of(self, spec: Any) -> bool:
+        """Whether loading `spec` will switch adapters on the base in memory instead of loading."""
+        return spec.adapter is not None and self._base is not None and self._base.spec == base_spec_of(spec)
+
     def load(self, spec: Any) -> Any:
         """The LoadedModel for `spec`, reusing the model in memory where it can."""
         if self._current is not None and self._current.spec == spec:

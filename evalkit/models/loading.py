@@ -81,10 +81,10 @@ def load_model(spec: ModelSpec) -> LoadedModel:
     device = resolve_device(spec.device)
     dtype = resolve_dtype(spec.dtype, device)
     config = _load_config(spec, location)
-    tokenizer = _load_tokenizer(spec, location)
+    tokenizer = _load_tokenizer(spec, spec.tokenizer or location)
     model = _load_weights(spec, location, config, getattr(torch, dtype))
     _check_vocabulary(spec, tokenizer, model)
-    fingerprint = _fingerprint(spec, location, model)
+    fingerprint = _with_tokenizer(spec, location, _fingerprint(spec, location, model))
     if spec.adapter:
         model = _attach_adapter(model, spec.adapter)
         fingerprint = combine(fingerprint, directory_fingerprint(Path(spec.adapter)))
@@ -175,6 +175,16 @@ def _fingerprint(spec: ModelSpec, location: str, model: Any) -> str:
         return directory_fingerprint(Path(location))
     commit = getattr(model.config, "_commit_hash", None) or spec.revision or "unknown-revision"
     return combine(spec.location, str(commit))
+
+
+def _with_tokenizer(spec: ModelSpec, location: str, fingerprint: str) -> str:
+    """A tokenizer read from another folder (a series' shared one) is part of what the scores depend on."""
+    if not spec.tokenizer or Path(spec.tokenizer) == Path(location):
+        return fingerprint
+    from evalkit.models.series_checks import tokenizer_digests
+
+    digests = tokenizer_digests(Path(spec.tokenizer))
+    return combine(fingerprint, *(f"{name}:{digest}" for name, digest in sorted(digests.items())))
 
 
 def _raise_if_remote_code(spec: ModelSpec, exc: BaseException) -> None:

@@ -14,10 +14,13 @@ import os
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 from evalkit.errors import ModelError
 from evalkit.models.series_checks import check_series, series_tokenizer
+
+if TYPE_CHECKING:
+    from evalkit.plan import Cell
 
 MemberKind = Literal["model", "full", "adapter"]
 
@@ -56,6 +59,14 @@ class SeriesMember:
             return None
         return {"series": self.series, "step": self.step, "epoch": self.epoch,
                 "tokens_seen": self.tokens_seen, "flos": self.flos, "kind": "checkpoint"}
+
+
+def series_details(cell: "Cell") -> dict[str, Any]:
+    """What a cell of a checkpoint series adds to its stored details: {"trajectory": {...}} (the
+    contract of evalkit.studies.trajectory); {} for a plain model."""
+    member = cell.model.member
+    trajectory = member.trajectory() if member is not None else None
+    return {"trajectory": trajectory} if trajectory is not None else {}
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,10 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from evalkit.errors import ModelError, did_you_mean
+from evalkit.models.series import SeriesMember
 
 SourceKind = Literal["alias", "hub", "local", "gguf"]
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -36,14 +37,47 @@ class ModelSpec:
     dtype: str = "auto"
     device: str = "auto"
     trust_remote_code: bool = False
+    tokenizer: str | None = None  # folder to read the tokenizer from (a series' shared one); None: location
+    member: SeriesMember | None = None  # the checkpoint of a series this spec evaluates
 
     def to_dict(self) -> dict[str, object]:
-        return dataclasses.asdict(self)
+        """Plain JSON data; a plain model's dict has no series keys, so it reads as it always did."""
+        data = dataclasses.asdict(self)
+        for key in _SERIES_FIELDS:
+            if data[key] is None:
+                del data[key]
+        return data
 
     @property
     def label(self) -> str:
-        """Short human label used in tables."""
+        """Short human label used in tables: 'OUT@step500' for a checkpoint of a series."""
+        if self.member is not None and self.member.in_series:
+            if self.member.revision is not None:
+                return f"{self.member.ref}@{self.member.revision}"
+            return f"{self.member.series}@step{self.member.step}"
         return self.name if not self.adapter else f"{self.name}+{Path(self.adapter).name}"
+
+
+_SERIES_FIELDS = ("tokenizer", "member")
+
+
+def member_spec(member: SeriesMember, *, adapter: str | None = None, revision: str | None = None,
+                **options: Any) -> ModelSpec:
+    """The ModelSpec of one `-m` value after series expansion (evalkit.models.series.expand_model_refs):
+    a plain model as resolve_model_spec makes it, an adapter checkpoint as its base model plus the
+    adapter, a full checkpoint as its folder (or hub id at its revision); options as resolve_model_spec."""
+    if not member.in_series:
+        return resolve_model_spec(member.ref, adapter=adapter, revision=revision, **options)
+    if adapter is not None or revision is not None:
+        raise _series_option_error(member, "--adapter" if adapter is not None else "--revision")
+    if member.kind == "adapter":
+        if not member.base_model:
+            raise ModelError(f"Adapter checkpoint '{member.ref}' does not name its base model.",
+                             hint="Set base_model_name_or_path in its adapter_config.json.")
+        spec = resolve_model_spec(member.base_model, adapter=member.ref, **options)
+    else:
+        spec = resolve_model_spec(member.ref, revision=member.revision, **options)
+    return dataclasses.replace(spec, tokenizer=member.tokenizer, member=member)
 
 
 def resolve_model_spec(
@@ -91,6 +125,16 @@ def resolve_model_spec(
         raise ModelError(f"Unknown model '{model}'." + did_you_mean(model, list(ALIASES)),
                          hint="Hub ids have the form 'organisation/name'.")
     return ModelSpec(name=model, kind="hub", location=model, **options)
+
+
+def _series_option_error(member: SeriesMember, flag: str) -> ModelError:
+    """--adapter / --revision name one model's weights; a series member has its own."""
+    where = f"{member.ref}@{member.revision}" if member.revision else member.ref
+    hint = ("Leave out --adapter: a training output directory of PEFT adapter checkpoints is a series by "
+            "itself (-m OUT)." if flag == "--adapter" else
+            "Leave out --revision: name each revision in -m instead (-m org/name@REVISION, repeatable).")
+    return ModelError(f"{flag} cannot be combined with the checkpoint series '{member.series}' ('{where}'): "
+                      "each checkpoint of a series brings its own weights.", hint=hint)
 
 
 def _looks_like_path(model: str) -> bool:

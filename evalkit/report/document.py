@@ -10,10 +10,20 @@ from evalkit.compare.result import Comparison, GateOutcome
 
 
 @dataclass(frozen=True)
+class StudyView:
+    """A study view of one run (evalkit.studies): 'trajectory' or 'transfer', its frame and a title."""
+
+    view: str
+    frame: pd.DataFrame
+    title: str
+
+
+@dataclass(frozen=True)
 class ReportDocument:
     """The input of every renderer; any part may be absent.
 
     results: tidy metrics (evalkit.store.reader.metrics_frame) with a `run` label column.
+    studies: trajectory / transfer views of the runs that have such cells, shown after the comparisons.
     """
 
     title: str
@@ -21,6 +31,7 @@ class ReportDocument:
     comparisons: tuple[Comparison, ...] = ()
     gate: GateOutcome | None = None
     warnings: tuple[str, ...] = ()
+    studies: tuple[StudyView, ...] = ()
 
     @property
     def all_comparisons(self) -> tuple[Comparison, ...]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from evalkit.report.document import ReportDocument
-from evalkit.report.html_template import REPORT_TEMPLATE, TABLE_MACRO
+from evalkit.report.html_template import REPORT_TEMPLATE
 from evalkit.report.tables import REGRESSION, TextTable, comparison_tables, flips_table, gate_lines, results_table
 
 
@@ -53,17 +53,16 @@ def _sections(doc: ReportDocument, figures: bool) -> list[Section]:
 
 def render_html(doc: ReportDocument, *, figures: bool = True) -> str:
     """The whole document as one HTML page (figures embedded as PNG data URIs)."""
-    from jinja2 import Environment
+    from evalkit.report.study_render import html_environment, study_section
 
-    env = Environment(autoescape=True, trim_blocks=False, lstrip_blocks=False)
-    env.globals["cell_class"] = _cell_class
-    macro = env.from_string(TABLE_MACRO).module.render_table  # type: ignore[attr-defined]
+    env, render_table = html_environment()
+    studies = [study_section(s.frame, s.view, figures=figures, heading=s.title) for s in doc.studies]
     template = env.from_string(REPORT_TEMPLATE)
     return template.render(
         title=doc.title,
         warnings=doc.all_warnings,
         gate_lines=gate_lines(doc.gate) if doc.gate is not None else [],
         gate_passed=bool(doc.gate and doc.gate.passed),
-        sections=_sections(doc, figures),
-        render_table=macro,
+        sections=_sections(doc, figures) + studies,
+        render_table=render_table,
     )

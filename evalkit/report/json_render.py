@@ -46,4 +46,8 @@ def render_json(doc: ReportDocument) -> str:
         out["gate"] = {"passed": doc.gate.passed, "max_drop": doc.gate.max_drop,
                        "failing": records(doc.gate.failing)}
     out["comparisons"] = [_comparison(c) for c in doc.all_comparisons]
+    if doc.studies:
+        from evalkit.report.study_render import study_payload
+
+        out["studies"] = [study_payload(s.frame, s.view, s.title) for s in doc.studies]
     return json.dumps(out, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -58,4 +58,8 @@ def render_markdown(doc: ReportDocument) -> str:
         flips = flips_table(comparison.flips)
         if flips is not None:
             blocks.append(md_table(flips))
+    if doc.studies:
+        from evalkit.report.study_render import render_study
+
+        blocks += [render_study(s.frame, s.view, "markdown", title=s.title).rstrip("\n") for s in doc.studies]
     return "\n\n".join(blocks) + "\n"

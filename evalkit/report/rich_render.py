@@ -62,7 +62,7 @@ def _cell(value: str) -> Text:
 
 
 def render_rich(doc: ReportDocument) -> RenderableType:
-    """Title, warnings, gate verdict, results table, comparison tables, notes, flipped documents."""
+    """Title, warnings, gate verdict, results table, comparison tables, notes, flipped documents, studies."""
     parts: list[RenderableType] = [Text(doc.title, style="bold")]
     parts += [Text(f"Warning: {w}", style="yellow") for w in doc.all_warnings]
     if doc.gate is not None:
@@ -78,4 +78,8 @@ def render_rich(doc: ReportDocument) -> RenderableType:
         flips = flips_table(comparison.flips)
         if flips is not None:
             parts.append(rich_table(flips))
+    if doc.studies:
+        from evalkit.report.study_render import render_study
+
+        parts += [render_study(s.frame, s.view, "rich", title=s.title) for s in doc.studies]
     return Group(*parts)

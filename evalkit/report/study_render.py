@@ -32,7 +32,7 @@ def render_study(frame: pd.DataFrame, view: str, fmt: str, *, title: str | None 
     if view not in VIEWS:
         raise ValueError(f"unknown study view {view!r}; choose one of: {', '.join(VIEWS)}")
     title = title or f"evalkit {view}: run {frame.attrs.get('run_id', '?')}"
-    tables = trajectory_tables(frame) if view == "trajectory" else transfer_tables(frame)
+    tables = study_tables(frame, view)
     if fmt == "rich":
         return Group(Text(title, style="bold"), *(_rich(t) for t in tables))
     if fmt == "markdown":
@@ -60,11 +60,15 @@ def _rich(table: ToneTable | TextTable) -> RenderableType:
 
 def study_json(frame: pd.DataFrame, view: str, title: str) -> str:
     """The frame's rows with the view's settings, as indented JSON (NaN as null, ends with a newline)."""
+    return json.dumps(study_payload(frame, view, title), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def study_payload(frame: pd.DataFrame, view: str, title: str) -> dict[str, Any]:
+    """The view as JSON-safe data: its settings and the frame's rows (also a part of the report's JSON)."""
     a = frame.attrs
-    out = {"format": f"evalkit-{view}", "version": JSON_VERSION, "title": title, "run_id": a.get("run_id"),
-           "correction": a.get("correction"), "alpha": a.get("alpha"), "confidence": a.get("confidence"),
-           "tests": a.get("tests"), "rows": records(frame)}
-    return json.dumps(out, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return {"format": f"evalkit-{view}", "version": JSON_VERSION, "title": title, "run_id": a.get("run_id"),
+            "correction": a.get("correction"), "alpha": a.get("alpha"), "confidence": a.get("confidence"),
+            "tests": a.get("tests"), "rows": records(frame)}
 
 
 HEATMAP_MACRO = """{% macro render_heatmap(table, tones) %}
@@ -85,24 +89,49 @@ HEATMAP_MACRO = """{% macro render_heatmap(table, tones) %}
 def study_html(frame: pd.DataFrame, view: str, title: str, tables: list[ToneTable | TextTable],
                *, figures: bool = True) -> str:
     """One self-contained HTML page: the report template, heat-map matrices, the trajectory figure."""
+    from evalkit.report.html_template import REPORT_TEMPLATE
+
+    env, render_table = html_environment()
+    return env.from_string(REPORT_TEMPLATE).render(
+        title=title, warnings=[], gate_lines=[], gate_passed=False,
+        sections=[study_section(frame, view, tables, figures=figures)], render_table=render_table)
+
+
+def study_section(frame: pd.DataFrame, view: str, tables: list[ToneTable | TextTable] | None = None, *,
+                  figures: bool = True, heading: str | None = None) -> Any:
+    """The view as one section of the HTML report (evalkit.report.html.Section), with its figure."""
+    from evalkit.report.html import Section
+
+    tables = tables if tables is not None else study_tables(frame, view)
+    section = Section(heading or ("Trajectories" if view == "trajectory" else "Transfer / forgetting"),
+                      tables=list(tables))
+    if figures and view == "trajectory":
+        from evalkit.report.study_figures import trajectory_figures
+
+        section.figures = list(trajectory_figures(frame))
+    return section
+
+
+def study_tables(frame: pd.DataFrame, view: str) -> list[ToneTable | TextTable]:
+    """The tables that show a view, the same in every format."""
+    if view not in VIEWS:
+        raise ValueError(f"unknown study view {view!r}; choose one of: {', '.join(VIEWS)}")
+    return list(trajectory_tables(frame)) if view == "trajectory" else list(transfer_tables(frame))
+
+
+def html_environment() -> tuple[Any, Callable[[Any], Any]]:
+    """A jinja2 environment (autoescape on) and a table renderer for plain tables and heat maps alike."""
     from jinja2 import Environment
 
-    from evalkit.report.html import Section, _cell_class
-    from evalkit.report.html_template import REPORT_TEMPLATE, TABLE_MACRO
+    from evalkit.report.html import _cell_class
+    from evalkit.report.html_template import TABLE_MACRO
 
     env = Environment(autoescape=True)
     env.globals["cell_class"] = _cell_class
     env.globals["tone_colour"] = lambda tone: _HTML_TONES.get(tone, "")
     plain_macro = env.from_string(TABLE_MACRO).module.render_table  # type: ignore[attr-defined]
     heat_macro = env.from_string(HEATMAP_MACRO).module.render_heatmap  # type: ignore[attr-defined]
-    section = Section("Trajectories" if view == "trajectory" else "Transfer / forgetting", tables=list(tables))
-    if figures and view == "trajectory":
-        from evalkit.report.study_figures import trajectory_figures
-
-        section.figures = list(trajectory_figures(frame))
-    return env.from_string(REPORT_TEMPLATE).render(
-        title=title, warnings=[], gate_lines=[], gate_passed=False, sections=[section],
-        render_table=_table_renderer(plain_macro, heat_macro))
+    return env, _table_renderer(plain_macro, heat_macro)
 
 
 def _table_renderer(plain_macro: Callable[..., Any], heat_macro: Callable[..., Any]) -> Callable[[Any], Any]:

@@ -13,8 +13,9 @@ import pandas as pd
 
 from evalkit.errors import BaselineError
 from evalkit.store.columns import CELLS, JSON_COLUMNS, METRICS, RESULT_TABLES, RUNS, SAMPLES, Column, Table
-from evalkit.store.export import (CELL_EXPORT_COLUMNS, EXPORT_FORMAT, EXPORT_VERSION, METRIC_EXPORT_COLUMNS,
-                                  NON_FINITE, RUN_EXPORT_COLUMNS, SAMPLE_EXPORT_COLUMNS, samples_sibling)
+from evalkit.store.export import (CELL_EXPORT_COLUMNS, EXPORT_FORMAT, EXPORT_SUFFIXES, EXPORT_VERSION,
+                                  METRIC_EXPORT_COLUMNS, NON_FINITE, RUN_EXPORT_COLUMNS, SAMPLE_EXPORT_COLUMNS,
+                                  TIDY_SUFFIXES, samples_sibling, suffix_text)
 from evalkit.store.schema import open_memory_store
 
 _TABLES: dict[str, Table] = {t.name: t for t in RESULT_TABLES}
@@ -35,18 +36,28 @@ class Baseline:
 def load_baseline(path: str | Path) -> Baseline:
     """Read an export written by `evalkit results export`; BaselineError names the file and the fault."""
     path = Path(path)
-    if not path.is_file():
-        raise BaselineError(f"Baseline file '{path}' does not exist.",
-                            hint="Create it with `evalkit results export RUN -o FILE` and commit it.")
+    _require_file(path)
     suffix = path.suffix.lower()
-    if suffix == ".json":
-        tables = _tables_from_json(path)
-    elif suffix in (".parquet", ".csv"):
-        tables = _tables_from_tidy(path, suffix)
-    else:
+    if suffix not in EXPORT_SUFFIXES:
         raise BaselineError(f"Baseline file '{path}' has an unknown format '{path.suffix}'.",
-                            hint="Use a .json, .parquet or .csv file written by `evalkit results export`.")
+                            hint=f"Use a {suffix_text()} file written by `evalkit results export`.")
+    tables = _tables_from_json(path) if suffix not in TIDY_SUFFIXES else _tables_from_tidy(path, suffix)
+    _check_entries(path, tables)
     return _load_tables(path, tables)
+
+
+def _require_file(path: Path) -> None:
+    """An existing regular file (a directory, FIFO or device is named as what it is)."""
+    if path.is_file():
+        return
+    if path.is_dir():
+        raise BaselineError(f"Baseline file '{path}' is a directory, not an exported results file.",
+                            hint=f"Name the {suffix_text()} file inside it written by `evalkit results export`.")
+    if path.exists():
+        raise BaselineError(f"Baseline file '{path}' is not a regular file (a pipe or a device?).",
+                            hint="Pass a file written by `evalkit results export RUN -o FILE`.")
+    raise BaselineError(f"Baseline file '{path}' does not exist.",
+                        hint="Create it with `evalkit results export RUN -o FILE` and commit it.")
 
 
 def _tables_from_json(path: Path) -> dict[str, list[dict[str, Any]]]:
@@ -162,6 +173,58 @@ def _bool_text(value: Any) -> Any:
     if isinstance(value, bool):
         return int(value)
     return {"True": 1, "False": 0}.get(value, value) if isinstance(value, str) else value
+
+
+def _check_entries(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
+    """What the reader and the statistics rely on, checked once at load time: every metric's
+    higher_is_better is true/false (bool('false') is True), every doc_id an integer, every
+    scores / outputs text valid JSON. BaselineError names the file, the cell and the document."""
+    cells = {c.get("cell_id"): c for c in tables["cells"]}
+    for row in tables["metrics"]:
+        value = row.get("higher_is_better")
+        if isinstance(value, bool) or (isinstance(value, (int, float)) and value in (0, 1)):
+            row["higher_is_better"] = int(value)
+        elif value is not None:  # a missing one is named by the required-field check
+            raise BaselineError(f"Baseline file '{path}': metric '{row.get('metric')}' of "
+                                f"{_cell_name(cells, row.get('cell_id'))} has higher_is_better = {value!r}, "
+                                "not true or false.", hint=_EXPORT_AGAIN)
+    for row in tables["samples"]:
+        row["doc_id"] = _doc_id(path, cells, row)
+        for column in ("scores_json", "outputs_json"):
+            text = row.get(column)
+            if text is None or (column == "outputs_json" and text == ""):
+                continue  # a missing scores text is named by the required-field check; outputs are optional
+            try:
+                json.loads(text)
+            except (TypeError, ValueError) as exc:
+                raise BaselineError(f"Baseline file '{path}': a document of {_cell_name(cells, row.get('cell_id'))} "
+                                    f"cannot be read: doc_id {row['doc_id']} has {column[:-5]} that are not valid "
+                                    f"JSON ({exc}).", hint=_EXPORT_AGAIN) from exc
+
+
+_EXPORT_AGAIN = "Export the baseline again with `evalkit results export RUN -o FILE`."
+
+
+def _doc_id(path: Path, cells: dict[Any, dict[str, Any]], row: dict[str, Any]) -> Any:
+    """The document id as an int (CSV holds it as text); BaselineError for anything else."""
+    value = row.get("doc_id")
+    if value is None:
+        return None  # named by the required-field check
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # numpy integers from Parquet
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise BaselineError(f"Baseline file '{path}': a document of {_cell_name(cells, row.get('cell_id'))} cannot be "
+                        f"read: doc_id {value!r} is not an integer.", hint=_EXPORT_AGAIN)
+
+
+def _cell_name(cells: dict[Any, dict[str, Any]], cell_id: Any) -> str:
+    """'model / task / setting' of a cell, or 'cell ID' when the file does not describe it."""
+    cell = cells.get(cell_id) or {}
+    parts = [cell.get(k) for k in ("model", "task", "setting")]
+    return " / ".join(map(str, parts)) if all(p is not None for p in parts) else f"cell {cell_id!r}"
 
 
 def _load_tables(path: Path, tables: dict[str, list[dict[str, Any]]]) -> Baseline:

@@ -24,6 +24,8 @@ from evalkit.store.schema import store_file
 EXPORT_FORMAT = "evalkit-results"
 EXPORT_VERSION = 1
 EXPORT_FORMATS = ("json", "parquet", "csv")
+EXPORT_SUFFIXES = tuple(f".{fmt}" for fmt in EXPORT_FORMATS)  # how a results file is named
+TIDY_SUFFIXES = tuple(s for s in EXPORT_SUFFIXES if s != ".json")  # those with a samples sibling
 
 # Columns of the tidy metrics table in Parquet / CSV exports: run context, cell context, metric.
 RUN_EXPORT_COLUMNS = RUNS.export_names
@@ -32,6 +34,11 @@ METRIC_EXPORT_COLUMNS = METRICS.export_names
 SAMPLE_EXPORT_COLUMNS = SAMPLES.export_names
 # How a JSON export spells a non-finite REAL value (JSON has no token for it); the loader reads it back.
 NON_FINITE = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
+
+
+def suffix_text() -> str:
+    """'.json, .parquet or .csv': the results-file suffixes, for messages."""
+    return ", ".join(EXPORT_SUFFIXES[:-1]) + f" or {EXPORT_SUFFIXES[-1]}"
 
 
 def samples_sibling(path: Path) -> Path:

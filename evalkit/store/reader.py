@@ -6,20 +6,20 @@ import json
 import re
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from evalkit.errors import InputError, UnknownRunError, did_you_mean
+from evalkit.errors import InputError, StoreError, UnknownRunError, did_you_mean
 from evalkit.home import default_store_path
 from evalkit.store.columns import METRICS, RUNS
-from evalkit.store.export import EXPORT_FORMATS
+from evalkit.store.export import EXPORT_SUFFIXES
 from evalkit.store.frames import read_frame
-from evalkit.store.schema import open_for_reading
+from evalkit.store.schema import open_for_reading, store_file
 
 _LATEST = re.compile(r"^latest(?:~(\d+))?$")
 # Run ids are "YYYYMMDD-HHMMSS-xxxxxx" (evalkit.runner.run_info); references accept a prefix of 4+.
 _RUN_ID_START = re.compile(r"^(\d{4,8}|\d{8}-\d{0,6}|\d{8}-\d{6}-[0-9a-f]{0,6})$")
-_FILE_SUFFIXES = tuple(f".{fmt}" for fmt in EXPORT_FORMATS)
 
 RUN_COLUMNS = RUNS.export_names
 
@@ -49,6 +49,14 @@ def resolve_run_ref(conn: sqlite3.Connection, ref: str) -> str:
     named = complete[complete.name == ref]
     if len(named):
         return str(named.iloc[0].run_id)
+    unfinished = runs[runs.name == ref]
+    if len(unfinished):  # the name exists, but only on runs a name does not reach
+        newest = unfinished.iloc[0]
+        raise InputError(f"Run '{ref}' exists but is not complete: its newest run {newest.run_id} has status "
+                         f"'{newest.status}' ({len(unfinished)} run(s) with this name, none complete), and a "
+                         "name refers to its newest complete run.",
+                         hint=f"Reach that run by its id ({newest.run_id}), or re-run it with "
+                              "`evalkit run ... --name` until it completes.")
     prefixed = runs[runs.run_id.str.startswith(ref)] if len(ref) >= 4 else runs.iloc[0:0]
     if len(prefixed) == 1:
         return str(prefixed.iloc[0].run_id)
@@ -95,9 +103,24 @@ def samples_frame(conn: sqlite3.Connection, run_id: str, cell_id: str | None = N
         sql += " AND cell_id = ?"
         params.append(cell_id)
     frame = read_frame(conn, sql + " ORDER BY cell_id, doc_id", params)
-    frame["scores"] = frame.pop("scores_json").map(json.loads)
-    frame["outputs"] = frame.pop("outputs_json").map(lambda s: json.loads(s) if s else None)
+    for column, name in (("scores_json", "scores"), ("outputs_json", "outputs")):
+        frame[name] = [_parsed(conn, row, column) for row in frame.itertuples()]
+        frame.pop(column)
     return frame
+
+
+def _parsed(conn: sqlite3.Connection, row: Any, column: str) -> Any:
+    """The JSON of one sample's column (None for empty outputs); the writer stores only strict JSON,
+    so text that does not parse means the file was edited or damaged: StoreError naming the document."""
+    text = getattr(row, column)
+    if column == "outputs_json" and not text:
+        return None
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise StoreError(f"Results database '{store_file(conn)}' is damaged: {column[:-5]} of run {row.run_id}, "
+                         f"cell {row.cell_id}, doc_id {row.doc_id} is not valid JSON ({exc}).",
+                         hint="Restore the store from a backup, or re-run that run.") from exc
 
 
 def load_results(store: str | Path | None = None, *, include_incomplete: bool = False) -> pd.DataFrame:
@@ -139,7 +162,7 @@ def _reference_clash(name: str, run_ids: list[str]) -> str | None:
         return "is empty"
     if re.match(r"^latest(~.*)?$", name):
         return "is a run reference (`latest`, `latest~N`)"
-    if Path(name).suffix.lower() in _FILE_SUFFIXES or "/" in name or "\\" in name:
+    if Path(name).suffix.lower() in EXPORT_SUFFIXES or "/" in name or "\\" in name:
         return "looks like a results file (it has a path separator or an export suffix)"
     if _RUN_ID_START.match(name):
         return "looks like a run id (or the start of one)"

@@ -74,13 +74,6 @@ def open_memory_store() -> sqlite3.Connection:
     return conn
 
 
-def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
-    """Compatibility door: `open_for_writing` (create=True) or `open_for_reading` (create=False)."""
-    if str(path) == ":memory:":
-        return open_memory_store()
-    return open_for_writing(path) if create else open_for_reading(path)
-
-
 _NEW_STORE_HINT = "Pass --store with an existing results database, or create one with `evalkit run --store PATH`."
 
 

@@ -6,61 +6,61 @@ from pathlib import Path
 import pytest
 
 
-def test_compare_two_runs_shows_the_paired_table(store: Path, evalkit) -> None:
-    code, out, _ = evalkit("compare", "base", "drop", "--store", str(store))
-    assert code == 0
-    assert "A = base, B = drop (model tiny-model, setting zero-shot)" in out
-    assert "-0.150  <0.001  <0.001  0.077  200  worse" in out
-    assert "[-0.200, -0.099]" in out  # the interval sits under its estimate
-    assert "Flipped documents" not in out
+def test_compare_two_runs_shows_the_paired_table(store: Path, evalkit_cli) -> None:
+    r = evalkit_cli("compare", "base", "drop", "--store", store)
+    assert r.exit_code == 0
+    assert "A = base, B = drop (model tiny-model, setting zero-shot)" in r.stdout
+    assert "-0.150  <0.001  <0.001  0.077  200  worse" in r.stdout
+    assert "[-0.200, -0.099]" in r.stdout  # the interval sits under its estimate
+    assert "Flipped documents" not in r.stdout
 
 
-def test_compare_three_runs_gives_a_wide_table_against_the_first(store: Path, evalkit) -> None:
-    code, out, _ = evalkit("compare", "base", "noise", "latest~1", "--store", str(store))
-    assert code == 0
-    assert "evalkit compare: base vs noise vs drop" in out
-    header = next(line for line in out.splitlines() if line.startswith("Task"))
+def test_compare_three_runs_gives_a_wide_table_against_the_first(store: Path, evalkit_cli) -> None:
+    r = evalkit_cli("compare", "base", "noise", "latest~1", "--store", store)
+    assert r.exit_code == 0
+    assert "evalkit compare: base vs noise vs drop" in r.stdout
+    header = next(line for line in r.stdout.splitlines() if line.startswith("Task"))
     assert header.split() == ["Task", "Metric", "base", "noise", "Δ", "vs", "base", "p", "adj",
                               "drop", "Δ", "vs", "base", "p", "adj"]
-    assert "<0.001 (worse)" in out
+    assert "<0.001 (worse)" in r.stdout
 
 
-def test_compare_flips_lists_n_each_way(store: Path, evalkit) -> None:
-    code, out, _ = evalkit("compare", "base", "drop", "--flips", "2", "--format", "json", "--store", str(store))
-    flips = json.loads(out)["comparisons"][0]["flips"]
-    assert code == 0
+def test_compare_flips_lists_n_each_way(store: Path, evalkit_cli) -> None:
+    r = evalkit_cli("compare", "base", "drop", "--flips", "2", "--format", "json", "--store", store)
+    flips = json.loads(r.stdout)["comparisons"][0]["flips"]
+    assert r.exit_code == 0
     assert [(f["task"], f["direction"], f["doc_id"]) for f in flips] == [
         ("sst2", "right → wrong", 120), ("sst2", "right → wrong", 121), ("rte", "wrong → right", 60)]
     assert flips[0]["prompt"] == "Question 120 of sst2?" and flips[0]["target"] == "answer 120"
 
 
-def test_compare_options_reach_the_statistics(store: Path, evalkit) -> None:
-    code, out, _ = evalkit("compare", "base", "drop", "--correction", "bh", "--alpha", "0.01", "--metric", "acc",
-                           "--format", "json", "--store", str(store))
-    comparison = json.loads(out)["comparisons"][0]
-    assert code == 0 and (comparison["correction"], comparison["alpha"]) == ("bh", 0.01)
+def test_compare_options_reach_the_statistics(store: Path, evalkit_cli) -> None:
+    r = evalkit_cli("compare", "base", "drop", "--correction", "bh", "--alpha", "0.01", "--metric", "acc",
+                    "--format", "json", "--store", store)
+    comparison = json.loads(r.stdout)["comparisons"][0]
+    assert r.exit_code == 0 and (comparison["correction"], comparison["alpha"]) == ("bh", 0.01)
 
 
-def test_compare_refuses_incomparable_runs_unless_allowed(store: Path, evalkit) -> None:
-    code, _, err = evalkit("compare", "base", "newconfig", "--store", str(store))
-    assert code == 2 and "prompts differ" in err
-    code, out, _ = evalkit("compare", "base", "newconfig", "--allow-incomparable", "--format", "markdown",
-                           "--store", str(store))
-    assert code == 0 and "> **Warning:** base and newconfig are not comparable" in out
+def test_compare_refuses_incomparable_runs_unless_allowed(store: Path, evalkit_cli) -> None:
+    r = evalkit_cli("compare", "base", "newconfig", "--store", store)
+    assert r.exit_code == 2 and "prompts differ" in r.stderr
+    r = evalkit_cli("compare", "base", "newconfig", "--allow-incomparable", "--format", "markdown",
+                    "--store", store)
+    assert r.exit_code == 0 and "> **Warning:** base and newconfig are not comparable" in r.stdout
 
 
-def test_compare_needs_two_refs(store: Path, evalkit) -> None:
-    code, _, err = evalkit("compare", "base", "--store", str(store))
-    assert code == 2 and "at least two" in err
+def test_compare_needs_two_refs(store: Path, evalkit_cli) -> None:
+    r = evalkit_cli("compare", "base", "--store", store)
+    assert r.exit_code == 2 and "at least two" in r.stderr
 
 
 @pytest.mark.parametrize(("suffix", "marker"), [(".md", "## evalkit compare"), (".xml", "<testsuites"),
                                                 (".html", "<!DOCTYPE html>"), (".json", '"format": "evalkit-report"')])
-def test_output_format_follows_the_file_suffix(store: Path, tmp_path: Path, evalkit, suffix: str,
+def test_output_format_follows_the_file_suffix(store: Path, tmp_path: Path, evalkit_cli, suffix: str,
                                                marker: str) -> None:
     path = tmp_path / f"cmp{suffix}"
-    code, _, err = evalkit("compare", "base", "noise", "-o", str(path), "--store", str(store))
-    assert code == 0 and f"Wrote {path}" in err
+    r = evalkit_cli("compare", "base", "noise", "-o", str(path), "--store", store)
+    assert r.exit_code == 0 and f"Wrote {path}" in r.stderr
     assert marker in path.read_text(encoding="utf-8")
 
 

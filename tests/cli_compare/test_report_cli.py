@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from evalkit.cli.results_export import default_export_path
-from evalkit.store.schema import connect
+from evalkit.store.schema import open_for_writing
 from tests.compare.synthetic import CellSpec, add_run, binary
 
 
@@ -15,7 +15,7 @@ def test_report_of_one_run_shows_results(store: Path, evalkit_cli) -> None:
 
 
 def test_report_of_one_run_with_settings_compares_them(tmp_path: Path, evalkit_cli) -> None:
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     add_run(conn, "r", [CellSpec("rte", {"acc": binary(100, 50)}),
                         CellSpec("rte", {"acc": binary(100, 80)}, setting="fine-tuned")], name="r")
     conn.close()
@@ -50,6 +50,6 @@ def test_export_defaults_to_json_under_reports(store: Path, tmp_path: Path, monk
     monkeypatch.chdir(tmp_path)
     result = evalkit_cli("results", "export", "latest~1", "--store", store)
     assert result.exit_code == 0, result.output
-    assert result.stdout == "Wrote reports/drop.json\n"
+    assert (result.stdout, result.stderr) == ("", "Wrote reports/drop.json\n")
     assert json.loads((tmp_path / "reports" / "drop.json").read_text())["run"]["name"] == "drop"
     assert default_export_path("my run/1", "csv") == Path("reports") / "my-run-1.csv"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.store.records import CellRecord, MetricRecord, RunInfo, SampleRecord
-from evalkit.store.schema import connect
+from evalkit.store.schema import open_for_writing
 from evalkit.store.writer import begin_run, finish_run, write_cell
 
 VERSIONS = {"evalkit": "0.1.0", "lm_eval": "0.4.13", "transformers": None, "torch": None}
@@ -90,7 +90,7 @@ def binary(n: int, ones: int, *, first: int = 0) -> list[float]:
 
 def new_store(path: Path) -> sqlite3.Connection:
     """A fresh store file."""
-    return connect(path)
+    return open_for_writing(path)
 
 
 SCRIPT_PAYLOAD = "<script>document.title='pwned'</script>"
@@ -105,7 +105,7 @@ def standard_store(path: Path) -> Path:
                is a <script> payload; rte gains 1 doc
     newconfig: like base but rte has another task config hash and sst2 other prompts
     """
-    conn = connect(path)
+    conn = open_for_writing(path)
     try:
         add_run(conn, "00000000-base", [CellSpec("sst2", {"acc": binary(200, 150)}),
                                         CellSpec("rte", {"acc": binary(100, 60)})],

@@ -6,7 +6,7 @@ import pytest
 
 from evalkit.compare import CompareOptions, RunOpener, compare_runs, open_runs
 from evalkit.errors import IncomparableRunsError
-from evalkit.store.schema import connect
+from evalkit.store.schema import open_for_writing
 from tests.compare.synthetic import VERSIONS, CellSpec, add_run, binary
 
 
@@ -38,7 +38,7 @@ def test_allow_incomparable_turns_mismatches_into_warnings(store: Path) -> None:
 
 
 def _store_with(tmp_path: Path, cells_b: list[CellSpec], versions_b: dict | None = None) -> Path:
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     add_run(conn, "run-a", [CellSpec("rte", {"acc": binary(20, 10)})], name="a", created_at="2025-01-01")
     add_run(conn, "run-b", cells_b, name="b", created_at="2025-01-02", versions=versions_b)
     conn.close()

@@ -6,7 +6,7 @@ import pandas as pd
 
 from evalkit.compare import RunOpener, open_runs
 from evalkit.compare.matching import align_samples, pair_run_cells, pair_settings
-from evalkit.store.schema import connect
+from evalkit.store.schema import open_for_writing
 from tests.compare.synthetic import CellSpec, add_run, binary
 
 
@@ -30,7 +30,7 @@ def test_align_samples_pairs_repeated_hashes_occurrence_by_occurrence() -> None:
 
 
 def _two_model_runs(path: Path, models_b: list[str]) -> Path:
-    conn = connect(path)
+    conn = open_for_writing(path)
     add_run(conn, "run-a", [CellSpec("sst2", {"acc": binary(10, 5)}, model="m1"),
                             CellSpec("sst2", {"acc": binary(10, 5)}, model="m2")], name="a",
             created_at="2025-01-01")
@@ -59,7 +59,7 @@ def test_a_single_model_run_is_matched_against_each_model_of_the_other(tmp_path:
 
 
 def test_pair_settings_uses_zero_shot_as_the_reference(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     add_run(conn, "r", [CellSpec("rte", {"acc": binary(10, 5)}, setting="fine-tuned"),
                         CellSpec("rte", {"acc": binary(10, 4)}),
                         CellSpec("rte", {"acc": binary(10, 6)}, setting="few-shot:5", num_fewshot=5)], name="r")

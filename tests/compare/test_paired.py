@@ -9,7 +9,7 @@ from evalkit.compare import CompareOptions, RunOpener, compare_runs, compare_set
 from evalkit.compare.paired import NO_ITEM_SCORES
 from evalkit.errors import IncomparableRunsError
 from evalkit.stats import adjust_pvalues, mcnemar_exact, minimum_detectable_difference
-from evalkit.store.schema import connect
+from evalkit.store.schema import open_for_writing
 from tests.compare.synthetic import SCRIPT_PAYLOAD, CellSpec, add_run, binary
 
 
@@ -51,7 +51,7 @@ def test_three_runs_compare_each_against_the_first_adjusting_across_all(store: P
 
 
 def test_metric_filter_keeps_only_the_named_metrics(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     for run_id, shift in (("a", 0.0), ("b", 0.1)):
         add_run(conn, run_id, [CellSpec("qa", {"em": binary(50, 20), "f1": [0.5 + shift] * 50})], name=run_id,
                 created_at=f"2025-01-0{1 if run_id == 'a' else 2}")
@@ -63,7 +63,7 @@ def test_metric_filter_keeps_only_the_named_metrics(tmp_path: Path) -> None:
 
 
 def test_metric_without_numeric_item_scores_falls_back_to_aggregates(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     pairs = [[1, 0]] * 30  # lm-eval keeps (prediction, gold) per item for corpus-level F1
     add_run(conn, "a", [CellSpec("mrpc", {"f1": pairs, "acc": binary(30, 10)}, aggregates={"f1": 0.5})],
             name="a", created_at="1")
@@ -78,7 +78,7 @@ def test_metric_without_numeric_item_scores_falls_back_to_aggregates(tmp_path: P
 
 
 def test_lower_is_better_metrics_count_an_increase_as_worse(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     lower = {"error": False}
     add_run(conn, "a", [CellSpec("t", {"error": binary(100, 10)}, higher_is_better=lower)], name="a", created_at="1")
     add_run(conn, "b", [CellSpec("t", {"error": binary(100, 40)}, higher_is_better=lower)], name="b", created_at="2")
@@ -121,7 +121,7 @@ def test_gate_tolerates_a_significant_drop_within_max_drop(store: Path) -> None:
 
 
 def test_compare_settings_within_one_run(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     add_run(conn, "r", [CellSpec("rte", {"acc": binary(100, 50)}),
                         CellSpec("rte", {"acc": binary(100, 80)}, setting="fine-tuned")], name="r")
     conn.close()
@@ -135,7 +135,7 @@ def test_compare_settings_within_one_run(tmp_path: Path) -> None:
 
 
 def test_runs_without_common_cells_are_refused(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     add_run(conn, "a", [CellSpec("rte", {"acc": binary(10, 5)})], name="a", created_at="1")
     add_run(conn, "b", [CellSpec("sst2", {"acc": binary(10, 5)})], name="b", created_at="2")
     conn.close()
@@ -144,7 +144,7 @@ def test_runs_without_common_cells_are_refused(tmp_path: Path) -> None:
 
 
 def test_gate_warns_about_baseline_cells_the_candidate_lacks(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     add_run(conn, "a", [CellSpec("rte", {"acc": binary(20, 10)}), CellSpec("sst2", {"acc": binary(20, 10)})],
             name="a", created_at="1")
     add_run(conn, "b", [CellSpec("rte", {"acc": binary(20, 10)})], name="b", created_at="2")
@@ -156,7 +156,7 @@ def test_gate_warns_about_baseline_cells_the_candidate_lacks(tmp_path: Path) -> 
 
 
 def test_gate_lists_a_metric_the_candidate_does_not_report_as_not_gated(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     add_run(conn, "a", [CellSpec("arc", {"acc": binary(20, 10), "acc_norm": binary(20, 12)})], name="a",
             created_at="1")
     add_run(conn, "b", [CellSpec("arc", {"acc": binary(20, 10)})], name="b", created_at="2")
@@ -168,7 +168,7 @@ def test_gate_lists_a_metric_the_candidate_does_not_report_as_not_gated(tmp_path
 
 
 def test_gate_lists_a_cell_without_documents_in_common_as_not_gated(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     add_run(conn, "a", [CellSpec("rte", {"acc": binary(20, 10)}), CellSpec("sst2", {"acc": binary(20, 10)})],
             name="a", created_at="1")
     add_run(conn, "b", [CellSpec("rte", {"acc": binary(20, 10)}), CellSpec("sst2", {"acc": binary(20, 0)},

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from evalkit.compare import CompareOptions, RunOpener, compare_settings, open_runs
-from evalkit.store.schema import connect
+from evalkit.store.schema import open_for_writing
 from tests.compare.synthetic import CellSpec, add_run
 
 ZERO = [1, 0, 0, 1, 0, 0, 1, 0, 0, 0] * 3  # 0.3
@@ -17,7 +17,7 @@ TUNED_FEW = [1, 1, 1, 1, 1, 1, 1, 1, 1, 0] * 3  # 0.9
 
 def test_fine_tuned_settings_are_compared_with_their_own_prompt(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
-    conn = connect(path)
+    conn = open_for_writing(path)
     add_run(conn, "run-1", [
         CellSpec("sst2", {"acc": ZERO}), CellSpec("sst2", {"acc": TUNED}, setting="fine-tuned"),
         CellSpec("sst2", {"acc": FEW}, setting="few-shot:2", num_fewshot=2),

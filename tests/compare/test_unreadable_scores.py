@@ -13,14 +13,14 @@ from evalkit.compare import CompareOptions, RunOpener, compare_runs, compare_set
 from evalkit.compare.gate import require_complete
 from evalkit.compare.paired import NO_ITEM_SCORES
 from evalkit.errors import IncomparableRunsError, InputError
-from evalkit.store.schema import connect
+from evalkit.store.schema import open_for_writing
 from tests.compare.synthetic import CellSpec, add_run, binary
 
 
 def _store(path: Path, scores_a: dict[str, list[Any]], scores_b: dict[str, list[Any]], *,
            status_b: str = "complete", direction_b: dict[str, bool] | None = None) -> Path:
     """Runs 'a' and 'b' with one sst2 cell each; non-numeric scores get a stored aggregate of 0.5."""
-    conn = connect(path)
+    conn = open_for_writing(path)
     for run_id, scores, status, direction in (("a", scores_a, "complete", None),
                                               ("b", scores_b, status_b, direction_b)):
         aggregates = {m: 0.5 for m, v in scores.items() if not all(isinstance(x, (int, float)) for x in v)}
@@ -67,7 +67,7 @@ def test_the_count_of_unreadable_documents_is_given_and_the_baseline_side_is_nam
 
 
 def test_a_missing_score_and_an_unmatched_document_are_still_refused(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     add_run(conn, "a", [CellSpec("t", {"acc": binary(20, 10)})], name="a", created_at="1")
     spec = CellSpec("t", {"acc": binary(21, 10)})
     record = spec.record(0)
@@ -111,7 +111,7 @@ def test_a_list_among_numbers_is_refused(tmp_path: Path) -> None:
 
 
 def test_settings_comparisons_refuse_unreadable_scores_too(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     add_run(conn, "r", [CellSpec("rte", {"acc": binary(10, 5)}),
                         CellSpec("rte", {"acc": _with(binary(10, 8), i2=None)}, setting="fine-tuned",
                                  aggregates={"acc": 0.8})], name="r")

@@ -133,11 +133,11 @@ def _test_only_task(tmp: Path) -> Path:
 
 
 def _store_with_run(tmp: Path) -> Path:
-    from evalkit.store.schema import connect
+    from evalkit.store.schema import open_for_writing
     from evalkit.store.writer import begin_run, finish_run, write_cell
     from tests.store.synthetic import synthetic_run
 
-    conn = connect(tmp / "r.db")
+    conn = open_for_writing(tmp / "r.db")
     info, cells = synthetic_run("20260101-000000-aaaaaa")
     begin_run(conn, info)
     for cell in cells:

@@ -11,7 +11,7 @@ import pytest
 
 from evalkit.plan import FineTuneOptions
 from evalkit.store.reader import cells_frame, samples_frame
-from evalkit.store.schema import connect
+from evalkit.store.schema import open_for_reading
 from tests.finetune.conftest import FIXTURES
 
 TASK = str(FIXTURES / "toy_sentiment" / "toy_sentiment.yaml")
@@ -19,7 +19,7 @@ FAST = FineTuneOptions(max_steps=4, batch_size=8, max_examples=16, lr=5e-2)
 
 
 def _cells(store: Path, run_id: str):
-    conn = connect(store, create=False)
+    conn = open_for_reading(store)
     try:
         return cells_frame(conn, [run_id]), samples_frame(conn, run_id)
     finally:
@@ -52,29 +52,21 @@ def test_settings_are_stored_and_the_base_model_is_reused_unchanged(tiny_model_d
     assert json.loads(cells_2[cells_2.setting == "fine-tuned"].iloc[0].details_json)["cache_hit"] is True
 
 
-def test_run_command_reports_the_fine_tuned_setting(tiny_model_dir: Path, tmp_path: Path):
-    from click.testing import CliRunner
-
-    from evalkit.cli.main import cli
-
-    result = CliRunner().invoke(cli, [
-        "run", "-m", str(tiny_model_dir), "-t", TASK, "--setting", "zero-shot", "--setting", "fine-tuned",
-        "--limit", "8", "--batch-size", "4", "--store", str(tmp_path / "cli.db"), "--ft-max-steps", "2",
-        "--ft-batch-size", "8", "--ft-max-examples", "16"])
+def test_run_command_reports_the_fine_tuned_setting(tiny_model_dir: Path, tmp_path: Path, evalkit_cli):
+    result = evalkit_cli(
+        "run", "-m", tiny_model_dir, "-t", TASK, "--setting", "zero-shot", "--setting", "fine-tuned",
+        "--limit", "8", "--batch-size", "4", "--store", tmp_path / "cli.db", "--ft-max-steps", "2",
+        "--ft-batch-size", "8", "--ft-max-examples", "16")
     assert result.exit_code == 0, result.output
     assert "Overlap guard (toy_sentiment): 1 of 8 evaluated documents" in result.output
     assert "fine-tuned" in result.output and "zero-shot" in result.output
 
 
-def test_missing_training_split_is_a_usage_error(tiny_model_dir: Path, tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]):
-    from evalkit.cli.main import main
-
-    with pytest.raises(SystemExit) as info:
-        main(["run", "-m", str(tiny_model_dir), "-t", TASK, "--setting", "fine-tuned", "--limit", "4",
-              "--train-split", "missing", "--store", str(tmp_path / "cli.db")])
-    assert info.value.code == 2
-    assert "training split 'missing'" in capsys.readouterr().err
+def test_missing_training_split_is_a_usage_error(tiny_model_dir: Path, tmp_path: Path, evalkit_cli):
+    result = evalkit_cli("run", "-m", tiny_model_dir, "-t", TASK, "--setting", "fine-tuned", "--limit", "4",
+                         "--train-split", "missing", "--store", tmp_path / "cli.db")
+    assert result.exit_code == 2
+    assert "training split 'missing'" in result.stderr
 
 
 @pytest.mark.parametrize("setting", ["fine-tuned+few-shot:1"])

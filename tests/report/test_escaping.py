@@ -13,7 +13,7 @@ from rich.console import Console
 from evalkit.compare import CompareOptions, RunOpener, compare_runs, decide_gate, open_runs
 from evalkit.report import ReportDocument, render
 from evalkit.report.markdown import md_escape
-from evalkit.store.schema import connect
+from evalkit.store.schema import open_for_writing
 from tests.compare.synthetic import SCRIPT_PAYLOAD, CellSpec, add_run
 
 NASTY = [SCRIPT_PAYLOAD, "a | b | c", "use `rm -rf` now", "line one\nline two\r\nthree", "[bold red]loud[/]",
@@ -23,7 +23,7 @@ NASTY = [SCRIPT_PAYLOAD, "a | b | c", "use `rm -rf` now", "line one\nline two\r\
 @pytest.fixture
 def nasty_doc(tmp_path: Path) -> ReportDocument:
     """A failing gate whose flipped documents carry hostile predictions and prompts."""
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     n = len(NASTY)
     add_run(conn, "a", [CellSpec("t|ask", {"acc": [1.0] * n + [1.0] * 40})], name="a", created_at="1")
     add_run(conn, "b", [CellSpec("t|ask", {"acc": [0.0] * n + [1.0] * 40},

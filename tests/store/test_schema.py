@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from evalkit.errors import StoreError
-from evalkit.store.schema import SCHEMA_VERSION, connect, open_for_reading, open_for_writing
+from evalkit.store.schema import SCHEMA_VERSION, open_for_reading, open_for_writing, open_memory_store
 from evalkit.store.writer import begin_run, finish_run, write_cell
 from tests.store.synthetic import synthetic_run
 
@@ -177,13 +177,12 @@ def test_a_store_damaged_past_the_checks_is_a_store_error_when_read(tmp_path: Pa
     assert path.read_bytes() == before and not out.exists()
 
 
-def test_the_compatibility_door_dispatches(tmp_path: Path) -> None:
+def test_the_reading_door_never_creates_and_the_memory_store_is_current(tmp_path: Path) -> None:
     path = tmp_path / "r.db"
     with pytest.raises(StoreError, match="does not exist"):
-        connect(path, create=False)
-    connect(path).close()
-    assert path.exists()
-    memory = connect(Path(":memory:"))
+        open_for_reading(path)
+    assert not path.exists()
+    memory = open_memory_store()
     assert memory.execute("SELECT value FROM meta").fetchone()[0] == str(SCHEMA_VERSION)
     assert not Path(":memory:").exists()
 

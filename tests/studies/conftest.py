@@ -6,7 +6,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from evalkit.store.schema import connect
+from evalkit.store.schema import open_for_reading
 from tests.studies.synthetic import study_store
 
 
@@ -19,7 +19,7 @@ def store(tmp_path: Path) -> Path:
 @pytest.fixture
 def conn(store: Path) -> Iterator[sqlite3.Connection]:
     """An open connection to the study store."""
-    connection = connect(store, create=False)
+    connection = open_for_reading(store)
     yield connection
     connection.close()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.store.records import CellRecord, MetricRecord, RunInfo, SampleRecord
-from evalkit.store.schema import connect
+from evalkit.store.schema import open_for_writing
 from evalkit.store.writer import begin_run, finish_run, write_cell
 
 VERSIONS = {"evalkit": "0.1.0", "lm_eval": "0.4.13", "transformers": None, "torch": None}
@@ -152,7 +152,7 @@ def transfer_cells(*, diagonal_setting: str = "fine-tuned") -> list[Cell]:
 def study_store(path: Path) -> Path:
     """Runs: 'ckpt' (checkpoint series), 'ft' (fine-tuning trajectory), 'matrix' (transfer), 'plain'
     (zero-shot only), in that order."""
-    conn = connect(path)
+    conn = open_for_writing(path)
     try:
         add_run(conn, "aaaa0000-ckpt", checkpoint_cells(), name="ckpt", created_at="2025-01-01T00:00:00+00:00")
         add_run(conn, "bbbb0000-ft", finetune_cells(), name="ft", created_at="2025-01-02T00:00:00+00:00")

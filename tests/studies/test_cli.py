@@ -82,10 +82,10 @@ def test_missing_store_exits_2(study_cli: Cli, tmp_path: Path) -> None:
 
 
 def test_nan_per_document_score_exits_2_naming_the_document(study_cli: Cli, tmp_path: Path) -> None:
-    from evalkit.store.schema import connect
+    from evalkit.store.schema import open_for_writing
 
     path = tmp_path / "s.db"
-    conn = connect(path)
+    conn = open_for_writing(path)
     scores = binary(5, [0, 1])
     scores[3] = float("nan")
     add_run(conn, "nan-run", [Cell("sst2", {"acc": binary(5, [0])}, model="a", trajectory=checkpoint("s", 1)),

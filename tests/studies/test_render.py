@@ -97,9 +97,9 @@ def test_transfer_markdown_json_html(matrix: pd.DataFrame) -> None:
 
 
 def test_text_from_the_store_is_escaped(tmp_path: Path) -> None:
-    from evalkit.store.schema import connect
+    from evalkit.store.schema import open_for_writing
 
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     evil = "<script>alert(1)</script>"
     add_run(conn, "evil", [Cell(evil, {"acc": binary(4, [0])}, model="m1", trajectory=checkpoint("s|*x*", 1)),
                            Cell(evil, {"acc": binary(4, [0, 1])}, model="m2", trajectory=checkpoint("s|*x*", 2))])
@@ -120,9 +120,9 @@ def test_unknown_view_or_format_is_refused(matrix: pd.DataFrame) -> None:
 
 
 def test_corpus_metric_entry_shows_the_untested_difference(tmp_path: Path) -> None:
-    from evalkit.store.schema import connect
+    from evalkit.store.schema import open_for_writing
 
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     add_run(conn, "corpus", [Cell("t", {"x": [1.0] * 3}, corpus={"f1": 0.5}),
                              Cell("t", {"x": [1.0] * 3}, setting="fine-tuned-on:u", corpus={"f1": 0.7})])
     frame = transfer_frame(conn, "corpus", metric="f1")

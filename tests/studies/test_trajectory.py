@@ -95,9 +95,9 @@ def test_best_step_and_whether_it_beats_the_last(conn: sqlite3.Connection) -> No
 
 
 def test_lower_is_better_metric_picks_the_smallest_value(tmp_path: Path) -> None:
-    from evalkit.store.schema import connect
+    from evalkit.store.schema import open_for_writing
 
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     losses = {10: [3.0, 2.0, 4.0, 1.0], 20: [2.0, 1.0, 2.5, 0.5], 30: [2.5, 1.5, 3.0, 1.0]}
     add_run(conn, "loss-run", [Cell("t", {"loss": losses[s]}, model=f"ck-{s}", higher_is_better={"loss": False},
                                     trajectory=checkpoint("ck", s)) for s in (10, 20, 30)])
@@ -126,9 +126,9 @@ def test_setting_family_strips_the_step_suffix() -> None:
 
 
 def test_documents_are_paired_on_hash_and_unmatched_counted(tmp_path: Path) -> None:
-    from evalkit.store.schema import connect
+    from evalkit.store.schema import open_for_writing
 
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     add_run(conn, "shift", [
         Cell("t", {"acc": binary(10, [0, 1, 2, 3, 4])}, model="a", trajectory=checkpoint("s", 1), doc_ids=list(range(10))),
         Cell("t", {"acc": binary(10, list(range(10)))}, model="b", trajectory=checkpoint("s", 2),
@@ -143,9 +143,9 @@ def test_documents_are_paired_on_hash_and_unmatched_counted(tmp_path: Path) -> N
 
 @pytest.mark.parametrize("bad", [float("nan"), None, "oops"])
 def test_a_non_numeric_per_document_score_is_an_input_error(tmp_path: Path, bad: object) -> None:
-    from evalkit.store.schema import connect
+    from evalkit.store.schema import open_for_writing
 
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     scores = binary(6, [0, 1, 2])
     scores[4] = bad  # type: ignore[call-overload]
     add_run(conn, "broken-run", [Cell("t", {"acc": binary(6, [0])}, model="a", trajectory=checkpoint("s", 1)),
@@ -158,9 +158,9 @@ def test_a_non_numeric_per_document_score_is_an_input_error(tmp_path: Path, bad:
 
 
 def test_the_same_step_twice_is_an_input_error(tmp_path: Path) -> None:
-    from evalkit.store.schema import connect
+    from evalkit.store.schema import open_for_writing
 
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     add_run(conn, "twice", [Cell("t", {"acc": binary(4, [0])}, model=m, trajectory=checkpoint("s", 5)) for m in "ab"])
     with pytest.raises(InputError, match="step 5 more than once"):
         trajectory_frame(conn, "twice")
@@ -185,9 +185,9 @@ def test_public_api_resolves_run_references(store: Path) -> None:
 
 
 def test_fine_tuning_steps_without_a_base_cell_keep_their_own_first_step(tmp_path: Path) -> None:
-    from evalkit.store.schema import connect
+    from evalkit.store.schema import open_for_writing
 
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     add_run(conn, "nobase", [Cell("t", {"acc": binary(4, [0])}, setting="fine-tuned@step:5", trajectory=ft_step("m", 5)),
                              Cell("t", {"acc": binary(4, [0, 1])}, setting="fine-tuned", trajectory=ft_step("m", 9))])
     frame = trajectory_frame(conn, "nobase")

@@ -52,9 +52,9 @@ def test_diagonal_equals_the_fine_tuned_settings_comparison(store: Path, conn: s
 
 
 def test_diagonal_from_fine_tuned_on_itself_gives_the_same_numbers(tmp_path: Path, conn: sqlite3.Connection) -> None:
-    from evalkit.store.schema import connect
+    from evalkit.store.schema import open_for_writing
 
-    other = connect(tmp_path / "other.db")
+    other = open_for_writing(tmp_path / "other.db")
     add_run(other, "self-run", transfer_cells(diagonal_setting="fine-tuned-on"))
     own = transfer_frame(other, "self-run")
     other.close()
@@ -88,9 +88,9 @@ def test_holm_across_the_matrix_and_effect_labels(conn: sqlite3.Connection) -> N
 
 
 def test_gain_is_turned_for_a_lower_is_better_metric(tmp_path: Path) -> None:
-    from evalkit.store.schema import connect
+    from evalkit.store.schema import open_for_writing
 
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     zero = [3.0, 2.0, 4.0, 1.0, 2.0, 3.0, 5.0, 2.0]
     tuned = [v - 1.0 for v in zero]
     hib = {"loss": False}
@@ -108,9 +108,9 @@ def test_gain_is_turned_for_a_lower_is_better_metric(tmp_path: Path) -> None:
 
 
 def test_metric_option_prefers_the_named_metric(tmp_path: Path) -> None:
-    from evalkit.store.schema import connect
+    from evalkit.store.schema import open_for_writing
 
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     add_run(conn, "two-metrics", [Cell("a", {"acc": binary(4, [0]), "acc_norm": binary(4, [0, 1])}),
                                   Cell("a", {"acc": binary(4, [0, 1]), "acc_norm": binary(4, [0, 1, 2])},
                                        setting="fine-tuned-on:x")])
@@ -123,9 +123,9 @@ def test_metric_option_prefers_the_named_metric(tmp_path: Path) -> None:
 
 
 def test_missing_zero_shot_baseline_is_an_input_error(tmp_path: Path) -> None:
-    from evalkit.store.schema import connect
+    from evalkit.store.schema import open_for_writing
 
-    conn = connect(tmp_path / "s.db")
+    conn = open_for_writing(tmp_path / "s.db")
     add_run(conn, "nobase", [Cell("sst2", {"acc": binary(4, [0])}),
                              Cell("rte", {"acc": binary(4, [0])}, setting="fine-tuned-on:sst2")])
     with pytest.raises(InputError, match="no 'zero-shot' cell of model tiny on task 'rte'"):

@@ -151,6 +151,14 @@ EXPECTED: dict[str, dict] = {
         "labels": {"train": {1: 2474, 0: 1194}, "validation": {1: 279, 0: 129}},
         "lm_eval_yaml": "glue/mrpc/default.yaml",
     },
+    "wikitext": {
+        "rows": {"test": 62},
+        "declared": {"training_split": None, "validation_split": None, "test_split": "test", "fewshot_split": None},
+        "eval": "test",
+        "label_field": None,
+        "labels": {},
+        "lm_eval_yaml": "wikitext/wikitext.yaml",
+    },
 }
 
 # (lm-eval's value, evalkit's value) where evalkit's split use differs from lm-eval's YAML.
@@ -160,10 +168,14 @@ SPLIT_DEVIATIONS = {
     # no training data available locally
     "boolq": {"training_split": ("train", None)},
     "hellaswag": {"training_split": ("train", None)},
+    # only the test split ships (the one lm-eval evaluates)
+    "wikitext": {"training_split": ("train", None), "validation_split": ("validation", None)},
 }
 
 REQUIRED = ["sst2", "rte", "cb", "boolq", "copa", "arc_easy", "openbookqa", "hellaswag", "agnews", "trec", "emotion", "gsm8k"]
 NAMES = sorted(EXPECTED)
+# Tasks whose documents are decided among answer choices (not generation, not language modelling).
+CHOICE_NAMES = [n for n in NAMES if n not in ("gsm8k", "wikitext")]
 
 # Keys that define the prompt/scoring and must match lm-eval's YAML exactly.
 PROMPT_KEYS = [

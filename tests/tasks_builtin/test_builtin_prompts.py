@@ -4,13 +4,14 @@ equal lm-eval 0.4's standard prompts where lm-eval has one, and score 1.0 with o
 from __future__ import annotations
 
 import inspect
+import re
 
 import pytest
 from lm_eval.tasks._yaml_loader import load_yaml
 
 from evalkit.tasks.loading import resolved_config
 from tests.tasks_builtin.shipped import (
-    EXPECTED, LM_EVAL_TASKS, NAMES, PROMPT_KEYS, SPLIT_DEVIATIONS, TASKS_DIR, gold_index, registry,
+    CHOICE_NAMES, EXPECTED, LM_EVAL_TASKS, NAMES, PROMPT_KEYS, SPLIT_DEVIATIONS, TASKS_DIR, gold_index, registry,
 )
 from tests.tasks_builtin.shipped import task as built
 
@@ -33,7 +34,8 @@ def test_first_docs_render(name):
     for i in range(3):
         doc = docs[i]
         text = task.doc_to_text(doc)
-        assert isinstance(text, str) and text.strip()
+        # a language-modelling task scores the whole target with an empty prompt
+        assert isinstance(text, str) and (text.strip() or task.OUTPUT_TYPE == "loglikelihood_rolling")
         target = task.doc_to_target(doc)
         if task.OUTPUT_TYPE == "multiple_choice":
             choices = task.doc_to_choice(doc)
@@ -176,15 +178,16 @@ def test_custom_prompts_render():
 
 
 @pytest.mark.parametrize(
-    ("name", "lm_eval_file"),
+    ("name", "hook_file", "lm_eval_file"),
     [
-        ("copa", "super_glue/copa/utils.py"),
-        ("hellaswag", "hellaswag/utils.py"),
-        ("cb", "super_glue/cb/aggregate.py"),
+        ("copa", "utils.py", "super_glue/copa/utils.py"),
+        ("hellaswag", "utils.py", "hellaswag/utils.py"),
+        ("cb", "utils.py", "super_glue/cb/aggregate.py"),
+        ("wikitext", "preprocess_wikitext.py", "wikitext/preprocess_wikitext.py"),
     ],
 )
-def test_utils_copied_verbatim(name, lm_eval_file):
-    ours = (TASKS_DIR / name / "utils.py").read_text(encoding="utf-8")
+def test_utils_copied_verbatim(name, hook_file, lm_eval_file):
+    ours = (TASKS_DIR / name / hook_file).read_text(encoding="utf-8")
     # drop our leading provenance comment lines
     lines = ours.splitlines(keepends=True)
     while lines and lines[0].startswith("#"):
@@ -192,7 +195,7 @@ def test_utils_copied_verbatim(name, lm_eval_file):
     assert "".join(lines) == (LM_EVAL_TASKS / lm_eval_file).read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if n != "gsm8k"])
+@pytest.mark.parametrize("name", CHOICE_NAMES)
 def test_scoring_with_oracle_loglikelihoods(name):
     """Fake log-likelihoods that favour the gold choice must score 1.0 on every metric."""
     task = built(name)
@@ -208,3 +211,19 @@ def test_scoring_with_oracle_loglikelihoods(name):
     assert set(items) == set(aggregations)
     for metric, values in items.items():
         assert aggregations[metric](values) == pytest.approx(1.0), metric
+
+
+def test_wikitext_scores_detokenised_articles_with_lm_evals_word_and_byte_counts():
+    """62 articles split at top-level headings; the target is lm-eval's detokenised page, and
+    process_results counts words and bytes on the original page, as lm-eval's wikitext does."""
+    task = built("wikitext")
+    docs = list(task.eval_docs)
+    assert len(docs) == 62
+    assert docs[0]["page"].startswith(" = Robert Boulter = ")
+    assert all(d["page"].lstrip().startswith("= ") for d in docs)
+    target = task.doc_to_target(docs[0])
+    assert " @-@ " in docs[0]["page"] and " @-@ " not in target
+    words, size = len(re.split(r"\s+", docs[0]["page"])), len(docs[0]["page"].encode("utf-8"))
+    assert task.process_results(docs[0], [-123.0]) == {
+        "word_perplexity": (-123.0, words), "byte_perplexity": (-123.0, size), "bits_per_byte": (-123.0, size)}
+    assert task.higher_is_better() == {"word_perplexity": False, "byte_perplexity": False, "bits_per_byte": False}

@@ -1,0 +1,75 @@
+"""`evalkit lm-eval ARGS...`: lm-eval's own command line, with evalkit's backend registered.
+
+lm-eval 0.4.x has no plugin entry point for models, so `lm_eval --model evalkit` cannot find the
+backend from the shell. This command runs lm-eval's CLI (lm_eval.__main__.cli_evaluate) in this
+process after `import evalkit` has registered the model "evalkit"; every argument goes to lm-eval
+unchanged (`evalkit lm-eval --model evalkit --model_args pretrained=smollm2-135m --tasks sst2 ...`).
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from typing import Iterator
+
+import click
+
+from evalkit.errors import EvalkitError, RunFailedError
+
+
+@click.command("lm-eval", context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                                            "help_option_names": []})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def command(ctx: click.Context, args: tuple[str, ...]) -> None:
+    """Run lm-eval's command line with evalkit's backend (--model evalkit); ARGS go to lm-eval as
+    they are (`evalkit lm-eval --help` shows lm-eval's own help)."""
+    code = run_lm_eval(list(args))
+    if code:
+        ctx.exit(code)
+
+
+def run_lm_eval(args: list[str]) -> int:
+    """lm-eval's CLI on `args`; its exit status (argparse usage errors: 2). lm-eval's own failures
+    become RunFailedError naming them; evalkit's errors (a bad model spec) pass through."""
+    import evalkit  # noqa: F401 - registers the "evalkit" model with lm-eval
+
+    from lm_eval.__main__ import cli_evaluate
+
+    with _argv(["lm-eval", *args]):
+        try:
+            cli_evaluate()
+        except SystemExit as exc:
+            return _exit_status(exc.code)
+        except EvalkitError:
+            raise
+        except Exception as exc:
+            raise RunFailedError(f"lm-eval stopped with {type(exc).__name__}: {_first_line(exc)}",
+                                 hint="Check the lm-eval arguments (evalkit lm-eval --help); re-run with "
+                                      "evalkit --debug lm-eval ... for the traceback.") from exc
+    return 0
+
+
+def _exit_status(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    click.echo(str(code), err=True)  # sys.exit("message") prints the message and means failure
+    return 1
+
+
+@contextmanager
+def _argv(argv: list[str]) -> Iterator[None]:
+    """lm-eval's parser reads sys.argv (and inserts 'run' into it): give it its own list."""
+    saved = sys.argv
+    sys.argv = list(argv)
+    try:
+        yield
+    finally:
+        sys.argv = saved
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:300] if lines else "(no message)"

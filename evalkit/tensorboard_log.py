@@ -1,0 +1,84 @@
+"""Evaluated metrics as TensorBoard scalars at the training step they belong to, so evaluation
+lines up with the training curves: a checkpoint of a series at its training step, a fine-tuned
+cell at the number of optimiser steps it was trained for.
+
+Layout: `reports/tensorboard/<run_id>/<series>/` holds one event file per stored cell; each
+scalar is tagged `<task>/<setting family>/<metric>` (`sst2/zero-shot/acc`). A cell with no step
+(a plain model evaluated zero-shot) has no place on a training axis and writes nothing.
+tensorboard comes with the `models` extra; without it nothing is written and nothing is said.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any, Mapping
+
+from evalkit.store.records import CellRecord
+
+TENSORBOARD_ROOT = Path("reports") / "tensorboard"
+_STEP_SUFFIX = re.compile(r"@step:\d+$")
+_UNSAFE = re.compile(r"[^\w.@+=-]+")
+
+
+def scalar_step(details: Mapping[str, Any]) -> int | None:
+    """The training step of a cell: its trajectory step, else its fine-tuning steps, else None."""
+    trajectory = details.get("trajectory")
+    if isinstance(trajectory, Mapping) and _is_step(trajectory.get("step")):
+        return int(trajectory["step"])
+    steps = details.get("train_steps")
+    return int(steps) if _is_step(steps) else None
+
+
+def _is_step(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def series_folder(record: CellRecord) -> str:
+    """The sub-folder of a cell's scalars: its series (one TensorBoard run per series), else its model."""
+    trajectory = record.details.get("trajectory")
+    series = trajectory.get("series") if isinstance(trajectory, Mapping) else None
+    name = str(series or record.model)
+    return _UNSAFE.sub("_", name).strip("._") or "model"
+
+
+def scalar_tag(task: str, setting: str, metric: str) -> str:
+    """`<task>/<setting family>/<metric>`: the steps of a fine-tuning trajectory share one tag."""
+    return f"{task}/{_STEP_SUFFIX.sub('', setting)}/{metric}"
+
+
+def scalars(record: CellRecord) -> list[tuple[str, float]]:
+    """(tag, value) for every finite metric of the cell."""
+    return [(scalar_tag(record.task, record.setting, m.metric), float(m.value)) for m in record.metrics
+            if isinstance(m.value, (int, float)) and math.isfinite(m.value)]
+
+
+def log_cell(run_id: str, record: CellRecord, root: Path = TENSORBOARD_ROOT) -> Path | None:
+    """Write the cell's metrics at its step; returns the folder written, None when nothing was
+    (no step, no finite metric, or tensorboard not installed)."""
+    step = scalar_step(record.details)
+    values = scalars(record)
+    if step is None or not values:
+        return None
+    writer_class = _summary_writer()
+    if writer_class is None:
+        return None
+    folder = root / run_id / series_folder(record)
+    folder.mkdir(parents=True, exist_ok=True)
+    writer = writer_class(log_dir=str(folder))
+    try:
+        for tag, value in values:
+            writer.add_scalar(tag, value, global_step=step)
+    finally:
+        writer.close()
+    return folder
+
+
+def _summary_writer() -> Any | None:
+    """torch's SummaryWriter class, or None when torch or tensorboard is missing."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter
