@@ -113,16 +113,10 @@ def _load_task(name: str) -> Any:
 def _specs(out: Path, args: argparse.Namespace) -> list[tuple[int, Any]]:
     """(step, ModelSpec) for every member of a series, as the runner would build them."""
     from evalkit.models.series import expand_model_refs
-    from evalkit.models.spec import resolve_model_spec
+    from evalkit.models.spec import member_spec
 
-    specs = []
-    for member in expand_model_refs([str(out)]):
-        if member.kind == "adapter":
-            spec = resolve_model_spec(str(member.base_model), adapter=member.ref, dtype=args.dtype, device=args.device)
-        else:
-            spec = resolve_model_spec(member.ref, dtype=args.dtype, device=args.device)
-        specs.append((member.step or 0, spec))
-    return specs
+    return [(member.step or 0, member_spec(member, dtype=args.dtype, device=args.device))
+            for member in expand_model_refs([str(out)])]
 
 
 class FreshLoader:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from evalkit.home import default_store_path
-from evalkit.models.series import expand_model_refs
-from evalkit.models.spec import DEFAULT_MODEL, ModelSpec, member_spec
+from evalkit.models.series import check_series_cells, expand_model_refs
+from evalkit.models.spec import DEFAULT_MODEL, member_spec
 from evalkit.plan import Cell, FineTuneOptions, make_plan
 from evalkit.settings import Setting, parse_setting
 
@@ -17,7 +17,8 @@ DEFAULT_TASKS = ("sst2", "arc_easy", "copa")
 
 
 def build_cells(models: Sequence[str] = (DEFAULT_MODEL,), tasks: Sequence[str] = DEFAULT_TASKS, *,
-                settings: Sequence[str | Setting] = ("zero-shot",), limit: int | None = None,
+                settings: Sequence[str | Setting] = ("zero-shot",),
+                limit: int | Mapping[str, int | None] | None = None,
                 seed: int = 1234, batch_size: int | str = "auto", adapter: str | None = None,
                 revision: str | None = None, dtype: str = "auto", device: str = "auto",
                 trust_remote_code: bool = False, finetune: FineTuneOptions | None = None,
@@ -29,24 +30,10 @@ def build_cells(models: Sequence[str] = (DEFAULT_MODEL,), tasks: Sequence[str] =
                          trust_remote_code=trust_remote_code) for m in expand_model_refs(models)]
     parsed = [s if isinstance(s, Setting) else parse_setting(s) for s in settings]
     unique = list(dict.fromkeys(parsed))
-    check_series_settings(specs, unique)
-    return make_plan(specs, list(dict.fromkeys(tasks)), unique, limit=limit, seed=seed,
-                     batch_size=batch_size, finetune=finetune, request_cache=request_cache)
-
-
-def check_series_settings(specs: Sequence[ModelSpec], settings: Sequence[Setting]) -> None:
-    """A PEFT adapter checkpoint cannot be fine-tuned again (evalkit trains a fresh adapter on a plain
-    base model): refuse the combination before anything is loaded."""
-    tuned = [s for s in settings if s.fine_tuned or s.label.startswith("fine-tuned")]
-    adapters = [spec for spec in specs if spec.member is not None and spec.member.kind == "adapter"]
-    if tuned and adapters:
-        from evalkit.errors import ModelError
-
-        raise ModelError(f"Setting '{tuned[0].label}' cannot be used with the adapter checkpoint series "
-                         f"'{adapters[0].member.series}' ('{adapters[0].adapter}'): its checkpoints are "
-                         "PEFT adapters, and evalkit fine-tunes a fresh adapter on a plain model.",
-                         hint="Evaluate the series zero-shot or few-shot, or fine-tune its base model "
-                              f"(-m {adapters[0].location}) in a separate run.")
+    cells = make_plan(specs, list(dict.fromkeys(tasks)), unique, limit=limit, seed=seed,
+                      batch_size=batch_size, finetune=finetune, request_cache=request_cache)
+    check_series_cells(cells)
+    return cells
 
 
 def run(models: Sequence[str] | str = (DEFAULT_MODEL,), tasks: Sequence[str] | str = DEFAULT_TASKS, *,

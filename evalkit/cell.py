@@ -9,30 +9,38 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
-from evalkit.errors import EvalkitError, RunFailedError
+from evalkit.errors import EvalkitError, InputError, RunFailedError
 from evalkit.evaluation import CellOutcome, evaluate_task
-from evalkit.plan import Cell
+from evalkit.plan import Cell, trains_on_itself
 from evalkit.provenance import evalkit_version
 from evalkit.resume import RequestCache, ResumableLM, request_cache_path
 from evalkit.store.records import CellRecord
 from evalkit.tasks.loading import LoadedTask
 
 
-def evaluate_cell(cell: Cell, loaded: Any, task: LoadedTask, sink: Any) -> CellRecord:
-    """Evaluate `cell` with an already loaded model and task; returns the record to store."""
+def evaluate_cell(cell: Cell, loaded: Any, task: LoadedTask, sink: Any,
+                  sources: Mapping[str, LoadedTask] | None = None, run_id: str | None = None) -> CellRecord:
+    """Evaluate `cell` with an already loaded model and task; returns the record to store.
+    `sources` holds the tasks fine-tuned-on:TASK cells train on, by name (evalkit.preflight);
+    `run_id` places the training curves in the run's TensorBoard folder."""
     start = time.perf_counter()
     model, adapter, details = loaded, None, {}
     if cell.setting.fine_tuned:
         from evalkit.finetune import finetuned_model
 
         with reported_failures(cell, task, "Fine-tuning for"):
-            model, adapter, details = finetuned_model(loaded, task, cell, sink)
+            source = training_source(cell, task, sources)
+            model, adapter, details = finetuned_model(loaded, source, cell, sink, run_id=run_id,
+                                                      trajectory=trains_on_itself(cell.setting, task.name))
     _seed_everything(cell.seed)
     outcome, stats = _score(cell, model, task, sink)
     if stats is not None:
         details["requests"] = stats
+    # Checkpoint series: the series member's point (evalkit.models.series.SeriesMember.trajectory) is
+    # stored under details["trajectory"]; see with_trajectory for a member that is also fine-tuned.
+    details = with_trajectory(details, series_trajectory(cell))
     details.update(limit=cell.limit, batch_size=str(cell.batch_size), dtype=model.dtype,
                    device=model.device, checkpoint=model.checkpoint)
     return CellRecord(
@@ -41,6 +49,35 @@ def evaluate_cell(cell: Cell, loaded: Any, task: LoadedTask, sink: Any) -> CellR
         task_source=task.source, setting=cell.setting.label, num_fewshot=cell.setting.num_fewshot,
         metrics=outcome.metrics, samples=outcome.samples, duration_s=round(time.perf_counter() - start, 3),
         adapter=adapter, details=details)
+
+
+def training_source(cell: Cell, task: LoadedTask, sources: Mapping[str, LoadedTask] | None) -> LoadedTask:
+    """The task whose training split the cell's adapter is trained on."""
+    name = cell.setting.trained_on
+    if name is None:
+        return task
+    if not sources or name not in sources:
+        raise InputError(f"Setting '{cell.setting.label}': task '{name}' was not loaded for this run.",
+                         hint="Run cells through evalkit.runner.execute (its checks load every task trained on).")
+    return sources[name]
+
+
+def series_trajectory(cell: Cell) -> dict[str, Any] | None:
+    """The trajectory point of a checkpoint-series member (None for a plain model)."""
+    member = getattr(cell.model, "member", None)
+    return member.trajectory() if member is not None else None
+
+
+def with_trajectory(details: dict[str, Any], series: dict[str, Any] | None) -> dict[str, Any]:
+    """Add a series member's trajectory point. A cell that already has one is a fine-tuning step
+    (--ft-eval-steps): that one wins, since its setting label carries the step, and the member's
+    point is kept beside it as details["series_checkpoint"] (details["checkpoint"] is the
+    weights folder), so neither collides nor is lost."""
+    if series is None:
+        return details
+    if isinstance(details.get("trajectory"), dict):
+        return {**details, "series_checkpoint": series}
+    return {**details, "trajectory": series}
 
 
 def _score(cell: Cell, model: Any, task: LoadedTask, sink: Any) -> tuple[CellOutcome, dict[str, int] | None]:

@@ -22,8 +22,11 @@ _COMPANIONS = ("-wal", "-shm", "-journal")
 
 
 def is_sqlite_file(path: Path) -> bool:
-    """True when `path` starts with SQLite's header (any SQLite database, evalkit's or not)."""
+    """True when `path` starts with SQLite's header (any SQLite database, evalkit's or not).
+    Only a regular file is opened: reading a FIFO would block until something writes to it."""
     try:
+        if not Path(path).is_file():
+            return False
         with Path(path).open("rb") as handle:
             return handle.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC
     except OSError:
@@ -62,9 +65,51 @@ def check_output_path(path: Path, *, force: bool, inputs: Sequence[Path] = (), o
         raise InputError(f"Output path '{path}' ({option}) is an SQLite database (a results store?); "
                          "evalkit never writes over a database, with or without --force. Nothing was written.",
                          hint="Choose another output file.")
+    if path.exists() and not path.is_file():
+        raise InputError(f"Output path '{path}' ({option}) is not a regular file (a device, pipe or socket); "
+                         "evalkit writes a new file and renames it into place, which would replace it. "
+                         "Nothing was written.", hint="Choose a file name; leave -o out to print to stdout.")
     if path.exists() and not force:
         raise InputError(f"Output file '{path}' ({option}) already exists; it was left untouched.",
                          hint="Pass --force to replace it, or choose another file.")
+    _check_folder(path, option)
+
+
+def _check_folder(path: Path, option: str) -> None:
+    """The folder `path` goes in must be (or be creatable inside) a writable directory: found
+    before any work, not after the report was computed."""
+    folder = Path(os.path.abspath(path)).parent
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"Output path '{path}' ({option}): '{existing}' is a file, not a folder, so nothing can "
+                         "be written under it. Nothing was written.", hint=f"Pass {option} with a file in a folder.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"Output path '{path}' ({option}): the folder '{existing}' is not writable. "
+                         "Nothing was written.", hint=f"Pass {option} with a writable location.")
+
+
+def check_step_summary(inputs: Sequence[Path] = ()) -> None:
+    """$GITHUB_STEP_SUMMARY (when set) must be a file markdown can be appended to: not a directory,
+    not in a missing folder, not a database or a file this command reads. Checked before any work,
+    so a misconfigured CI step fails at once (exit 2) instead of passing without its summary."""
+    text = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not text:
+        return
+    path, option = Path(text), "$GITHUB_STEP_SUMMARY"
+    why = None
+    if path.is_dir():
+        why = "is a directory"
+    elif is_sqlite_file(path) or _is_database_companion(path):
+        why = "is an SQLite database (a results store?); appending to it would damage it"
+    elif any(_same_file(path, Path(source)) for source in inputs):
+        why = "is also an input of this command"
+    elif not path.parent.is_dir():
+        why = f"is in a folder that does not exist ('{path.parent}')"
+    if why:
+        raise InputError(f"{option} '{path}' {why}; nothing was written.",
+                         hint="Point GITHUB_STEP_SUMMARY at a file (GitHub Actions sets it for you), or unset it.")
 
 
 @contextmanager

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
-from evalkit.errors import InputError
+from evalkit.errors import InputError, did_you_mean
 from evalkit.models.spec import ModelSpec
 from evalkit.settings import Setting
 
@@ -101,20 +101,40 @@ class Cell:
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
+        data["model"] = self.model.to_dict()
         data["setting"] = self.setting.label
         return data
 
 
+ALL_TASKS = "*"  # the key of a limits mapping that applies to every task without its own
+
+
 def make_plan(models: list[ModelSpec], tasks: list[str], settings: list[Setting], *,
-              limit: int | None, seed: int, batch_size: int | str,
+              limit: int | Mapping[str, int | None] | None, seed: int, batch_size: int | str,
               finetune: FineTuneOptions | None = None, request_cache: bool = True) -> list[Cell]:
     """The grid in a stable order: model-major (a model is loaded once), then task, then setting."""
     check_seed(seed)
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise InputError(f"Invalid --limit {limit!r}: it must be a whole number of at least 1 (or None for all).")
+    limits = resolve_limits(limit, tasks)
     options = finetune or FineTuneOptions()
-    return [Cell(model, task, setting, limit, seed, batch_size, options, request_cache)
+    return [Cell(model, task, setting, limits[task], seed, batch_size, options, request_cache)
             for model in models for task in tasks for setting in settings]
+
+
+def resolve_limits(limit: int | Mapping[str, int | None] | None, tasks: list[str]) -> dict[str, int | None]:
+    """Each task's document limit: one number for every task, or a mapping task -> number with
+    ALL_TASKS ("*") for the rest (`--limit 200 --limit wikitext=5`)."""
+    given = dict(limit) if isinstance(limit, Mapping) else {ALL_TASKS: limit}
+    for key, value in given.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            where = "" if key == ALL_TASKS else f" for task '{key}'"
+            raise InputError(f"Invalid --limit {value!r}{where}: it must be a whole number of at least 1 "
+                             "(or None for all).")
+    unknown = [key for key in given if key != ALL_TASKS and key not in tasks]
+    if unknown:
+        raise InputError(f"--limit {unknown[0]}=N names a task that is not in this run."
+                         + did_you_mean(unknown[0], list(tasks)),
+                         hint=f"Use one of the run's tasks: {', '.join(tasks)}.")
+    return {task: given.get(task, given.get(ALL_TASKS)) for task in tasks}
 
 
 @dataclass(frozen=True)
@@ -150,15 +170,28 @@ def expand_cells(cells: list[Cell], facts: StudyFacts) -> list[Cell]:
 def _expand(cell: Cell, facts: StudyFacts) -> list[Cell]:
     setting = cell.setting
     if setting.is_all_sources:
-        return [replace(cell, setting=replace(setting, trained_on=name)) for name in facts.sources]
-    if setting.trained_on is not None:
-        return [replace(cell, setting=replace(setting, trained_on=facts.names.get(setting.trained_on,
-                                                                                   setting.trained_on)))]
-    if setting.trains_on_own_task and setting.step is None and cell.finetune.eval_steps:
-        total = facts.total_steps[facts.names.get(cell.task, cell.task)]
-        steps = snapshot_steps(cell.finetune.eval_steps, total)
-        return [replace(cell, setting=replace(setting, step=s)) for s in steps] + [cell]
-    return [cell]
+        resolved = [replace(cell, setting=replace(setting, trained_on=name)) for name in facts.sources]
+    elif setting.trained_on is not None:
+        name = facts.names.get(setting.trained_on, setting.trained_on)
+        resolved = [replace(cell, setting=replace(setting, trained_on=name))]
+    else:
+        resolved = [cell]
+    return [step_cell for one in resolved for step_cell in _with_steps(one, facts)]
+
+
+def _with_steps(cell: Cell, facts: StudyFacts) -> list[Cell]:
+    """With --ft-eval-steps, a cell fine-tuned on its own task (`fine-tuned`, or the transfer
+    matrix's diagonal `fine-tuned-on:A` on A) preceded by one cell per kept step."""
+    name = facts.names.get(cell.task, cell.task)
+    if not (cell.finetune.eval_steps and cell.setting.step is None and trains_on_itself(cell.setting, name)):
+        return [cell]
+    steps = snapshot_steps(cell.finetune.eval_steps, facts.total_steps[name])
+    return [replace(cell, setting=replace(cell.setting, step=s)) for s in steps] + [cell]
+
+
+def trains_on_itself(setting: Setting, task_name: str) -> bool:
+    """True when the cell's adapter is trained on the task it evaluates: a fine-tuning trajectory."""
+    return setting.trains_on_own_task or (setting.trained_on == task_name)
 
 
 def _grouped_by_source(cells: list[Cell]) -> list[Cell]:
@@ -169,7 +202,7 @@ def _grouped_by_source(cells: list[Cell]) -> list[Cell]:
         blocks.setdefault(cell.model, []).append(cell)
     ordered: list[Cell] = []
     for block in blocks.values():
-        transfer = [c for c in block if c.setting.trained_on is not None]
+        transfer = [c for c in block if c.setting.trained_on is not None]  # steps of the diagonal included
         sources = list(dict.fromkeys(c.setting.trained_on for c in transfer))
         ordered += [c for c in block if c.setting.trained_on is None]
         ordered += sorted(transfer, key=lambda c: sources.index(c.setting.trained_on))

@@ -15,16 +15,14 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
+from evalkit.models.series import check_series_cells
 from evalkit.plan import Cell
-from evalkit.preflight import check_inputs
+from evalkit.preflight import PreparedRun, check_inputs, prepare_run
 from evalkit.provenance import git_commit, versions
 from evalkit.store.records import CellRecord, RunInfo
 from evalkit.tasks.discovery import TaskRegistry
-
-if TYPE_CHECKING:
-    from evalkit.tasks.loading import LoadedTask
 
 __all__ = ["ProgressSink", "RunResult", "SilentProgress", "check_inputs", "execute", "run_info"]
 
@@ -58,7 +56,9 @@ def execute(cells: list[Cell], registry: TaskRegistry, store_path: Path, *, name
     from evalkit.store.writer import begin_run, finish_run, write_cell
 
     sink = progress or SilentProgress()
-    tasks = check_inputs(cells, registry)
+    prepared = prepare_run(cells, registry, sink)  # study settings expanded, every input checked
+    cells = prepared.cells
+    check_series_cells(cells)  # again: expanding study settings (--transfer) may add fine-tuned cells
     conn = open_for_writing(store_path)
     try:
         _check_name(conn, name, sink)
@@ -69,7 +69,7 @@ def execute(cells: list[Cell], registry: TaskRegistry, store_path: Path, *, name
         raise
     records: list[CellRecord] = []
     try:
-        for cell, record in _evaluate_all(cells, tasks, sink):
+        for cell, record in _evaluate_all(prepared, sink, info.run_id):
             write_cell(conn, info.run_id, record)
             records.append(record)
             _log_scalars(info.run_id, record, sink)
@@ -92,8 +92,7 @@ def _check_name(conn: Any, name: str | None, sink: ProgressSink) -> None:
         sink.message(warning)
 
 
-def _evaluate_all(cells: list[Cell], tasks: dict[str, "LoadedTask"],
-                  sink: ProgressSink) -> Iterator[tuple[Cell, CellRecord]]:
+def _evaluate_all(prepared: PreparedRun, sink: ProgressSink, run_id: str) -> Iterator[tuple[Cell, CellRecord]]:
     from evalkit.cell import evaluate_cell
     from evalkit.models.adapter_switch import SharedBaseLoader
     from evalkit.quiet import quiet_libraries
@@ -101,12 +100,13 @@ def _evaluate_all(cells: list[Cell], tasks: dict[str, "LoadedTask"],
     quiet_libraries()
     loader = SharedBaseLoader()
     loaded = None
-    for cell in cells:
+    for cell in prepared.cells:
         if loaded is None or loaded.spec != cell.model:
             loaded = None  # free the previous model before loading the next (the loader drops its own)
             sink.message(_loading_message(cell, reuses_base=loader.holds_base_of(cell.model)))
             loaded = loader.load(cell.model)
-        yield cell, evaluate_cell(cell, loaded, tasks[cell.task], sink)
+        yield cell, evaluate_cell(cell, loaded, prepared.tasks[cell.task], sink, sources=prepared.sources,
+                                  run_id=run_id)
 
 
 def _loading_message(cell: Cell, *, reuses_base: bool) -> str:

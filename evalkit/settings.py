@@ -36,8 +36,6 @@ class Setting:
 
     @property
     def label(self) -> str:
-        if self.trained_on is not None:
-            return f"{TRANSFER_PREFIX}{self.trained_on}"
         family = self.family
         return family if self.step is None else f"{family}@step:{self.step}"
 

@@ -35,12 +35,25 @@ def _is_step(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def series_folder(record: CellRecord) -> str:
-    """The sub-folder of a cell's scalars: its series (one TensorBoard run per series), else its model."""
+def fine_tuning_series(model_label: str, task: str) -> str:
+    """The name of the series a fine-tuning of `model_label` on `task` forms (its curves and evaluations)."""
+    return f"{model_label} fine-tuned on {task}"
+
+
+def run_folder(run_id: str, name: str, root: Path = TENSORBOARD_ROOT) -> Path:
+    """`<root>/<run_id>/<name made safe for a folder>`: one TensorBoard run per series."""
+    return root / run_id / (_UNSAFE.sub("_", name).strip("._") or "model")
+
+
+def series_name(record: CellRecord) -> str:
+    """A cell's series: its trajectory's, else the fine-tuning it evaluates (so a fine-tuned cell's
+    scalars sit beside that training's loss curve), else its model."""
     trajectory = record.details.get("trajectory")
     series = trajectory.get("series") if isinstance(trajectory, Mapping) else None
-    name = str(series or record.model)
-    return _UNSAFE.sub("_", name).strip("._") or "model"
+    trained_on = record.details.get("trained_on")
+    if series is None and trained_on:
+        series = fine_tuning_series(record.model, str(trained_on))
+    return str(series or record.model)
 
 
 def scalar_tag(task: str, setting: str, metric: str) -> str:
@@ -64,7 +77,7 @@ def log_cell(run_id: str, record: CellRecord, root: Path = TENSORBOARD_ROOT) -> 
     writer_class = _summary_writer()
     if writer_class is None:
         return None
-    folder = root / run_id / series_folder(record)
+    folder = run_folder(run_id, series_name(record), root)
     folder.mkdir(parents=True, exist_ok=True)
     writer = writer_class(log_dir=str(folder))
     try:

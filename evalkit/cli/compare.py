@@ -11,6 +11,7 @@ from evalkit.cli.options import RunRef, stats_options, store_option
 from evalkit.cli.report_output import (check_report_output, emit, report_inputs, report_output_options,
                                        resolve_format)
 from evalkit.compare import CompareOptions, RunOpener, compare_runs, open_runs
+from evalkit.outputs import check_step_summary
 from evalkit.report import ReportDocument
 
 
@@ -39,6 +40,7 @@ def command(refs: tuple[str, ...], correction: str, alpha: float, metrics: tuple
         raise click.UsageError("compare needs at least two run references.")
     inputs = report_inputs(store, refs)
     check_report_output(output, force=force, inputs=inputs)
+    check_step_summary(inputs)
     options = CompareOptions(metrics=metrics, correction=correction, alpha=alpha, flips=flips,
                              allow_incomparable=allow_incomparable)
     with RunOpener(store) as opener:

@@ -1,4 +1,4 @@
-"""The --ft-* options of `evalkit run` (used by the fine-tuned setting)."""
+"""The --ft-* options of `evalkit run` (used by the fine-tuned settings), and --transfer."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any, Callable
 import click
 
 from evalkit.plan import FINETUNE_METHODS, FINETUNE_OBJECTIVES, FineTuneOptions
+from evalkit.settings import ALL_SOURCES, TRANSFER_PREFIX
 
 _DEFAULTS = FineTuneOptions()
 
@@ -40,6 +41,12 @@ _OPTIONS = [
                  help="Learning rate (default: 3e-3 for LoRA, 2e-5 for full fine-tuning)."),
     click.option("--ft-batch-size", type=click.IntRange(min=1), default=_DEFAULTS.batch_size, show_default=True),
     click.option("--ft-lora-r", type=click.IntRange(min=1), default=_DEFAULTS.lora_r, show_default=True),
+    click.option("--ft-eval-steps", type=click.IntRange(min=1), default=None, metavar="N",
+                 help="Also evaluate the fine-tuned setting's adapter every N optimiser steps (settings "
+                      "fine-tuned@step:N; see `evalkit trajectory RUN`)."),
+    click.option("--transfer", is_flag=True,
+                 help="The transfer matrix: zero-shot on every task, and for each task with a training split, "
+                      "fine-tune on it and evaluate every task (see `evalkit transfer RUN`)."),
     click.option("--retrain", is_flag=True, help="Ignore cached fine-tuned adapters and train again."),
     click.option("--keep-overlap", is_flag=True,
                  help="Keep training examples that also appear in the evaluation split (excluded by default)."),
@@ -57,4 +64,11 @@ def finetune_options_from(values: dict[str, Any]) -> FineTuneOptions:
         method=values["ft_method"], objective=values["ft_objective"], epochs=values["ft_epochs"],
         max_steps=values["ft_max_steps"], lr=values["ft_lr"], batch_size=values["ft_batch_size"],
         lora_r=values["ft_lora_r"], max_examples=values["ft_max_examples"], train_split=values["train_split"],
-        retrain=values["retrain"], exclude_overlap=not values["keep_overlap"])
+        retrain=values["retrain"], exclude_overlap=not values["keep_overlap"], eval_steps=values["ft_eval_steps"])
+
+
+def with_transfer(settings: list[str], transfer: bool) -> list[str]:
+    """--transfer adds zero-shot (the baseline) and fine-tuned-on:* (one row per task with a training split)."""
+    if not transfer:
+        return settings
+    return list(dict.fromkeys([*settings, "zero-shot", f"{TRANSFER_PREFIX}{ALL_SOURCES}"]))

@@ -12,6 +12,7 @@ from evalkit.cli.report_output import (check_report_output, emit, report_inputs,
 from evalkit.compare import (CompareOptions, GateOutcome, RunOpener, compare_runs, decide_gate, open_runs,
                              require_complete, require_distinct)
 from evalkit.errors import RegressionFound
+from evalkit.outputs import check_step_summary
 from evalkit.report import ReportDocument
 
 
@@ -40,6 +41,7 @@ def command(baseline: str, candidate: str, max_drop: float, correction: str, alp
     """
     inputs = report_inputs(store, [baseline, candidate])
     check_report_output(output, force=force, inputs=inputs)
+    check_step_summary(inputs)
     options = CompareOptions(metrics=metrics, correction=correction, alpha=alpha, flips=flips,
                              allow_incomparable=allow_incomparable)
     with RunOpener(store) as opener:

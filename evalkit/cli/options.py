@@ -54,14 +54,35 @@ class RunRef(click.ParamType):
         from evalkit.compare.sources import FILE_SUFFIXES, is_file_ref  # pandas: only once a command runs
 
         text = str(value)
+        if not text.strip():
+            self.fail("an empty run reference; give a run id, a name, `latest`, `latest~N` or a results file.",
+                      param, ctx)
         if is_file_ref(text) and Path(text).is_dir():
             self.fail(f"'{text}' is a directory, not a run or an exported results file "
                       f"({', '.join(FILE_SUFFIXES)}).", param, ctx)
         return text
 
 
+class StorePath(click.Path):
+    """The results database's path. A trailing separator names a folder, which pathlib would
+    silently drop ('reports/' -> a database file called 'reports'): refused, suggesting a file in it."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text, separators = str(value), "/\\"
+        folder = text.rstrip(separators)
+        if folder and folder != text:
+            instead = (f"drop the trailing separator ('{folder}')" if Path(folder).is_file()
+                       else f"name a file in it (e.g. '{folder}/evalkit.db')")
+            self.fail(f"'{text}' ends with a path separator, so it names a folder, but the results database "
+                      f"is a file: {instead}.", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 store_option: Decorator = click.option(
-    "--store", type=click.Path(dir_okay=False, path_type=Path), default=None, envvar="EVALKIT_STORE",
+    "--store", type=StorePath(), default=None, envvar="EVALKIT_STORE",
     help="Results database (SQLite). Default: $EVALKIT_STORE, else reports/evalkit.db.")
 
 

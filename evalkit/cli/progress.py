@@ -12,6 +12,7 @@ from typing import Callable, Iterator
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, SpinnerColumn,
                            Task, TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+from rich.markup import escape
 from rich.text import Text
 
 Report = Callable[[str, int, int], None]
@@ -47,10 +48,12 @@ class RichProgress:
         columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=20),
                    MofNCompleteColumn(), RateColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
         with Progress(*columns, console=self.console, transient=False) as progress:
-            task_id = progress.add_task(label, total=None)
+            task_id = progress.add_task(escape(label), total=None)
 
             def report(kind: str, done: int, total: int) -> None:
-                progress.update(task_id, total=total, completed=done, description=f"{label} [dim]{kind}[/]")
+                shown = " · ".join(_kind_parts(label, kind))
+                progress.update(task_id, total=total, completed=done,
+                                description=f"{escape(label)} · [dim]{escape(shown)}[/]" if shown else escape(label))
 
             yield report
             total = progress.tasks[0].total or 1  # requests answered from the resume cache report nothing
@@ -102,8 +105,17 @@ class PlainCellLines:
         return ("steps", "steps/s") if self.kind.startswith("fine-tuning") else ("requests", "req/s")
 
     def _print(self, text: str) -> None:
-        kind = f" · {self.kind}" if self.kind else ""
-        self.console.print(f"{self.label}{kind}: {text}", markup=False, highlight=False, soft_wrap=True)
+        where = " · ".join([self.label, *_kind_parts(self.label, self.kind)])
+        self.console.print(f"{where}: {text}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _kind_parts(label: str, kind: str) -> list[str]:
+    """The parts of `kind` ('fine-tuning · loss 0.69') that the label ('sst2 · fine-tuning') does not
+    already end with, so a phase named by both is shown once ('sst2 · fine-tuning · loss 0.69')."""
+    parts = [p for p in kind.split(" · ") if p]
+    if parts and label.split(" · ")[-1] == parts[0]:
+        parts = parts[1:]
+    return parts
 
 
 def _clock(seconds: float) -> str:

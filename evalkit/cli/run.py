@@ -4,16 +4,50 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 
 from evalkit.api import DEFAULT_TASKS
-from evalkit.cli.finetune_options import finetune_options, finetune_options_from
+from evalkit.cli.finetune_options import finetune_options, finetune_options_from, with_transfer
 from evalkit.cli.options import BatchSize, store_option
 from evalkit.models.spec import DEFAULT_MODEL, DEVICES, DTYPES
-from evalkit.plan import SEED_RANGE
+from evalkit.plan import ALL_TASKS, SEED_RANGE
 from evalkit.settings import SETTING_HELP
+
+
+class TaskLimit(click.ParamType):
+    """`N` (every task) or `TASK=N` (one task): a positive number of documents."""
+
+    name = "N|TASK=N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, int]:
+        if isinstance(value, tuple):
+            return value
+        task, _, number = str(value).rpartition("=")
+        try:
+            count = int(number)
+        except ValueError:
+            self.fail(f"'{value}' is neither a number of documents nor TASK=N.", param, ctx)
+        if count < 1:
+            self.fail(f"'{value}': the number of documents must be at least 1.", param, ctx)
+        if "=" in str(value) and not task.strip():
+            self.fail(f"'{value}' names no task before '='.", param, ctx)
+        return (task.strip() or ALL_TASKS, count)
+
+
+def task_limits(limits: tuple[tuple[str, int], ...]) -> dict[str, int] | None:
+    """The --limit values as the plan takes them (None: every document of every task)."""
+    if not limits:
+        return None
+    found: dict[str, int] = {}
+    for task, count in limits:
+        if task in found and found[task] != count:
+            shown = "--limit N" if task == ALL_TASKS else f"--limit {task}=N"
+            raise click.UsageError(f"{shown} is given twice with different numbers ({found[task]} and {count}).")
+        found[task] = count
+    return found
 
 
 @click.command("run")
@@ -29,7 +63,9 @@ from evalkit.settings import SETTING_HELP
 @click.option("--setting", "settings", multiple=True, help=f"Repeatable: {SETTING_HELP}.")
 @click.option("--num-fewshot", "-k", type=click.IntRange(0, 256), default=None,
               help="Few-shot examples (shorthand for --setting few-shot:K).")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate only the first N documents.")
+@click.option("--limit", "limits", type=TaskLimit(), multiple=True,
+              help="Evaluate only the first N documents of each task; TASK=N for one task (repeatable: "
+                   "--limit 200 --limit wikitext=5).")
 @click.option("--batch-size", type=BatchSize(), default="auto", show_default=True)
 @click.option("--seed", type=click.IntRange(*SEED_RANGE), default=1234, show_default=True, help="Seed for few-shot sampling and training.")
 @click.option("--name", default=None, help="A name for this run (usable as a run reference).")
@@ -45,7 +81,7 @@ from evalkit.settings import SETTING_HELP
 @finetune_options
 @click.pass_context
 def command(ctx: click.Context, models: tuple[str, ...], tasks: tuple[str, ...], include_path: tuple[str, ...],
-            settings: tuple[str, ...], num_fewshot: int | None, limit: int | None, batch_size: int | str,
+            settings: tuple[str, ...], num_fewshot: int | None, limits: tuple[tuple[str, int], ...], batch_size: int | str,
             seed: int, name: str | None, store: str | None, adapter: str | None, revision: str | None,
             dtype: str, device: str, trust_remote_code: bool, offline: bool, no_cache: bool, **ft: object) -> None:
     """Evaluate models on tasks, store every result, and print a summary table.
@@ -69,9 +105,10 @@ def command(ctx: click.Context, models: tuple[str, ...], tasks: tuple[str, ...],
     if num_fewshot is not None and settings:
         raise click.UsageError("Give either --num-fewshot or --setting, not both.")
     chosen = list(settings) or ([f"few-shot:{num_fewshot}"] if num_fewshot else ["zero-shot"])
+    chosen = with_transfer(chosen, bool(ft.get("transfer")))
     console = Console()
     frame = run(list(models), list(tasks) or list(DEFAULT_TASKS), include_paths=include_path,
-                store=store, name=name, progress=RichProgress(console), settings=chosen, limit=limit,
+                store=store, name=name, progress=RichProgress(console), settings=chosen, limit=task_limits(limits),
                 seed=seed, batch_size=batch_size, adapter=adapter, revision=revision, dtype=dtype,
                 device=device, trust_remote_code=trust_remote_code, finetune=finetune_options_from(ft),
                 request_cache=not no_cache)

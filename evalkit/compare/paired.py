@@ -14,7 +14,7 @@ from evalkit.compare.matching import CellPair, cell_name, pair_run_cells, pair_s
 from evalkit.compare.result import FLIP_COLUMNS, ROW_COLUMNS, CompareOptions, Comparison
 from evalkit.compare.scores import item_scores
 from evalkit.compare.sources import RunSide
-from evalkit.errors import IncomparableRunsError, InputError
+from evalkit.errors import IncomparableRunsError, InputError, did_you_mean
 from evalkit.stats import adjust_pvalues, is_binary, minimum_detectable_difference, paired_compare
 
 NO_ITEM_SCORES = "no per-item scores"
@@ -22,6 +22,7 @@ NO_ITEM_SCORES = "no per-item scores"
 
 def compare_runs(sides: list[RunSide], options: CompareOptions) -> Comparison:
     """Compare every later run against the first; refuse incomparable runs unless allowed."""
+    check_metric_names(sides, options.metrics)
     reference, warnings, notes, pairs = sides[0], [], [], []
     not_compared: list[str] = []
     for other in sides[1:]:
@@ -51,8 +52,21 @@ def compare_runs(sides: list[RunSide], options: CompareOptions) -> Comparison:
                       warnings=warnings, notes=notes, not_compared=not_compared)
 
 
+def check_metric_names(sides: list[RunSide], wanted: tuple[str, ...]) -> None:
+    """InputError for a --metric that none of the runs reports (a typo would otherwise read as
+    'no metric in common'), naming the metrics they do report."""
+    reported = sorted({str(m) for s in sides for m in s.metrics.metric})
+    unknown = [m for m in wanted if m not in reported]
+    if unknown:
+        labels = ", ".join(s.label for s in sides)
+        raise InputError(f"--metric {unknown[0]!r} is not reported by {labels}; they report: "
+                         f"{', '.join(reported) or 'no metrics'}." + did_you_mean(unknown[0], reported),
+                         hint="Pass --metric with one of those names, or leave it out to compare every metric.")
+
+
 def compare_settings(side: RunSide, options: CompareOptions) -> Comparison | None:
     """Within one run, compare each (model, task)'s other settings with its reference setting."""
+    check_metric_names([side], options.metrics)
     pairs = [p for p in pair_settings(side) if not p.aligned.empty]
     rows, flips = _rows_for_pairs(pairs, options)
     if rows.empty:

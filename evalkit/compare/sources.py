@@ -79,8 +79,9 @@ class RunOpener:
         try:
             run_id = resolve_run_ref(self._store, ref)
         except UnknownRunError as exc:
-            if Path(ref).is_file():  # a file with a suffix no export has: say what a results file is called
-                raise UnknownRunError(f"{exc.message} '{ref}' is a file, but not a results file: those end in "
+            if Path(ref).exists():  # a file or folder no export could be: say what a results file is called
+                what = "a directory" if Path(ref).is_dir() else "a file"
+                raise UnknownRunError(f"{exc.message} '{ref}' is {what}, but not a results file: those end in "
                                       f"{suffix_text()}.",
                                       hint="Pass a file written by `evalkit results export RUN -o FILE`, "
                                            "or a run id, name, `latest` or `latest~N`.") from exc

@@ -61,10 +61,13 @@ class TrainingDocs:
     keep: list[int]
 
 
-def select_training_docs(loaded: LoadedTask, *, split: str | None, limit: int | None,
-                         exclude_overlap: bool) -> TrainingDocs:
+def select_training_docs(loaded: LoadedTask, *, split: str | None, exclude_overlap: bool) -> TrainingDocs:
     """The training split (named, present, not empty, not all overlap): everything about the
-    training data that can be wrong, found without a model (evalkit.preflight calls this)."""
+    training data that can be wrong, found without a model (evalkit.preflight calls this).
+
+    The overlap guard compares with the whole evaluation split, not only the documents a --limit
+    evaluates: the training set (and so the cached adapter) is then the same for every --limit,
+    and a fine-tuned-on:TASK cell of another task finds TASK's own adapter."""
     task = loaded.task
     if task.OUTPUT_TYPE not in TRAINABLE_OUTPUT_TYPES:
         raise TaskError(f"Task '{loaded.name}' has output type '{task.OUTPUT_TYPE}', which evalkit cannot "
@@ -75,7 +78,7 @@ def select_training_docs(loaded: LoadedTask, *, split: str | None, limit: int | 
         raise TaskError(f"Task '{loaded.name}': training split '{split_name}' has no documents.",
                         hint="Check its data file, or pass another --train-split.")
     render = prompt_renderer(task)
-    eval_docs = list(task.eval_docs)[:limit] if limit else list(task.eval_docs)
+    eval_docs = list(task.eval_docs)
     report, keep = find_overlap([render(d) for d in docs], [render(d) for d in eval_docs],
                                 exclude=exclude_overlap)
     if not keep:
@@ -86,10 +89,10 @@ def select_training_docs(loaded: LoadedTask, *, split: str | None, limit: int | 
 
 
 def build_training_set(loaded: LoadedTask, *, split: str | None, num_fewshot: int, max_examples: int | None,
-                       seed: int, limit: int | None, exclude_overlap: bool) -> TrainingSet:
+                       seed: int, exclude_overlap: bool) -> TrainingSet:
     """Render a seeded sample of at most `max_examples` training documents, after the overlap guard."""
     task = loaded.task
-    selected = select_training_docs(loaded, split=split, limit=limit, exclude_overlap=exclude_overlap)
+    selected = select_training_docs(loaded, split=split, exclude_overlap=exclude_overlap)
     split_name, docs, report, keep = selected.split, selected.docs, selected.overlap, selected.keep
     chosen = keep if max_examples is None or max_examples >= len(keep) else \
         random.Random(seed).sample(keep, max_examples)

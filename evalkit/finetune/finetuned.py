@@ -21,16 +21,17 @@ from evalkit.finetune.objectives import PairEncoder, resolve_objective
 from evalkit.finetune.training import Snapshot, TrainingPlan, TrainingResult, autocast_dtype, epoch_at, train
 from evalkit.plan import Cell, FineTuneOptions, snapshot_steps
 from evalkit.provenance import evalkit_version
+from evalkit.tensorboard_log import fine_tuning_series, run_folder
 
 # Chosen on SmolLM2-135M / SST-2 on 2 CPU cores (see bench/finetune_headline.py): LoRA on every
 # linear layer of the blocks with lr 3e-3 learns several times faster per example than q/v at 1e-3.
 DEFAULT_LR = {"lora": 3e-3, "full": 2e-5}
 # "all-linear" is peft's architecture-independent name for every linear layer but the output head.
 LORA_TARGETS = ("all-linear",)
-TENSORBOARD_ROOT = Path("reports") / "tensorboard"
 
 
-def finetuned_model(loaded: Any, source: Any, cell: Cell, sink: Any) -> tuple[Any, str, dict[str, Any]]:
+def finetuned_model(loaded: Any, source: Any, cell: Cell, sink: Any, run_id: str | None = None,
+                    trajectory: bool = False) -> tuple[Any, str, dict[str, Any]]:
     """(the fine-tuned model as a LoadedModel, its cache directory, details for the store).
 
     `source` is the LoadedTask trained on: the cell's own task, or TASK of 'fine-tuned-on:TASK'.
@@ -39,7 +40,7 @@ def finetuned_model(loaded: Any, source: Any, cell: Cell, sink: Any) -> tuple[An
     other tasks) finds the one training. A cell with a step gets the adapter saved at that step."""
     options = cell.finetune
     training = build_training_set(source, split=options.train_split, num_fewshot=cell.setting.num_fewshot,
-                                  max_examples=options.max_examples, seed=cell.seed, limit=cell.limit,
+                                  max_examples=options.max_examples, seed=cell.seed,
                                   exclude_overlap=options.exclude_overlap)
     sink.message(_overlap_message(training))
     plan = training_plan(options, training.output_type, seed=cell.seed, device=loaded.device, dtype=loaded.dtype)
@@ -47,7 +48,7 @@ def finetuned_model(loaded: Any, source: Any, cell: Cell, sink: Any) -> tuple[An
     wanted = cache.snapshot_key(key, cell.setting.step)
     entry = None if options.retrain else cache.read_entry(wanted)
     if entry is None:
-        model, record = _train_and_cache(loaded, training, plan, key, cell, sink)
+        model, record = _train_and_cache(loaded, training, plan, key, cell, sink, run_id)
         if cell.setting.step is not None:
             model = None  # the final model is cached; this cell evaluates an intermediate adapter
             model, record = _load_cached(loaded, wanted, plan)
@@ -61,14 +62,14 @@ def finetuned_model(loaded: Any, source: Any, cell: Cell, sink: Any) -> tuple[An
                                 fingerprint=combine(loaded.fingerprint, directory_fingerprint(directory)))
     details = {**record, "cache_hit": entry is not None, "adapter_key": wanted, "adapter_dir": str(directory),
                "trained_on": training.task}
-    if options.eval_steps and cell.setting.trains_on_own_task:
+    if options.eval_steps and trajectory:
         details["trajectory"] = fine_tuning_trajectory(cell.model.label, training.task, record)
     return tuned, str(directory), details
 
 
 def fine_tuning_trajectory(model_label: str, task: str, record: dict[str, Any]) -> dict[str, Any]:
     """The trajectory point of a fine-tuned cell evaluated under --ft-eval-steps (evalkit.studies)."""
-    return {"series": f"{model_label} fine-tuned on {task}", "step": int(record["train_steps"]),
+    return {"series": fine_tuning_series(model_label, task), "step": int(record["train_steps"]),
             "epoch": record.get("epoch"), "tokens_seen": record.get("tokens_seen"), "flos": None,
             "kind": "fine-tuning"}
 
@@ -111,12 +112,14 @@ def _key_parts(loaded: Any, task: Any, training: TrainingSet, plan: TrainingPlan
 
 
 def _train_and_cache(loaded: Any, training: TrainingSet, plan: TrainingPlan, key: str, cell: Cell,
-                     sink: Any) -> tuple[Any, dict[str, Any]]:
+                     sink: Any, run_id: str | None) -> tuple[Any, dict[str, Any]]:
     encoder = PairEncoder(_scoring_backend(loaded))
     gold_only = plan.objective == "nll"
     encoded = [encoder.encode_example(e, gold_only=gold_only) for e in training.examples]
     pad_id = loaded.tokenizer.pad_token_id if loaded.tokenizer.pad_token_id is not None else encoder.prefix_id
-    log_dir = TENSORBOARD_ROOT / f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{cell.cell_id}"
+    # Beside the run's evaluation scalars of this fine-tuning (evalkit.tensorboard_log), so they line up.
+    log_dir = run_folder(run_id or f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{cell.cell_id}",
+                         fine_tuning_series(cell.model.label, training.task))
     total = plan.total_steps(len(encoded))
     steps = snapshot_steps(cell.finetune.eval_steps, total)
     kept = f", keeping the adapter at steps {', '.join(map(str, steps))}" if steps else ""
@@ -170,7 +173,7 @@ def _overlap_message(training: TrainingSet) -> str:
     action = f"excluded {o.excluded} training documents" if o.excluded else "nothing excluded"
     if o.training_matches and not o.excluded:
         action = f"kept {o.training_matches} matching training documents (--keep-overlap)"
-    return (f"Overlap guard ({training.task}): {o.normalised} of {o.eval_docs} evaluated documents also occur "
+    return (f"Overlap guard ({training.task}): {o.normalised} of the {o.eval_docs} evaluation documents also occur "
             f"in training split '{training.split}' ({o.exact} exactly); {action}.")
 
 

@@ -14,9 +14,9 @@ from typing import Any, Callable, Sequence
 
 @dataclass(frozen=True)
 class OverlapReport:
-    """How many evaluated documents also occur in the training split, and what was done about it."""
+    """How many evaluation documents also occur in the training split, and what was done about it."""
 
-    eval_docs: int  # documents the cell evaluates (respecting --limit)
+    eval_docs: int  # documents of the evaluation split (all of them, whatever --limit evaluates)
     exact: int  # of those, whose prompt text occurs verbatim among the training prompts
     normalised: int  # ... after lower-casing and collapsing whitespace (includes the exact ones)
     training_matches: int  # training documents matching an evaluated document (normalised)

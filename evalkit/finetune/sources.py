@@ -22,11 +22,10 @@ def has_training_split(loaded: LoadedTask, override: str | None) -> bool:
     return dataset is None or name in dataset.keys()
 
 
-def training_examples(loaded: LoadedTask, options: FineTuneOptions, limit: int | None) -> int:
+def training_examples(loaded: LoadedTask, options: FineTuneOptions) -> int:
     """How many examples fine-tuning on the task uses (overlap guard and --ft-max-examples applied);
     raises TaskError for everything wrong with its training data (evalkit.finetune.examples)."""
-    docs = select_training_docs(loaded, split=options.train_split, limit=limit,
-                                exclude_overlap=options.exclude_overlap)
+    docs = select_training_docs(loaded, split=options.train_split, exclude_overlap=options.exclude_overlap)
     kept = len(docs.keep)
     return kept if options.max_examples is None else min(options.max_examples, kept)
 

@@ -61,12 +61,17 @@ class SeriesMember:
                 "tokens_seen": self.tokens_seen, "flos": self.flos, "kind": "checkpoint"}
 
 
-def series_details(cell: "Cell") -> dict[str, Any]:
-    """What a cell of a checkpoint series adds to its stored details: {"trajectory": {...}} (the
-    contract of evalkit.studies.trajectory); {} for a plain model."""
-    member = cell.model.member
-    trajectory = member.trajectory() if member is not None else None
-    return {"trajectory": trajectory} if trajectory is not None else {}
+def check_series_cells(cells: Sequence["Cell"]) -> None:
+    """A PEFT adapter checkpoint is not fine-tuned again (evalkit trains a fresh adapter on a plain
+    model): a fine-tuned cell of an adapter series is refused before anything is loaded."""
+    for cell in cells:
+        member = cell.model.member
+        if member is not None and member.kind == "adapter" and cell.setting.fine_tuned:
+            raise ModelError(f"Setting '{cell.setting.label}' cannot be used with the adapter checkpoint series "
+                             f"'{member.series}' ('{member.ref}'): its checkpoints are PEFT adapters, and "
+                             "evalkit fine-tunes a fresh adapter on a plain model.",
+                             hint="Evaluate the series zero-shot or few-shot, or fine-tune its base model "
+                                  f"(-m {member.base_model}) in a separate run.")
 
 
 @dataclass(frozen=True)

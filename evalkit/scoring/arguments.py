@@ -28,7 +28,7 @@ def load_from_arguments(cls: Any, args: dict[str, Any], additional: dict[str, An
         adapter=str(adapter) if adapter else None,
         revision=str(merged["revision"]) if merged.get("revision") else None,
         dtype=str(merged.get("dtype", "auto")),
-        device=str(merged.get("device", "auto")),
+        device=lm_eval_device(merged.get("device")),
         trust_remote_code=bool(merged.get("trust_remote_code", False)),
     )
     max_length = merged.get("max_length")
@@ -40,3 +40,17 @@ def load_from_arguments(cls: Any, args: dict[str, Any], additional: dict[str, An
                          hint=f"Use one of: {', '.join(GENERATION_MODES)}.")
     return cls.from_loaded(load_model(spec), batch_size=merged.get("batch_size", "auto"),
                            max_length=int(max_length) if max_length else None, generation=generation)
+
+
+def lm_eval_device(requested: Any) -> str:
+    """lm-eval's device argument in evalkit's terms. lm-eval's command line passes `cuda:0` by
+    default and its HFLM falls back to what is there when that device is not; do the same."""
+    if requested is None or str(requested) == "":
+        return "auto"
+    kind = str(requested).split(":", 1)[0]
+    if kind in ("cuda", "mps"):
+        import torch
+
+        available = torch.cuda.is_available() if kind == "cuda" else torch.backends.mps.is_available()
+        return kind if available else "auto"
+    return kind

@@ -63,9 +63,12 @@ def _require_file(path: Path) -> None:
 def _tables_from_json(path: Path) -> dict[str, list[dict[str, Any]]]:
     """Rows of each table from a JSON export, after checking its format marker and version."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))  # an editor's byte-order mark is not an error
     except UnicodeDecodeError as exc:
         raise BaselineError(f"Baseline file '{path}' is not UTF-8 text ({exc.reason}).") from exc
+    except RecursionError as exc:
+        raise BaselineError(f"Baseline file '{path}' nests JSON too deeply to read; it is not an evalkit results "
+                            "export.", hint="Export it again with `evalkit results export RUN --format json -o FILE`.") from exc
     except json.JSONDecodeError as exc:
         raise BaselineError(f"Baseline file '{path}' is not valid JSON (line {exc.lineno}, column {exc.colno}: "
                             f"{exc.msg}); it may be truncated.",
@@ -176,11 +179,21 @@ def _bool_text(value: Any) -> Any:
 
 
 def _check_entries(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
-    """What the reader and the statistics rely on, checked once at load time: every metric's
-    higher_is_better is true/false (bool('false') is True), every doc_id an integer, every
-    scores / outputs text valid JSON. BaselineError names the file, the cell and the document."""
+    """What the reader and the statistics rely on, checked once at load time: there are results,
+    every metric's higher_is_better is true/false (bool('false') is True), every doc_id an integer
+    that appears once, every scores / outputs text valid JSON, every cell's documents all there.
+    BaselineError names the file, the cell and the document."""
+    if not tables["cells"] or not tables["metrics"]:
+        raise BaselineError(f"Baseline file '{path}' holds no results (its list of "
+                            f"{'cells' if not tables['cells'] else 'metrics'} is empty): there is nothing to "
+                            "compare against.", hint=_EXPORT_AGAIN)
     cells = {c.get("cell_id"): c for c in tables["cells"]}
-    for row in tables["metrics"]:
+    _check_directions(path, cells, tables["metrics"])
+    _check_documents(path, cells, tables["samples"])
+
+
+def _check_directions(path: Path, cells: dict[Any, dict[str, Any]], metrics: list[dict[str, Any]]) -> None:
+    for row in metrics:
         value = row.get("higher_is_better")
         if isinstance(value, bool) or (isinstance(value, (int, float)) and value in (0, 1)):
             row["higher_is_better"] = int(value)
@@ -188,18 +201,37 @@ def _check_entries(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
             raise BaselineError(f"Baseline file '{path}': metric '{row.get('metric')}' of "
                                 f"{_cell_name(cells, row.get('cell_id'))} has higher_is_better = {value!r}, "
                                 "not true or false.", hint=_EXPORT_AGAIN)
-    for row in tables["samples"]:
+
+
+def _check_documents(path: Path, cells: dict[Any, dict[str, Any]], samples: list[dict[str, Any]]) -> None:
+    held: dict[Any, set[int]] = {}
+    for row in samples:
         row["doc_id"] = _doc_id(path, cells, row)
+        documents = held.setdefault(row.get("cell_id"), set())
+        if row["doc_id"] in documents:
+            raise BaselineError(f"Baseline file '{path}': document doc_id {row['doc_id']} of "
+                                f"{_cell_name(cells, row.get('cell_id'))} appears more than once.", hint=_EXPORT_AGAIN)
+        documents.add(row["doc_id"])
         for column in ("scores_json", "outputs_json"):
             text = row.get(column)
-            if text is None or (column == "outputs_json" and text == ""):
+            if _is_missing(text) or (column == "outputs_json" and text == ""):
                 continue  # a missing scores text is named by the required-field check; outputs are optional
             try:
                 json.loads(text)
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, RecursionError) as exc:
                 raise BaselineError(f"Baseline file '{path}': a document of {_cell_name(cells, row.get('cell_id'))} "
                                     f"cannot be read: doc_id {row['doc_id']} has {column[:-5]} that are not valid "
                                     f"JSON ({exc}).", hint=_EXPORT_AGAIN) from exc
+    for cell_id, cell in cells.items():  # the writer stores n = len(samples): fewer means truncated or edited
+        n, found = cell.get("n"), len(held.get(cell_id, ()))
+        if isinstance(n, int) and not isinstance(n, bool) and found != n:
+            raise BaselineError(f"Baseline file '{path}': cell {_cell_name(cells, cell_id)} records {n} documents "
+                                f"but the file holds {found}; it was truncated or edited.", hint=_EXPORT_AGAIN)
+
+
+def _is_missing(value: Any) -> bool:
+    """None, or the NaN that pandas puts in an empty tidy cell (SQLite stores both as NULL)."""
+    return value is None or (isinstance(value, float) and value != value)
 
 
 _EXPORT_AGAIN = "Export the baseline again with `evalkit results export RUN -o FILE`."
@@ -259,8 +291,8 @@ def _insert(conn: sqlite3.Connection, path: Path, table: str, row: dict[str, Any
     try:
         conn.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                      [_sql_value(v) for v in row.values()])
-    except (sqlite3.Error, TypeError, ValueError) as exc:
-        raise BaselineError(f"Baseline file '{path}': an entry of '{table}' cannot be loaded ({exc}).",
+    except (sqlite3.Error, TypeError, ValueError, OverflowError) as exc:  # OverflowError: an integer over 2**63
+        raise BaselineError(f"Baseline file '{path}': an entry of '{table}'{_entry(row)} cannot be loaded ({exc}).",
                             hint="Export the baseline again with `evalkit results export`.") from exc
 
 

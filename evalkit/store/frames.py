@@ -7,8 +7,8 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from evalkit.errors import StoreError
-from evalkit.store.schema import store_file
+from evalkit.errors import EvalkitError, StoreError
+from evalkit.store.schema import busy_error, is_busy_failure, store_file
 
 
 def read_frame(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
@@ -33,7 +33,9 @@ def read_rows(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) ->
         raise unreadable_store(conn, exc) from exc
 
 
-def unreadable_store(conn: sqlite3.Connection, exc: BaseException) -> StoreError:
+def unreadable_store(conn: sqlite3.Connection, exc: BaseException) -> EvalkitError:
+    if is_busy_failure(exc):
+        return busy_error(store_file(conn))
     return StoreError(f"Results database '{store_file(conn)}' cannot be read ({exc}); it may be damaged. "
                       "It was left untouched.",
                       hint="Restore the file from a backup, or pass --store with another path.")

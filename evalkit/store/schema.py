@@ -12,13 +12,35 @@ import os
 import sqlite3
 from pathlib import Path
 
-from evalkit.errors import StoreError
+from evalkit.errors import EvalkitError, StoreError
 from evalkit.store.columns import RESULT_TABLES, ddl_statements
 from evalkit.store.migrations import MIGRATIONS, pending
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 APPLICATION_ID = 0x45564B54  # "EVKT": marks the file as an evalkit store
 _RESTORE = "Restore the file from a backup, or pass --store with another path."
+BUSY_TIMEOUT_S = 60.0  # how long a command waits for another process's lock on the store
+
+
+class StoreBusyError(EvalkitError):
+    """The store stayed locked by another process for longer than BUSY_TIMEOUT_S. Exit 1: nothing is
+    wrong with the input or the file, the same command succeeds once the other process is done."""
+
+    exit_code = 1
+
+
+def is_busy_failure(exc: BaseException | None) -> bool:
+    """SQLite's ways of saying another connection holds the lock (after the busy timeout ran out)."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("database is locked" in text or "is busy" in text)
+
+
+def busy_error(path: Path | str) -> StoreBusyError:
+    """The one message for a store another process keeps locked."""
+    return StoreBusyError(f"Results database '{path}' is locked by another process (still locked after "
+                          f"{BUSY_TIMEOUT_S:g} s); it was left untouched.",
+                          hint="Wait for the other process (an `evalkit run` writing to this store?) to finish, "
+                               "then run the command again.")
 
 
 def open_for_reading(path: Path) -> sqlite3.Connection:
@@ -138,11 +160,13 @@ def store_file(conn: sqlite3.Connection) -> str:
 
 def _open(path: Path) -> sqlite3.Connection:
     try:
-        conn = sqlite3.connect(path, timeout=60, isolation_level=None)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA busy_timeout = 60000")
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         return conn
     except sqlite3.Error as exc:
+        if is_busy_failure(exc):
+            raise busy_error(path) from exc
         raise StoreError(f"Cannot open results database '{path}': {exc}.",
                          hint="Check the path and its permissions, or pass --store PATH.") from exc
 
@@ -173,7 +197,7 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
 
 def _probed(uri: str) -> sqlite3.Connection:
     """Connect to `uri` and read the schema once, so a file SQLite cannot open fails here."""
-    conn = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None)
+    conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     try:
         conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
     except BaseException:
@@ -182,7 +206,9 @@ def _probed(uri: str) -> sqlite3.Connection:
     return conn
 
 
-def _unreadable(path: Path, exc: BaseException) -> StoreError:
+def _unreadable(path: Path, exc: BaseException) -> EvalkitError:
+    if is_busy_failure(exc):
+        return busy_error(path)
     return StoreError(f"'{path}' is not a readable SQLite database ({exc}); it was left untouched.",
                       hint="Pass --store with a different path, or restore the file from a backup.")
 
@@ -215,7 +241,7 @@ def _stored_version(conn: sqlite3.Connection, path: Path, tables: set[str]) -> i
     try:
         rows = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
     except sqlite3.DatabaseError as exc:
-        raise _damaged(path, f"its 'meta' table cannot be read ({exc})") from exc
+        raise _damaged_or_busy(path, f"its 'meta' table cannot be read ({exc})", exc) from exc
     if len(rows) != 1:
         raise _damaged(path, "its 'meta' table has no schema_version")
     text = str(rows[0][0]).strip()
@@ -228,12 +254,16 @@ def _damaged(path: Path, why: str) -> StoreError:
     return StoreError(f"Results database '{path}' is damaged: {why}; it was left untouched.", hint=_RESTORE)
 
 
+def _damaged_or_busy(path: Path, why: str, exc: BaseException) -> EvalkitError:
+    return busy_error(path) if is_busy_failure(exc) else _damaged(path, why)
+
+
 def _check_integrity(conn: sqlite3.Connection, path: Path) -> None:
     """PRAGMA quick_check before the first write: a damaged store is never written to."""
     try:
         rows = [r[0] for r in conn.execute("PRAGMA quick_check(5)").fetchall()]
     except sqlite3.DatabaseError as exc:
-        raise _damaged(path, f"its integrity check failed ({exc})") from exc
+        raise _damaged_or_busy(path, f"its integrity check failed ({exc})", exc) from exc
     if rows != ["ok"]:
         raise _damaged(path, f"its integrity check found: {'; '.join(rows)[:300]}")
 
@@ -244,7 +274,7 @@ def _check_structure(conn: sqlite3.Connection, path: Path) -> None:
         try:
             present = {r[1] for r in conn.execute(f"PRAGMA table_info({table.name})")}
         except sqlite3.DatabaseError as exc:
-            raise _damaged(path, f"its table '{table.name}' cannot be read ({exc})") from exc
+            raise _damaged_or_busy(path, f"its table '{table.name}' cannot be read ({exc})", exc) from exc
         missing = [n for n in table.names if n not in present]
         if missing:
             what = "table" if not present else f"column(s) {', '.join(missing)} of table"
@@ -270,6 +300,8 @@ def _initialise(conn: sqlite3.Connection, path: Path) -> None:
             conn.execute("ROLLBACK")
         if is_read_only_failure(exc):
             raise read_only_error(path) from exc
+        if is_busy_failure(exc):
+            raise busy_error(path) from exc
         raise StoreError(f"Cannot write results database '{path}': {exc}.",
                          hint="Check that the location is writable, or pass --store PATH.") from exc
 
@@ -288,6 +320,8 @@ def _migrate(conn: sqlite3.Connection, path: Path | str, version: int) -> None:
             conn.execute("ROLLBACK")
         if is_read_only_failure(exc):
             raise read_only_error(path) from exc
+        if is_busy_failure(exc):
+            raise busy_error(path) from exc
         if isinstance(exc, sqlite3.DatabaseError):
             raise _damaged(Path(path), f"migrating it from version {version} failed ({exc})") from exc
         raise

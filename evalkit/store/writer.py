@@ -11,11 +11,12 @@ import sqlite3
 from datetime import datetime, timezone
 from typing import Any
 
-from evalkit.errors import StoreError
+from evalkit.errors import EvalkitError, StoreError
 from evalkit.store.columns import CELLS, METRICS, RUNS, SAMPLES
 from evalkit.store.jsontext import finite, strict_json
 from evalkit.store.records import CellRecord, MetricRecord, RunInfo, SampleRecord
-from evalkit.store.schema import is_read_only_failure, read_only_error, store_file, why_not_writable
+from evalkit.store.schema import (busy_error, is_busy_failure, is_read_only_failure, read_only_error, store_file,
+                                  why_not_writable)
 
 
 def begin_run(conn: sqlite3.Connection, info: RunInfo) -> None:
@@ -101,11 +102,13 @@ class _transaction:
             raise exc
 
 
-def _store_error(conn: sqlite3.Connection, exc: sqlite3.DatabaseError) -> StoreError:
+def _store_error(conn: sqlite3.Connection, exc: sqlite3.DatabaseError) -> EvalkitError:
     path = store_file(conn)
     why = why_not_writable(path) if path != "<memory>" else None
     if is_read_only_failure(exc) or why:
         return read_only_error(path, why or "it is read-only")
+    if is_busy_failure(exc):
+        return busy_error(path)
     return StoreError(f"Writing results database '{path}' failed ({exc}); the transaction was rolled back.",
                       hint="If the file is damaged, restore it from a backup or pass --store with another path.")
 

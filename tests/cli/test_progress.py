@@ -52,8 +52,8 @@ def test_plain_lines_count_training_steps() -> None:
     with RichProgress(console, clock=clock).cell("sst2 · fine-tuning") as report:
         clock.now += 4
         report("fine-tuning · loss 0.6931", 8, 40)
-    assert buffer.getvalue().splitlines()[0] == (
-        "sst2 · fine-tuning · fine-tuning · loss 0.6931: 8/40 steps (20%), 2.0 steps/s, 0:00:04 elapsed")
+    assert buffer.getvalue().splitlines()[0] == (  # the phase once, not "· fine-tuning · fine-tuning ·"
+        "sst2 · fine-tuning · loss 0.6931: 8/40 steps (20%), 2.0 steps/s, 0:00:04 elapsed")
 
 
 def test_a_bar_on_a_terminal() -> None:
@@ -63,3 +63,13 @@ def test_a_bar_on_a_terminal() -> None:
     text = buffer.getvalue()
     assert "\x1b[" in text  # a live display: cursor movement and redraws
     assert "872/872" in text and "requests (" not in text
+
+
+def test_a_bar_names_the_training_phase_once() -> None:
+    console, buffer = _console(terminal=True)
+    with RichProgress(console).cell("tiny · sst2 · fine-tuning") as report:
+        report("fine-tuning · loss 0.5000", 4, 10)
+    text = buffer.getvalue()
+    assert "tiny · sst2 · fine-tuning · loss 0.5000" in text
+    assert "fine-tuning fine-tuning" not in text and "fine-tuning · fine-tuning" not in text
+

@@ -78,3 +78,35 @@ def test_an_mde_that_cannot_be_estimated_reads_n_e_in_every_format(store: Path, 
     html = tmp_path / "cmp.html"
     assert evalkit_cli(*args, "-o", html).exit_code == 0
     assert ">n/e<" in html.read_text(encoding="utf-8")
+
+
+def test_a_run_compared_with_itself_is_refused(store: Path, evalkit_cli) -> None:
+    """Every Δ would be 0 and every p 1: a table that says nothing, and usually a reference that
+    resolved to a run nobody meant; refused (exit 2) rather than shown."""
+    r = evalkit_cli("compare", "base", "noise", "base", "--store", store)
+    assert r.exit_code == 2 and r.stdout == ""
+    assert "'base' and 'base' name the same run (00000000-base): a run compared with itself shows no difference." \
+           in r.stderr
+
+
+def test_an_export_compared_with_its_stored_run_warns(store: Path, tmp_path: Path, evalkit_cli) -> None:
+    exported = tmp_path / "base.json"
+    assert evalkit_cli("results", "export", "base", "-o", exported, "--store", store).exit_code == 0
+    r = evalkit_cli("compare", exported, "base", "--store", store)
+    assert r.exit_code == 0, r.output  # a round-trip check is a fair question, but the answer is flagged
+    assert "Warning: base is the same run as base (base.json) (00000000-base), read from another source" in r.stdout
+
+
+def test_a_name_whose_only_run_is_incomplete_says_so_and_gives_its_id(store: Path, evalkit_cli) -> None:
+    from evalkit.store.schema import open_for_writing
+    from tests.compare.synthetic import CellSpec, add_run, binary
+
+    conn = open_for_writing(store)
+    add_run(conn, "55555555-partial", [CellSpec("sst2", {"acc": binary(200, 150)})], name="partial",
+            created_at="2025-01-06T00:00:00+00:00", status="failed")
+    conn.close()
+    r = evalkit_cli("compare", "base", "partial", "--store", store)
+    assert r.exit_code == 2
+    assert "Run 'partial' exists but is not complete: its newest run 55555555-partial has status 'failed'" in r.stderr
+    assert "Did you mean: partial?" not in r.stderr  # was "Unknown run 'partial'. Did you mean: partial?"
+    assert evalkit_cli("compare", "base", "55555555-partial", "--store", store).exit_code == 0

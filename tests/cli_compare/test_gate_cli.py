@@ -273,3 +273,22 @@ def test_a_not_gated_metric_is_a_skipped_junit_case(tmp_path: Path, evalkit_cli)
     r = evalkit_cli("gate", "--baseline", "a", "--candidate", "b", "--format", "junit", "--store", store)
     assert r.exit_code == 0
     assert 'skipped="1"' in r.stdout and '<skipped message="not tested (no per-document scores' in r.stdout
+
+
+def test_a_baseline_file_of_the_candidate_run_itself_is_refused(store: Path, tmp_path: Path, evalkit_cli) -> None:
+    """CI exported the baseline from run X; the new run failed, so `latest` is X again: a gate of X
+    against itself would pass every time. Refused, pointing at `latest`."""
+    baseline = _export(evalkit_cli, store, "latest", tmp_path / "base.json")  # newconfig, the newest complete run
+    r = evalkit_cli("gate", "--baseline", baseline, "--store", store)
+    assert r.exit_code == 2, r.output
+    assert "are the same run (33333333-newconfig): a gate of a run against itself always passes" in r.stderr
+    assert "`latest` is the newest *complete* run" in r.stderr
+
+
+def test_baseline_and_candidate_are_checked_as_run_references(store: Path, tmp_path: Path, evalkit_cli) -> None:
+    (tmp_path / "ci").mkdir()
+    for option in ("--baseline", "--candidate"):
+        args = {"--baseline": "base", "--candidate": "drop", option: f"{tmp_path / 'ci'}/"}
+        r = evalkit_cli("gate", *[x for pair in args.items() for x in pair], "--store", store)
+        assert r.exit_code == 2
+        assert f"Invalid value for '{option}': '{tmp_path / 'ci'}/' is a directory, not a run" in r.stderr

@@ -16,7 +16,7 @@ QUESTION = "\nQuestion: Is this sentence positive or negative?\nAnswer:"
 
 
 def _build(task, **overrides):
-    options = dict(split=None, num_fewshot=0, max_examples=None, seed=1, limit=None, exclude_overlap=True)
+    options = dict(split=None, num_fewshot=0, max_examples=None, seed=1, exclude_overlap=True)
     return build_training_set(task, **{**options, **overrides})
 
 
@@ -44,11 +44,17 @@ def test_overlap_guard_finds_the_duplicated_document_and_excludes_it(toy_sentime
     assert allowed.overlap.exact == 1 and allowed.overlap.excluded == 0 and len(allowed.examples) == 48
 
 
-def test_overlap_counts_only_the_documents_the_cell_evaluates(toy_sentiment):
-    limited = _build(toy_sentiment, limit=1)
-    assert limited.overlap.eval_docs == 1 and limited.overlap.exact == 1
-    later = _build(toy_sentiment, limit=None)
-    assert later.overlap.eval_docs == 24
+def test_overlap_is_checked_against_the_whole_evaluation_split(toy_sentiment, monkeypatch):
+    """Whatever --limit a cell evaluates, the training set (and so the adapter) is the same: the guard
+    compares with every evaluation document, including the last one, far past any small limit."""
+    import evalkit.finetune.examples as examples
+
+    docs = list(toy_sentiment.task.eval_docs)
+    split_docs = examples._split_docs
+    monkeypatch.setattr(examples, "_split_docs", lambda loaded, split: split_docs(loaded, split) + [docs[-1]])
+    guarded = _build(toy_sentiment)
+    assert guarded.overlap.eval_docs == len(docs) == 24 and guarded.overlap.exact == 2
+    assert all(e.pairs[0][0] != docs[-1]["sentence"] + QUESTION for e in guarded.examples)
 
 
 def test_normalised_overlap_ignores_case_and_whitespace():

@@ -38,7 +38,7 @@ def test_first_run_trains_and_caches_then_second_run_hits_the_cache(tiny_loaded,
     assert events and events[0].stat().st_size > 0
     assert model.fingerprint != tiny_loaded.fingerprint and model.tokenizer is tiny_loaded.tokenizer
     assert any("fine-tuning · loss" in kind for _, kind, _, _ in sink.reports)
-    assert any("Overlap guard" in m and "1 of 24" in m for m in sink.messages)
+    assert any("Overlap guard" in m and "1 of the 24 evaluation documents" in m for m in sink.messages)
 
     again, adapter_again, details_again = finetuned_model(tiny_loaded, toy_sentiment, cell, sink)
     assert details_again["cache_hit"] is True and adapter_again == adapter

@@ -95,7 +95,7 @@ def test_batches_are_seeded_and_cover_the_data():
 @pytest.mark.parametrize("objective", ["nll", "choice-ce"])
 def test_both_objectives_reduce_the_training_loss(tiny_loaded, toy_sentiment, objective):
     training = build_training_set(toy_sentiment, split=None, num_fewshot=0, max_examples=None, seed=1,
-                                  limit=None, exclude_overlap=True)
+                                  exclude_overlap=True)
     encoder = _encoder(tiny_loaded)
     encoded = [encoder.encode_example(e, gold_only=objective == "nll") for e in training.examples]
     loss_of = nll_loss if objective == "nll" else choice_ce_loss

@@ -58,7 +58,7 @@ def test_run_command_reports_the_fine_tuned_setting(tiny_model_dir: Path, tmp_pa
         "--limit", "8", "--batch-size", "4", "--store", tmp_path / "cli.db", "--ft-max-steps", "2",
         "--ft-batch-size", "8", "--ft-max-examples", "16")
     assert result.exit_code == 0, result.output
-    assert "Overlap guard (toy_sentiment): 1 of 8 evaluated documents" in result.output
+    assert "Overlap guard (toy_sentiment): 1 of the 24 evaluation documents" in result.output
     assert "fine-tuned" in result.output and "zero-shot" in result.output
 
 

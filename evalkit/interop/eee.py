@@ -1,0 +1,194 @@
+"""A stored run in the Every Eval Ever schema (evaleval/every_eval_ever, version 0.2.2; copies of
+its JSON schemas, with source and licence, are in evalkit/interop/schemas/).
+
+Per model of the run: an aggregate file `<stem>.json` (source metadata, eval library, model info,
+one evaluation result per cell x metric with its metric config and uncertainty) and the
+instance-level file `<stem>_samples.jsonl` beside it, one record per document x per-document metric
+(the schema asks for one instance record per aggregate result), joined on evaluation_result_id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import pandas as pd
+
+from evalkit.outputs import output_file
+from evalkit.store.frames import read_frame
+from evalkit.store.reader import cells_frame, run_row, samples_frame
+from evalkit.store.schema import store_file
+
+SCHEMA_VERSION = "0.2.2"
+SCHEMA_DIR = Path(__file__).with_name("schemas")
+AGGREGATE_SCHEMA = SCHEMA_DIR / "eval.schema.json"
+INSTANCE_SCHEMA = SCHEMA_DIR / "instance_level_eval.schema.json"
+
+
+def export_eee(conn: sqlite3.Connection, run_id: str, directory: Path, *, force: bool = False,
+               inputs: Sequence[Path] = ()) -> list[Path]:
+    """Write run `run_id` into `directory` (created if needed); return the files written. Each file
+    goes through `output_file` (an existing one only with `force`, never over an input)."""
+    directory = Path(directory)
+    run = run_row(conn, run_id).to_dict()
+    cells = cells_frame(conn, [run_id])
+    metrics = read_frame(conn, "SELECT * FROM metrics WHERE run_id = ? ORDER BY rowid", (run_id,))
+    samples = samples_frame(conn, run_id)
+    sources = [*map(Path, inputs), *([Path(store_file(conn))] if store_file(conn) != "<memory>" else [])]
+    retrieved = str(int(time.time()))
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for model, model_cells in cells.groupby("model", sort=False):
+        stem = _safe(f"{run.get('name') or run_id}_{model}")
+        aggregate_path, samples_path = directory / f"{stem}.json", directory / f"{stem}_samples.jsonl"
+        evaluation_id = f"{run.get('name') or run_id}/{model}/{retrieved}"
+        lines = [json.dumps(r, ensure_ascii=False, allow_nan=False)
+                 for r in instance_records(evaluation_id, str(model), model_cells, metrics, samples)]
+        text = "".join(line + "\n" for line in lines)
+        document = aggregate_document(run, model_cells, metrics, samples, evaluation_id=evaluation_id,
+                                      retrieved=retrieved)
+        document["detailed_evaluation_results"] = {
+            "format": "jsonl", "file_path": samples_path.name, "hash_algorithm": "sha256",
+            "checksum": hashlib.sha256(text.encode("utf-8")).hexdigest(), "total_rows": len(lines)}
+        with output_file(aggregate_path, force=force, inputs=sources) as first, \
+                output_file(samples_path, force=force, inputs=sources, option="-o (its samples file)") as second:
+            first.write_text(json.dumps(document, indent=1, ensure_ascii=False, allow_nan=False) + "\n",
+                             encoding="utf-8")
+            second.write_text(text, encoding="utf-8")
+        written += [aggregate_path, samples_path]
+    return written
+
+
+def aggregate_document(run: dict[str, Any], cells: pd.DataFrame, metrics: pd.DataFrame, samples: pd.DataFrame,
+                       *, evaluation_id: str, retrieved: str) -> dict[str, Any]:
+    """The aggregate record of one model's cells (eval.schema.json)."""
+    spec = json.loads(cells.iloc[0].model_spec_json or "{}")
+    results = [result for _, cell in cells.iterrows()
+               for result in _cell_results(run, cell, metrics[metrics.cell_id == cell.cell_id],
+                                           samples[samples.cell_id == cell.cell_id])]
+    return {"schema_version": SCHEMA_VERSION, "evaluation_id": evaluation_id,
+            "evaluation_timestamp": str(run["created_at"]), "retrieved_timestamp": retrieved,
+            "source_metadata": {"source_name": "evalkit", "source_type": "evaluation_run",
+                                "source_organization_name": "unknown", "evaluator_relationship": "other",
+                                "additional_details": _strings({"run_id": run["run_id"], "run_name": run.get("name"),
+                                                                "host": run.get("host"),
+                                                                "git_commit": run.get("git_commit")})},
+            "eval_library": _library(run),
+            "model_info": {"name": str(cells.iloc[0].model), "id": _model_id(spec, str(cells.iloc[0].model)),
+                           "inference_platform": "local",
+                           "additional_details": _strings({"fingerprint": cells.iloc[0].model_fingerprint,
+                                                           "kind": spec.get("kind"), "location": spec.get("location"),
+                                                           "adapter": cells.iloc[0].adapter})},
+            "evaluation_results": results}
+
+
+def instance_records(evaluation_id: str, model: str, cells: pd.DataFrame, metrics: pd.DataFrame,
+                     samples: pd.DataFrame) -> list[dict[str, Any]]:
+    """One instance record per document and per metric it has a number for (instance_level_eval.schema.json)."""
+    records: list[dict[str, Any]] = []
+    for _, cell in cells.iterrows():
+        names = list(metrics[metrics.cell_id == cell.cell_id].metric)
+        for _, doc in samples[samples.cell_id == cell.cell_id].iterrows():
+            for metric in names:
+                score = doc.scores.get(metric)
+                if isinstance(score, (int, float)) and math.isfinite(score):
+                    records.append(_instance(evaluation_id, model, cell, doc, metric, float(score)))
+    return records
+
+
+def _instance(evaluation_id: str, model: str, cell: pd.Series, doc: pd.Series, metric: str,
+              score: float) -> dict[str, Any]:
+    prediction = str(doc.prediction or "")
+    return {"schema_version": SCHEMA_VERSION, "evaluation_id": evaluation_id, "model_id": model,
+            "evaluation_name": str(cell.task), "evaluation_result_id": _result_id(cell, metric),
+            "sample_id": str(doc.doc_id), "sample_hash": str(doc.doc_hash), "interaction_type": "single_turn",
+            "input": {"raw": str(doc.prompt or ""), "formatted": str(doc.prompt or ""),
+                      "reference": [str(doc.target or "")]},
+            "output": {"raw": [prediction]},
+            "answer_attribution": [{"turn_idx": 0, "source": "output.raw", "extracted_value": prediction,
+                                    "extraction_method": "evalkit", "is_terminal": True}],
+            "evaluation": {"score": score, "is_correct": score == 1.0},
+            "metadata": _strings({"metric": metric, "setting": cell.setting, "prompt_hash": doc.prompt_hash})}
+
+
+def _cell_results(run: dict[str, Any], cell: pd.Series, metrics: pd.DataFrame,
+                  samples: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for _, m in metrics.iterrows():
+        if m.value is None or not math.isfinite(float(m.value)):
+            continue  # the schema's score is a number: a metric without a value is left out
+        per_doc = [s.get(m.metric) for s in samples.scores]
+        out.append({"evaluation_result_id": _result_id(cell, m.metric), "evaluation_name": str(cell.task),
+                    "source_data": {"dataset_name": str(cell.task), "source_type": "other",
+                                    "additional_details": _strings({"task_source": cell.task_source,
+                                                                    "task_config_hash": cell.task_config_hash})},
+                    "evaluation_timestamp": str(run["created_at"]),
+                    "metric_config": _metric_config(m, per_doc),
+                    "score_details": {"score": float(m.value), "uncertainty": _uncertainty(m)},
+                    "generation_config": {"generation_args": {"execution_command": str(run.get("command") or "")},
+                                          "additional_details": _strings({"setting": cell.setting,
+                                                                          "num_fewshot": cell.num_fewshot})}})
+    return out
+
+
+def _metric_config(metric: pd.Series, per_doc: list[Any]) -> dict[str, Any]:
+    config: dict[str, Any] = {"evaluation_description": f"{metric.metric} ({metric.setting})",
+                              "metric_id": str(metric.metric), "metric_name": str(metric.metric),
+                              "lower_is_better": not bool(metric.higher_is_better)}
+    if per_doc and all(isinstance(v, (int, float)) and v in (0, 1) for v in per_doc):
+        config["score_type"] = "binary"  # no bounds are claimed for other metrics (the schema wants them)
+    return config
+
+
+def _uncertainty(metric: pd.Series) -> dict[str, Any]:
+    out: dict[str, Any] = {"num_samples": int(metric.n)}
+    if _finite(metric.stderr):
+        out["standard_error"] = {"value": float(metric.stderr), "method": "analytic"}
+    if _finite(metric.ci_low) and _finite(metric.ci_high):
+        out["confidence_interval"] = {"lower": float(metric.ci_low), "upper": float(metric.ci_high),
+                                      "confidence_level": 0.95}
+    return out
+
+
+def _library(run: dict[str, Any]) -> dict[str, Any]:
+    config = json.loads(run.get("config_json") or "{}")
+    versions = {"lm_eval_version": run.get("lm_eval_version"), "transformers_version": run.get("transformers_version"),
+                "torch_version": run.get("torch_version")}
+    if config.get("source") == "lm-eval import":  # the numbers were computed by lm-eval itself
+        return {"name": "lm_eval", "version": str(run.get("lm_eval_version") or "unknown"),
+                "additional_details": _strings({**versions, "imported_by": f"evalkit {run.get('evalkit_version')}"})}
+    return {"name": "evalkit", "version": str(run.get("evalkit_version") or "unknown"),
+            "additional_details": _strings(versions)}
+
+
+def _model_id(spec: dict[str, Any], label: str) -> str:
+    """HF format where the model is a hub id; otherwise the model's label."""
+    if spec.get("kind") in ("hub", "lm-eval") and re.match(r"^[\w.-]+/[\w.-]+$", str(spec.get("location", ""))):
+        return str(spec["location"])
+    return label
+
+
+def _result_id(cell: pd.Series, metric: str) -> str:
+    return f"{cell.task}/{cell.setting}/{metric}"
+
+
+def _strings(values: dict[str, Any]) -> dict[str, str]:
+    """additional_details: the schema allows string values only; absent values are left out."""
+    return {k: str(v) for k, v in values.items() if v is not None and not (isinstance(v, float) and math.isnan(v))}
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return value is not None and math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "run"

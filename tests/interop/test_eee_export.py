@@ -1,0 +1,84 @@
+"""The Every Eval Ever export of a stored run validates against the schemas kept in the repository."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+jsonschema = pytest.importorskip("jsonschema")
+
+
+@pytest.fixture(scope="module")
+def imported_store(tmp_path_factory: pytest.TempPathFactory, lm_eval_output: Path) -> tuple[Path, str]:
+    from tests.conftest import _run_entry_point
+    from evalkit.cli import results
+    from evalkit.cli.results_import import import_command
+
+    results.command.commands.setdefault("import", import_command)
+    db = tmp_path_factory.mktemp("eee") / "results.db"
+    done = _run_entry_point("results", "import", lm_eval_output, "--store", db, "--name", "from-lm-eval")
+    assert done.exit_code == 0, done.output
+    return db, "from-lm-eval"
+
+
+def _export(db: Path, ref: str, directory: Path, force: bool = False) -> list[Path]:
+    from evalkit.interop.eee import export_eee
+    from evalkit.store.reader import resolve_run_ref
+    from evalkit.store.schema import open_for_reading
+
+    conn = open_for_reading(db)
+    try:
+        return export_eee(conn, resolve_run_ref(conn, ref), directory, force=force)
+    finally:
+        conn.close()
+
+
+def _validator(name: str):
+    from evalkit.interop.eee import SCHEMA_DIR
+
+    schema = json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema)
+
+
+def test_aggregate_and_instance_files_validate(imported_store, tmp_path: Path) -> None:
+    aggregate_path, samples_path = _export(*imported_store, tmp_path / "eee")
+    aggregate = json.loads(aggregate_path.read_text(encoding="utf-8"))
+    errors = sorted(_validator("eval.schema.json").iter_errors(aggregate), key=str)
+    assert not errors, errors[0]
+    instance = _validator("instance_level_eval.schema.json")
+    lines = [json.loads(line) for line in samples_path.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 8 + 5  # one per document and per-document metric (acc, exact_match)
+    for record in lines:
+        problems = list(instance.iter_errors(record))
+        assert not problems, problems[0]
+
+
+def test_the_export_says_what_was_measured(imported_store, tmp_path: Path) -> None:
+    aggregate_path, samples_path = _export(*imported_store, tmp_path / "eee")
+    aggregate = json.loads(aggregate_path.read_text(encoding="utf-8"))
+    assert aggregate["schema_version"] == "0.2.2" and aggregate["eval_library"]["name"] == "lm_eval"
+    by_id = {r["evaluation_result_id"]: r for r in aggregate["evaluation_results"]}
+    acc = by_id["toy_sentiment/zero-shot/acc"]
+    assert acc["metric_config"]["lower_is_better"] is False and acc["metric_config"]["score_type"] == "binary"
+    uncertainty = acc["score_details"]["uncertainty"]
+    assert uncertainty["num_samples"] == 8 and uncertainty["standard_error"]["value"] > 0
+    records = [json.loads(line) for line in samples_path.read_text(encoding="utf-8").splitlines()]
+    assert {r["evaluation_result_id"] for r in records} == set(by_id)
+    scores = [r["evaluation"]["score"] for r in records if r["evaluation_result_id"] == "toy_sentiment/zero-shot/acc"]
+    assert sum(scores) / len(scores) == acc["score_details"]["score"]
+    detail = aggregate["detailed_evaluation_results"]
+    assert detail["file_path"] == samples_path.name and detail["total_rows"] == len(records)
+    assert detail["checksum"] == hashlib.sha256(samples_path.read_bytes()).hexdigest()
+
+
+def test_an_existing_export_needs_force(imported_store, tmp_path: Path) -> None:
+    from evalkit.errors import InputError
+
+    first = _export(*imported_store, tmp_path / "eee")
+    with pytest.raises(InputError, match="already exists"):
+        _export(*imported_store, tmp_path / "eee")
+    assert _export(*imported_store, tmp_path / "eee", force=True) == first
