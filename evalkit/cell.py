@@ -35,20 +35,32 @@ def evaluate_cell(cell: Cell, loaded: Any, task: LoadedTask, sink: Any,
             model, adapter, details = finetuned_model(loaded, source, cell, sink, run_id=run_id,
                                                       trajectory=trains_on_itself(cell.setting, task.name))
     _seed_everything(cell.seed)
-    outcome, stats = _score(cell, model, task, sink)
+    outcome, stats, precision = _score(cell, model, task, sink)
     if stats is not None:
         details["requests"] = stats
+    if precision.get("precision", "exact") != "exact":
+        details["precision"] = precision  # fast-exact: documents and requests re-scored, the bound
     # Checkpoint series: the series member's point (evalkit.models.series.SeriesMember.trajectory) is
     # stored under details["trajectory"]; see with_trajectory for a member that is also fine-tuned.
     details = with_trajectory(details, series_trajectory(cell))
     details.update(limit=cell.limit, batch_size=str(cell.batch_size), dtype=model.dtype,
                    device=model.device, checkpoint=model.checkpoint)
+    details.update(prompt_details(cell, generates=task.task.OUTPUT_TYPE == "generate_until"))
     return CellRecord(
         cell_id=cell.cell_id, model=cell.model.label, model_spec=cell.model.to_dict(),
         model_fingerprint=model.fingerprint, task=task.name, task_config_hash=task.config_hash,
         task_source=task.source, setting=cell.setting.label, num_fewshot=cell.setting.num_fewshot,
         metrics=outcome.metrics, samples=outcome.samples, duration_s=round(time.perf_counter() - start, 3),
         adapter=adapter, details=details)
+
+
+def prompt_details(cell: Cell, *, generates: bool) -> dict[str, Any]:
+    """The cell's prompt options as stored (details["prompt"], lm-eval's names) and where its few-shot
+    count came from (details["fewshot_source"]: "task default" or "setting")."""
+    from evalkit.prompting import FEWSHOT_FROM_SETTING, FEWSHOT_FROM_TASK
+
+    source = FEWSHOT_FROM_TASK if cell.setting.task_default else FEWSHOT_FROM_SETTING
+    return {"prompt": cell.prompt.identity(cell.seed, generates=generates), "fewshot_source": source}
 
 
 def training_source(cell: Cell, task: LoadedTask, sources: Mapping[str, LoadedTask] | None) -> LoadedTask:
@@ -80,23 +92,26 @@ def with_trajectory(details: dict[str, Any], series: dict[str, Any] | None) -> d
     return {**details, "trajectory": series}
 
 
-def _score(cell: Cell, model: Any, task: LoadedTask, sink: Any) -> tuple[CellOutcome, dict[str, int] | None]:
+def _score(cell: Cell, model: Any, task: LoadedTask,
+           sink: Any) -> tuple[CellOutcome, dict[str, int] | None, dict[str, Any]]:
     """lm-eval's evaluation on evalkit's backend (through the request cache unless disabled)."""
     from evalkit.scoring import make_backend
 
-    with sink.cell(f"{cell.model.label} · {cell.task} · {cell.setting.label}") as report:
-        backend: Any = make_backend(model, batch_size=cell.batch_size, progress=report)
+    with sink.cell(f"{cell.model.label} · {cell.task} · {cell.setting.shown_label}") as report:
+        backend: Any = make_backend(model, batch_size=cell.batch_size, progress=report, precision=cell.precision)
+        backend.register_task(task.name, task.task)  # fast-exact reads the task's decisions (metrics)
+        backend.chat_template_name = cell.prompt.template_name  # --apply-chat-template NAME
         cache = RequestCache(request_cache_path()) if cell.request_cache else None
         try:
             if cache is not None:
-                backend = ResumableLM(backend, cache, request_model_key(model))
+                backend = ResumableLM(backend, cache, request_model_key(model, cell.precision))
             with reported_failures(cell, task, "Evaluating"):
                 outcome = evaluate_task(backend, task, num_fewshot=cell.setting.num_fewshot,
-                                        limit=cell.limit, seed=cell.seed)
+                                        limit=cell.limit, seed=cell.fewshot_seed, prompt=cell.prompt)
         finally:
             if cache is not None:
                 cache.close()
-    return outcome, dict(backend.stats) if isinstance(backend, ResumableLM) else None
+    return outcome, dict(backend.stats) if isinstance(backend, ResumableLM) else None, backend.precision_details()
 
 
 @contextmanager
@@ -130,6 +145,8 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def request_model_key(model: Any) -> str:
-    """What a cached request result depends on besides the request itself."""
-    return f"{model.fingerprint}|{model.dtype}|evalkit-{evalkit_version()}"
+def request_model_key(model: Any, precision: str = "exact") -> str:
+    """What a cached request result depends on besides the request itself (a fast-exact result may
+    hold a bf16 value: its own key; an exact key is what it was before --precision existed)."""
+    suffix = "" if precision == "exact" else f"|{precision}"
+    return f"{model.fingerprint}|{model.dtype}|evalkit-{evalkit_version()}{suffix}"

@@ -3,11 +3,14 @@ and the result becomes typed per-document records plus metrics with 95% interval
 
 from __future__ import annotations
 
+import copy
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 from evalkit.errors import RunFailedError
+from evalkit.prompting import PromptOptions
 from evalkit.stats import mean_interval
 from evalkit.store.records import MetricRecord, SampleRecord
 from evalkit.tasks.loading import LoadedTask
@@ -29,17 +32,24 @@ class CellOutcome:
 
 
 def evaluate_task(lm: Any, loaded: LoadedTask, *, num_fewshot: int, limit: int | None,
-                  seed: int) -> CellOutcome:
-    """Run lm-eval's evaluator for one task with per-sample logging, then summarise."""
+                  seed: int, prompt: PromptOptions | None = None) -> CellOutcome:
+    """Run lm-eval's evaluator for one task with per-sample logging, then summarise. `seed` is the
+    few-shot sampler's; `prompt` the chat template, system instruction, multi-turn and generation
+    options, passed to lm-eval's evaluate as lm_eval.simple_evaluate passes them."""
     from lm_eval.evaluator import evaluate
 
     task = loaded.task
+    prompt = prompt or PromptOptions()
     check_fewshot_source(loaded, num_fewshot, f"few-shot:{num_fewshot}")
     # The LoadedTask is shared by a run's cells: set every per-cell state lm-eval keeps on it.
     task.set_config(key="num_fewshot", value=num_fewshot)
     task.set_fewshot_seed(seed=seed)
-    results = evaluate(lm=lm, task_dict={"tasks": {loaded.name: task}, "groups": {}},
-                       limit=limit, log_samples=True, bootstrap_iters=1000)
+    with generation_overrides(task, prompt.generation_kwargs):
+        results = evaluate(lm=lm, task_dict={"tasks": {loaded.name: task}, "groups": {}},
+                           limit=limit, log_samples=True, bootstrap_iters=1000,
+                           system_instruction=prompt.system_instruction,
+                           apply_chat_template=prompt.chat_template,
+                           fewshot_as_multiturn=prompt.fewshot_as_multiturn)
     raw = results["samples"][loaded.name]
     _check_finite(raw, loaded.name)
     samples = _merge_filters(raw, task)
@@ -48,6 +58,21 @@ def evaluate_task(lm: Any, loaded: LoadedTask, *, num_fewshot: int, limit: int |
     if task.OUTPUT_TYPE == "loglikelihood_rolling":
         metrics.append(_mean_metric(DOC_LOGLIKELIHOOD, [s.scores[DOC_LOGLIKELIHOOD] for s in samples], True))
     return CellOutcome(samples, metrics)
+
+
+@contextmanager
+def generation_overrides(task: Any, gen_kwargs: dict[str, Any]) -> Iterator[None]:
+    """--gen-kwargs update a generation task's generation_kwargs for one cell (merged over the YAML's,
+    as lm_eval.simple_evaluate's `set_config(..., update=True)` does); the task's own are restored after."""
+    if not gen_kwargs or task.get_config("output_type") != "generate_until":
+        yield
+        return
+    original = copy.deepcopy(task.config.generation_kwargs)
+    task.set_config(key="generation_kwargs", value={**(original or {}), **copy.deepcopy(gen_kwargs)})
+    try:
+        yield
+    finally:
+        task.set_config(key="generation_kwargs", value=original)
 
 
 def check_documents(loaded: LoadedTask, limit: int | None) -> None:

@@ -17,6 +17,7 @@ from typing import Any, Mapping
 
 from evalkit.errors import InputError, did_you_mean
 from evalkit.models.spec import ModelSpec
+from evalkit.prompting import PromptOptions
 from evalkit.settings import Setting
 
 # numpy's (and so lm-eval's) seeds are unsigned 32-bit integers.
@@ -88,11 +89,18 @@ class Cell:
     model: ModelSpec
     task: str
     setting: Setting
-    limit: int | None
+    limit: int | float | None  # a fraction only until the door (resolve_task_facts) makes it a count
     seed: int
     batch_size: int | str
     finetune: FineTuneOptions = field(default_factory=FineTuneOptions)
     request_cache: bool = True
+    prompt: PromptOptions = field(default_factory=PromptOptions)
+    precision: str = "exact"  # evalkit.scoring.precision: "exact" or "fast-exact"
+
+    @property
+    def fewshot_seed(self) -> int:
+        """The seed lm-eval's few-shot sampler gets: --fewshot-seed, else --seed."""
+        return self.prompt.seed(self.seed)
 
     @property
     def cell_id(self) -> str:
@@ -103,38 +111,79 @@ class Cell:
         data = dataclasses.asdict(self)
         data["model"] = self.model.to_dict()
         data["setting"] = self.setting.label
+        if data.get("precision") == "exact":
+            del data["precision"]  # an exact cell's identity is what it was before --precision existed
         return data
 
 
 ALL_TASKS = "*"  # the key of a limits mapping that applies to every task without its own
 
 
+Limit = int | float | None  # documents; a fraction 0 < x < 1 of the task's documents until the door
+
+
 def make_plan(models: list[ModelSpec], tasks: list[str], settings: list[Setting], *,
-              limit: int | Mapping[str, int | None] | None, seed: int, batch_size: int | str,
-              finetune: FineTuneOptions | None = None, request_cache: bool = True) -> list[Cell]:
+              limit: Limit | Mapping[str, Limit] = None, seed: int, batch_size: int | str,
+              finetune: FineTuneOptions | None = None, request_cache: bool = True,
+              prompt: PromptOptions | None = None) -> list[Cell]:
     """The grid in a stable order: model-major (a model is loaded once), then task, then setting."""
     check_seed(seed)
     limits = resolve_limits(limit, tasks)
     options = finetune or FineTuneOptions()
-    return [Cell(model, task, setting, limits[task], seed, batch_size, options, request_cache)
+    return [Cell(model, task, setting, limits[task], seed, batch_size, options, request_cache,
+                 prompt or PromptOptions())
             for model in models for task in tasks for setting in settings]
 
 
-def resolve_limits(limit: int | Mapping[str, int | None] | None, tasks: list[str]) -> dict[str, int | None]:
+def check_limit(value: Any, where: str = "") -> None:
+    """A document limit: a whole number of at least 1, or a fraction 0 < x < 1 of the task's documents
+    (lm-eval's rule), or None for all."""
+    if value is None:
+        return
+    whole = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    fraction = isinstance(value, float) and 0 < value < 1
+    if not (whole or fraction):
+        raise InputError(f"Invalid --limit {value!r}{where}: it must be a whole number of documents of at least 1, "
+                         "or a fraction between 0 and 1 (exclusive) of each task's documents.",
+                         hint="For example --limit 200, --limit 0.1 or --limit wikitext=0.5.")
+
+
+def document_count(limit: Limit, n_docs: int) -> int | None:
+    """The number of documents a limit means for a task of `n_docs` documents: a fraction is
+    ceil(n_docs * x), as lm-eval's get_sample_size computes it."""
+    if isinstance(limit, float):
+        return int(math.ceil(n_docs * limit))
+    return limit
+
+
+def resolve_limits(limit: Limit | Mapping[str, Limit], tasks: list[str]) -> dict[str, Limit]:
     """Each task's document limit: one number for every task, or a mapping task -> number with
-    ALL_TASKS ("*") for the rest (`--limit 200 --limit wikitext=5`)."""
+    ALL_TASKS ("*") for the rest (`--limit 200 --limit wikitext=5`, `--limit 0.1`)."""
     given = dict(limit) if isinstance(limit, Mapping) else {ALL_TASKS: limit}
     for key, value in given.items():
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            where = "" if key == ALL_TASKS else f" for task '{key}'"
-            raise InputError(f"Invalid --limit {value!r}{where}: it must be a whole number of at least 1 "
-                             "(or None for all).")
+        check_limit(value, "" if key == ALL_TASKS else f" for task '{key}'")
     unknown = [key for key in given if key != ALL_TASKS and key not in tasks]
     if unknown:
         raise InputError(f"--limit {unknown[0]}=N names a task that is not in this run."
                          + did_you_mean(unknown[0], list(tasks)),
                          hint=f"Use one of the run's tasks: {', '.join(tasks)}.")
     return {task: given.get(task, given.get(ALL_TASKS)) for task in tasks}
+
+
+def resolve_task_facts(cells: list[Cell], fewshot_defaults: Mapping[str, int],
+                       sizes: Mapping[str, int]) -> list[Cell]:
+    """What only the loaded tasks tell (by task reference): a 'task-default' setting becomes the task's
+    own few-shot count, and a fractional limit a number of documents. A task-default cell that is the
+    same as an explicitly asked one (e.g. zero-shot with --transfer) is dropped."""
+    resolved = []
+    for cell in cells:
+        setting = cell.setting
+        if setting.is_unresolved_task_default:
+            setting = setting.with_task_default(fewshot_defaults[cell.task])
+        resolved.append(replace(cell, setting=setting, limit=document_count(cell.limit, sizes[cell.task])))
+    asked = {(c.model, c.task, c.setting.label) for c in resolved if not c.setting.task_default}
+    kept = [c for c in resolved if not (c.setting.task_default and (c.model, c.task, c.setting.label) in asked)]
+    return list(dict.fromkeys(kept))
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 from evalkit.errors import InputError, ModelError, TaskError
 from evalkit.models.spec import ModelSpec
-from evalkit.plan import Cell, StudyFacts, expand_cells
+from evalkit.plan import Cell, StudyFacts, document_count, expand_cells, resolve_task_facts
 from evalkit.tasks.discovery import TaskRegistry
 from evalkit.tasks.loading import LoadedTask
 
@@ -65,9 +65,12 @@ def prepare_run(cells: list[Cell], registry: TaskRegistry, sink: Any = None) -> 
     evalkit_home()
     for warning in registry.warnings:
         sink.message(f"Warning: {warning}")
-    limits = {ref: max((c.limit or 0 for c in cells if c.task == ref), default=0) or None
-              for ref in dict.fromkeys(c.task for c in cells)}
-    tasks = {ref: load_checked_task(registry, ref, limit) for ref, limit in limits.items()}
+    tasks = {ref: load_task_entry(registry, ref) for ref in dict.fromkeys(c.task for c in cells)}
+    cells = resolve_task_facts(cells, {ref: task_fewshot_default(t) for ref, t in tasks.items()},
+                               {ref: len(t.task.eval_docs) for ref, t in tasks.items()})
+    for ref, task in tasks.items():
+        check_documents_once(task, max((c.limit or 0 for c in cells if c.task == ref), default=0) or None)
+    cells = with_chat_templates(cells)
     sources, names = _explicit_sources(cells, tasks, registry)
     matrix_rows = _matrix_sources(cells, tasks, sink)
     sources.update(matrix_rows)
@@ -174,16 +177,59 @@ def _naming_setting(setting: str) -> Iterator[None]:
         raise type(exc)(f"--setting {setting}: {exc.message}", hint=exc.hint) from exc
 
 
-def load_checked_task(registry: TaskRegistry, name: str, limit: int | None) -> LoadedTask:
-    from evalkit.evaluation import check_documents
+def load_checked_task(registry: TaskRegistry, name: str, limit: int | float | None) -> LoadedTask:
+    """The task loaded and its documents (the first `limit`, a count or a fraction) checked."""
+    loaded = load_task_entry(registry, name)
+    check_documents_once(loaded, document_count(limit, len(loaded.task.eval_docs)))
+    return loaded
+
+
+def load_task_entry(registry: TaskRegistry, name: str) -> LoadedTask:
+    """The task found by the registry, its keys checked and loaded (documents not yet checked)."""
     from evalkit.tasks.loading import check_keys, load_task
 
     entry = registry.resolve(name)
     if entry.source != "lm_eval":
         check_keys(entry)
-    loaded = load_task(entry)
+    return load_task(entry)
+
+
+def check_documents_once(loaded: LoadedTask, limit: int | None) -> None:
+    from evalkit.evaluation import check_documents
+
     check_documents(loaded, limit)
-    return loaded
+
+
+def task_fewshot_default(loaded: LoadedTask) -> int:
+    """The task's own few-shot count as `lm_eval` uses it: its YAML's num_fewshot, else zero."""
+    value = loaded.task.get_config("num_fewshot")
+    return int(value) if value is not None else 0
+
+
+def with_chat_templates(cells: list[Cell]) -> list[Cell]:
+    """Cells applying a chat template get its hash (lm-eval's chat_template_sha), read from each
+    model's tokenizer (no weights): no template, or an unknown NAME, is exit 2 here."""
+    from dataclasses import replace
+
+    from evalkit.prompting import with_template_sha
+
+    tokenizers: dict[ModelSpec, Any] = {}
+    resolved = []
+    for cell in cells:
+        if cell.prompt.chat_template:
+            if cell.model not in tokenizers:
+                tokenizers[cell.model] = read_tokenizer(cell.model)
+            cell = replace(cell, prompt=with_template_sha(cell.prompt, tokenizers[cell.model], model=cell.model.label))
+        resolved.append(cell)
+    return resolved
+
+
+def read_tokenizer(spec: ModelSpec) -> Any:
+    """The model's tokenizer as evalkit.models.loading reads it (a GGUF model is converted, and
+    cached, first: loading it for the run then finds the conversion done)."""
+    from evalkit.models.loading import _load_tokenizer, checkpoint_location
+
+    return _load_tokenizer(spec, spec.tokenizer or checkpoint_location(spec))
 
 
 def model_facts(spec: ModelSpec) -> ModelFacts:
@@ -222,14 +268,14 @@ def check_generation_room(task: LoadedTask, cell: Cell, model: ModelFacts) -> No
 
     from evalkit.scoring.backend import DEFAULT_MAX_GEN_TOKS
 
-    kwargs = dict(getattr(task.task.config, "generation_kwargs", None) or {})
+    kwargs = {**(getattr(task.task.config, "generation_kwargs", None) or {}), **cell.prompt.generation_kwargs}
     max_gen_toks = int(normalize_gen_kwargs(kwargs, DEFAULT_MAX_GEN_TOKS)["max_gen_toks"])
     if max_gen_toks >= model.max_length:
         raise TaskError(f"Task '{task.name}' ({task.source}) generates up to {max_gen_toks} tokens, but model "
                         f"'{cell.model.label}' has a context of {model.max_length} tokens: no room is left "
                         "for the prompt.",
-                        hint="Lower generation_kwargs.max_gen_toks in the task YAML, or use a model with a "
-                        "longer context.")
+                        hint="Lower max_gen_toks (--gen-kwargs max_gen_toks=N, or generation_kwargs in the "
+                        "task YAML), or use a model with a longer context.")
 
 
 def check_finetune(cell: Cell, task: LoadedTask, model: ModelFacts, *, check_data: bool = True) -> None:

@@ -1,22 +1,26 @@
-"""Executing a plan cell by cell, writing each finished cell to the store.
+"""Executing a plan, writing each finished cell to the store.
 
-Steps: check every input up front (so bad input costs no compute), open the store and
-record the run as 'running', evaluate cells model by model (each model loaded once; the
-checkpoints of an adapter series share one base model), commit each cell as it finishes (and
-write its metrics to TensorBoard at its training step), and mark the run 'complete' only at the end.
+Steps: check every input up front (so bad input costs no compute), pick the executor (Ray
+connected here, so a missing install is exit 2 before anything is recorded), open the store and
+record the run as 'running', copy the cells an earlier run already stored (resume at cell
+granularity; `rerun` computes them again), let the executor compute the rest (evalkit.executors:
+local, or a Ray cluster), commit each cell as it arrives (and write its metrics to TensorBoard at
+its training step), and mark the run 'complete' only at the end.
 """
 
 from __future__ import annotations
 
 import platform
 import secrets
+import sqlite3
 import sys
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any
 
+from evalkit.executors.base import ExecutorOptions, GridWork, ProgressSink, SilentProgress, open_executor
 from evalkit.models.series import check_series_cells
 from evalkit.plan import Cell
 from evalkit.preflight import PreparedRun, check_inputs, prepare_run
@@ -27,59 +31,88 @@ from evalkit.tasks.discovery import TaskRegistry
 __all__ = ["ProgressSink", "RunResult", "SilentProgress", "check_inputs", "execute", "run_info"]
 
 
-class ProgressSink(Protocol):
-    """Receives progress; the CLI shows it with rich, the Python API ignores it."""
-
-    def cell(self, label: str) -> AbstractContextManager[Callable[[str, int, int], None]]: ...
-
-    def message(self, text: str) -> None: ...
-
-
-class SilentProgress:
-    def cell(self, label: str) -> AbstractContextManager[Callable[[str, int, int], None]]:
-        return nullcontext(lambda kind, done, total: None)
-
-    def message(self, text: str) -> None:
-        return None
-
-
 @dataclass
 class RunResult:
     run_id: str
     cells: list[CellRecord]
+    computed: int = 0  # cells evaluated by this run (the others were copied from earlier runs)
+    reused: int = 0
 
 
 def execute(cells: list[Cell], registry: TaskRegistry, store_path: Path, *, name: str | None,
-            progress: ProgressSink | None = None, config: dict[str, Any] | None = None) -> RunResult:
-    """Run all cells and store them under one run id; an interrupted run stays 'failed'."""
+            progress: ProgressSink | None = None, config: dict[str, Any] | None = None,
+            executor: ExecutorOptions | None = None, rerun: bool = False) -> RunResult:
+    """Run all cells and store them under one run id; an interrupted run stays 'failed'. Cells an
+    earlier run of the store computed from the same inputs are copied, not computed, unless `rerun`."""
+    from evalkit.executors.reuse import source_fingerprint
     from evalkit.store.schema import open_for_writing
-    from evalkit.store.writer import begin_run, finish_run, write_cell
+    from evalkit.store.writer import begin_run
 
     sink = progress or SilentProgress()
     prepared = prepare_run(cells, registry, sink)  # study settings expanded, every input checked
-    cells = prepared.cells
-    check_series_cells(cells)  # again: expanding study settings (--transfer) may add fine-tuned cells
-    conn = open_for_writing(store_path)
+    check_series_cells(prepared.cells)  # again: expanding study settings (--transfer) may add fine-tuned cells
+    fingerprints = {spec: source_fingerprint(spec) for spec in dict.fromkeys(c.model for c in prepared.cells)}
+    with open_executor(executor, sink) as chosen:
+        conn = open_for_writing(store_path)
+        try:
+            _check_name(conn, name, sink)
+            info = run_info(name, seed=prepared.cells[0].seed if prepared.cells else 0, config=config or {})
+            begin_run(conn, info)
+        except BaseException:
+            conn.close()
+            raise
+        try:
+            return _run_cells(conn, info.run_id, prepared, registry, chosen, fingerprints, sink, rerun=rerun)
+        finally:
+            conn.close()
+
+
+def _run_cells(conn: sqlite3.Connection, run_id: str, prepared: PreparedRun, registry: TaskRegistry, executor: Any,
+               fingerprints: dict[Any, str], sink: ProgressSink, *, rerun: bool) -> RunResult:
+    """Copy the reusable cells, compute the others, commit each once; 'complete' only at the end."""
+    from evalkit.executors.reuse import plan_reuse, reused_record, with_source
+    from evalkit.store.writer import finish_run
+
+    stored = CellLedger(conn, run_id, sink)
     try:
-        _check_name(conn, name, sink)
-        info = run_info(name, seed=cells[0].seed if cells else 0, config=config or {})
-        begin_run(conn, info)
+        plan = plan_reuse(conn, prepared, fingerprints, rerun=rerun)
+        if plan.reused:
+            sink.message(f"Reusing {len(plan.reused)} of {len(prepared.cells)} cells stored by earlier runs "
+                         "(--rerun computes them again).")
+        for _, earlier in plan.reused:
+            stored.commit(reused_record(conn, earlier))
+        work = GridWork(plan.to_run, prepared, registry, run_id, total=len(prepared.cells), reused=len(plan.reused))
+        by_id = {c.cell_id: c for c in plan.to_run}
+        with closing(executor.records(work, sink)) as records:
+            for record in records:
+                stored.commit(with_source(record, fingerprints[by_id[record.cell_id].model]))
+        finish_run(conn, run_id, "complete")
     except BaseException:
-        conn.close()
+        finish_run(conn, run_id, "failed")
         raise
-    records: list[CellRecord] = []
-    try:
-        for cell, record in _evaluate_all(prepared, sink, info.run_id):
-            write_cell(conn, info.run_id, record)
-            records.append(record)
-            _log_scalars(info.run_id, record, sink)
-        finish_run(conn, info.run_id, "complete")
-    except BaseException:
-        finish_run(conn, info.run_id, "failed")
-        raise
-    finally:
-        conn.close()
-    return RunResult(info.run_id, records)
+    return RunResult(run_id, stored.records, computed=len(plan.to_run), reused=len(plan.reused))
+
+
+class CellLedger:
+    """Commits each cell of the run once: a cell id already committed by this run is refused
+    explicitly (a retried worker's duplicate), besides the store's (run_id, cell_id) primary key."""
+
+    def __init__(self, conn: sqlite3.Connection, run_id: str, sink: ProgressSink) -> None:
+        self.conn, self.run_id, self.sink = conn, run_id, sink
+        self.records: list[CellRecord] = []
+        self.ids: set[str] = set()
+
+    def commit(self, record: CellRecord) -> None:
+        from evalkit.store.writer import write_cell
+
+        if record.cell_id in self.ids:
+            self.sink.message(f"Warning: cell {record.cell_id} ({record.model} / {record.task} / {record.setting}) "
+                              "arrived twice; the first copy is kept.")
+            return
+        write_cell(self.conn, self.run_id, record)
+        self.ids.add(record.cell_id)
+        self.records.append(record)
+        _log_scalars(self.run_id, record, self.sink)
 
 
 def _check_name(conn: Any, name: str | None, sink: ProgressSink) -> None:
@@ -90,29 +123,6 @@ def _check_name(conn: Any, name: str | None, sink: ProgressSink) -> None:
     warning = check_run_name(conn, name)
     if warning:
         sink.message(warning)
-
-
-def _evaluate_all(prepared: PreparedRun, sink: ProgressSink, run_id: str) -> Iterator[tuple[Cell, CellRecord]]:
-    from evalkit.cell import evaluate_cell
-    from evalkit.models.adapter_switch import SharedBaseLoader
-    from evalkit.quiet import quiet_libraries
-
-    quiet_libraries()
-    loader = SharedBaseLoader()
-    loaded = None
-    for cell in prepared.cells:
-        if loaded is None or loaded.spec != cell.model:
-            loaded = None  # free the previous model before loading the next (the loader drops its own)
-            sink.message(_loading_message(cell, reuses_base=loader.holds_base_of(cell.model)))
-            loaded = loader.load(cell.model)
-        yield cell, evaluate_cell(cell, loaded, prepared.tasks[cell.task], sink, sources=prepared.sources,
-                                  run_id=run_id)
-
-
-def _loading_message(cell: Cell, *, reuses_base: bool) -> str:
-    if reuses_base:
-        return f"Switching to adapter checkpoint {cell.model.label} (base model already loaded) ..."
-    return f"Loading model {cell.model.label} ..."
 
 
 def _log_scalars(run_id: str, record: CellRecord, sink: ProgressSink) -> None:

@@ -8,6 +8,10 @@ Labels are the settings' one spelling everywhere (store, views, comparisons):
 - 'fine-tuned-on:TASK': the current task evaluated with the adapter fine-tuned on TASK.
 - 'fine-tuned-on:*': every task of the run that has a training split (what --transfer asks for);
   the plan replaces it with one 'fine-tuned-on:TASK' per such task.
+- 'task-default': each task's own few-shot count (its YAML's num_fewshot, else zero), as `lm_eval`
+  runs a task; what a run without --setting uses. At the door (evalkit.preflight) it becomes
+  'zero-shot' or 'few-shot:K' with `task_default` set, so the label stays one spelling and the
+  fact that K came from the task is kept beside it (shown as 'few-shot:5 (task default)').
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ _FEW_SHOT = re.compile(r"^few-shot:(\d+)$")
 _STEP_SUFFIX = re.compile(r"@step:\d+$")
 TRANSFER_PREFIX = "fine-tuned-on:"
 ALL_SOURCES = "*"
-SETTING_HELP = "zero-shot | few-shot:K | fine-tuned | fine-tuned+few-shot:K | fine-tuned-on:TASK"
+TASK_DEFAULT = "task-default"
+_UNRESOLVED = -1  # num_fewshot of a 'task-default' setting before the task is loaded
+SETTING_HELP = ("zero-shot | few-shot:K | fine-tuned | fine-tuned+few-shot:K | fine-tuned-on:TASK | "
+                "task-default (the default: each task's own num_fewshot)")
 
 
 @dataclass(frozen=True)
@@ -33,9 +40,12 @@ class Setting:
     num_fewshot: int = 0
     trained_on: str | None = None
     step: int | None = None
+    task_default: bool = False  # K is (or, unresolved, will be) the task's own num_fewshot
 
     @property
     def label(self) -> str:
+        if self.is_unresolved_task_default:
+            return TASK_DEFAULT
         family = self.family
         return family if self.step is None else f"{family}@step:{self.step}"
 
@@ -55,6 +65,20 @@ class Setting:
         return self.fine_tuned and self.trained_on is None
 
     @property
+    def shown_label(self) -> str:
+        """The label as shown to a user: 'few-shot:5 (task default)' when K came from the task."""
+        return f"{self.label} (task default)" if self.task_default and not self.is_unresolved_task_default \
+            else self.label
+
+    @property
+    def is_unresolved_task_default(self) -> bool:
+        return self.task_default and self.num_fewshot == _UNRESOLVED
+
+    def with_task_default(self, num_fewshot: int) -> "Setting":
+        """A 'task-default' setting resolved to the task's own few-shot count."""
+        return Setting(num_fewshot=num_fewshot, task_default=True)
+
+    @property
     def is_all_sources(self) -> bool:
         return self.trained_on == ALL_SOURCES
 
@@ -65,6 +89,8 @@ class Setting:
 def parse_setting(text: str) -> Setting:
     """Parse a --setting value; errors say which value and what is accepted."""
     stripped = text.strip()
+    if stripped.lower() == TASK_DEFAULT:
+        return Setting(num_fewshot=_UNRESOLVED, task_default=True)
     if stripped.lower().startswith(TRANSFER_PREFIX):
         return _parse_transfer(text, stripped[len(TRANSFER_PREFIX):].strip())
     value = stripped.lower()

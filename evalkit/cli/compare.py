@@ -34,7 +34,8 @@ def command(refs: tuple[str, ...], correction: str, alpha: float, metrics: tuple
 
     REF is a run id (or unique prefix), a run name, `latest`, `latest~N`, or an exported results
     file (.json / .parquet / .csv). The first REF is the reference. Cells are matched on task and
-    setting (and on model when both runs hold several models); documents on their hash.
+    setting (and on model when both runs hold several models); documents on their hash. Two REFs
+    naming the same stored run are refused (a run compared with itself says nothing).
     """
     if len(refs) < 2:
         raise click.UsageError("compare needs at least two run references.")

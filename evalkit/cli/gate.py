@@ -33,9 +33,10 @@ def command(baseline: str, candidate: str, max_drop: float, correction: str, alp
     """Fail (exit 1) when any metric of the candidate dropped below the baseline by more than
     --max-drop AND significantly after correction (direction respects higher_is_better).
 
-    Exit 0: passed. Exit 1: regression (the report lists failing rows and flipped documents).
-    Exit 2: bad input (missing or malformed baseline file, unknown run, incomparable runs, a run
-    that is not complete, a per-document score that is missing or not a finite number).
+    Exit 0: passed. Exit 1: regression (the report lists failing rows and flipped documents), or
+    the store stayed locked by another process. Exit 2: bad input (missing or malformed baseline
+    file, unknown run, incomparable runs, baseline and candidate the same run, a run that is not
+    complete, a per-document score that is missing or not a finite number).
     Corpus-level metrics (no per-document scores) are listed as not gated.
     With $GITHUB_STEP_SUMMARY set, the markdown report is appended to it.
     """

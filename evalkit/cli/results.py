@@ -12,6 +12,7 @@ from rich.table import Table
 
 from evalkit.cli.options import RunRef, store_option
 from evalkit.cli.results_export import export_command
+from evalkit.cli.results_import import import_command
 from evalkit.home import default_store_path
 
 
@@ -57,6 +58,10 @@ def show_run(ref: str, store: Path | None) -> None:
     with RunOpener(store) as opener:
         side = opener.open(ref)
         _print_run_header(console, side.run)
+        from evalkit.compare.prompt_options import prompt_lines
+
+        for line in prompt_lines(side):  # setting ('(task default)') and lm-eval prompt options per cell
+            console.print(line, markup=False, highlight=False)
         if len(side.metrics) and side.run["status"] == "complete":
             console.print(render(build_document([side], CompareOptions()), "rich"))
         elif len(side.metrics):
@@ -76,3 +81,5 @@ def _print_run_header(console: Console, run: dict[str, Any]) -> None:
 
 
 command.add_command(export_command, "export")
+
+command.add_command(import_command, "import")

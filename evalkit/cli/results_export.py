@@ -1,5 +1,6 @@
 """`evalkit results export RUN`: write a run to JSON (full fidelity), Parquet or CSV. Any of these
-files can be passed back as a baseline (`evalkit gate --baseline FILE`), so CI needs no database."""
+files can be passed back as a baseline (`evalkit gate --baseline FILE`), so CI needs no database.
+`--format eee` writes the Every Eval Ever aggregate and instance-level files into a folder."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import click
 
 from evalkit.cli.options import RunRef, output_options, store_option
 from evalkit.cli.report_output import report_inputs
-from evalkit.compare import RunOpener
+from evalkit.compare import RunOpener, RunSide
 from evalkit.store.export import EXPORT_FORMATS, export_run
+
+EEE_FORMAT = "eee"  # not an export suffix: it names a folder, and files in it are not baselines
 
 
 def default_export_path(label: str, fmt: str) -> Path:
@@ -30,11 +33,13 @@ def export_format(fmt: str | None, output: Path | None) -> str:
 
 @click.command("export")
 @click.argument("run", type=RunRef(), metavar="RUN")
-@output_options(EXPORT_FORMATS,
+@output_options((*EXPORT_FORMATS, EEE_FORMAT),
                 format_help="json: everything (run, cells, metrics, samples); parquet / csv: tidy metrics plus "
-                            "a <stem>.samples.<ext> file. Default: from the -o suffix, else json.",
-                output_help="Output file (default: reports/<run name or id>.<format>); an existing file "
-                            "needs --force.")
+                            "a <stem>.samples.<ext> file; eee: the Every Eval Ever schema (0.2.x), an aggregate "
+                            "file and an instance-level file per model, in the -o folder. Default: from the -o "
+                            "suffix, else json.",
+                output_help="Output file, or folder for --format eee (default: reports/<run name or id>.<format>); "
+                            "an existing file needs --force.")
 @store_option
 def export_command(run: str, fmt: str | None, output: Path | None, force: bool, store: Path | None) -> None:
     """Export RUN (id, name, latest, latest~N, or another export file) for use as a CI baseline."""
@@ -43,6 +48,20 @@ def export_command(run: str, fmt: str | None, output: Path | None, force: bool, 
     with RunOpener(store) as opener:
         side = opener.open(run)
         path = output or default_export_path(side.run.get("name") or side.run_id, fmt)
-        written = export_run(side.conn, side.run_id, path, fmt, force=force, inputs=inputs)
+        if fmt == EEE_FORMAT:
+            written = _export_eee(side, path, force=force, inputs=inputs)
+        else:
+            written = export_run(side.conn, side.run_id, path, fmt, force=force, inputs=inputs)
     for file in written:
         click.echo(f"Wrote {file}", err=True)  # stdout stays for data, as for compare / report -o
+
+
+def _export_eee(side: RunSide, directory: Path, *, force: bool, inputs: list[Path]) -> list[Path]:
+    """The Every Eval Ever files of the run, in `directory` (a folder, created when missing)."""
+    from evalkit.errors import InputError
+    from evalkit.interop.eee import export_eee
+
+    if directory.exists() and not directory.is_dir():
+        raise InputError(f"--format eee writes a folder of files, but -o '{directory}' is a file.",
+                         hint="Give a folder, e.g. -o reports/eee.")
+    return export_eee(side.conn, side.run_id, directory, force=force, inputs=inputs)

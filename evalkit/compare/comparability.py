@@ -1,13 +1,16 @@
 """Are two runs comparable item by item? Checked before any statistic is computed.
 
 Checked: evalkit and lm-eval versions (run level); per matched cell the task config hash, the
-few-shot k and the prompts (every matched document must have the same prompt hash); per task
+few-shot k, the prompts (every matched document must have the same prompt hash) and the precision
+the decisions were computed at (dtype; fast-exact counts as float32); per task
 present in both runs, at least one setting in common; per matched cell, documents in common.
 These can be overridden with --allow-incomparable. A metric whose direction (higher_is_better)
 differs between two matched cells cannot: it decides what counts as a drop.
 """
 
 from __future__ import annotations
+
+import json
 
 import pandas as pd
 
@@ -59,7 +62,27 @@ def cell_mismatches(pair: CellPair) -> list[str]:
         same = float((pair.aligned.prompt_hash_a == pair.aligned.prompt_hash_b).mean())
         if same < MIN_PROMPT_AGREEMENT:
             out.append(f"{where}: prompts differ on {1 - same:.0%} of {len(pair.aligned)} matched documents")
+    pa, pb = decision_precision(ca), decision_precision(cb)
+    if pa is not None and pb is not None and pa != pb:
+        out.append(f"{where}: decisions computed at different precision ({pa} vs {pb})")
     return out
+
+
+def decision_precision(cell: pd.Series) -> str | None:
+    """The dtype a cell's per-document decisions equal: its dtype, float32 for --precision fast-exact
+    (bf16 values, float32 decisions); None when its details are not stored (an exported file)."""
+    text = cell.get("details_json") if hasattr(cell, "get") else None
+    try:
+        details = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    if not isinstance(details, dict):
+        return None
+    precision = details.get("precision")
+    if isinstance(precision, dict) and precision.get("precision") == "fast-exact":
+        return "float32"
+    dtype = details.get("dtype")
+    return str(dtype) if dtype else None
 
 
 def _fewshot(side: RunSide, cell: pd.Series) -> int:

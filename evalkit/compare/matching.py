@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from evalkit.compare.sources import RunSide
+from evalkit.settings import reference_label
 
 
 @dataclass
@@ -95,8 +96,10 @@ def pair_settings(side: RunSide) -> list[CellPair]:
 
 
 def _reference_setting(setting: str, available: list[str], default: str) -> str:
+    """A fine-tuned setting's own prompt without fine-tuning (`fine-tuned+few-shot:5@step:10` ->
+    `few-shot:5`), when the run has it; else the run's default reference."""
     if setting.startswith("fine-tuned"):
-        base = setting.removeprefix("fine-tuned").lstrip("+") or "zero-shot"
+        base = reference_label(setting)
         if base in available:
             return base
     return default

@@ -47,6 +47,7 @@ def compare_runs(sides: list[RunSide], options: CompareOptions) -> Comparison:
         raise IncomparableRunsError(f"Runs {labels} have no (task, setting, metric) with documents in common.",
                                     hint="Check the run references and --metric; see `evalkit results show RUN`.")
     notes += _unmatched_document_notes(pairs)
+    notes += _identical_score_notes(pairs, options)
     return Comparison(rows=rows, flips=flips, labels=[s.label for s in sides], kind="runs",
                       correction=options.correction, alpha=options.alpha, confidence=options.confidence,
                       warnings=warnings, notes=notes, not_compared=not_compared)
@@ -158,3 +159,16 @@ def _unmatched_document_notes(pairs: list[CellPair]) -> list[str]:
     return [f"{p.model} / {p.task} / {p.setting or p.label_b}: compared {len(p.aligned)} matched documents; "
             f"{p.unmatched_a} only in {p.label_a}, {p.unmatched_b} only in {p.label_b}"
             for p in pairs if p.unmatched_a or p.unmatched_b]
+
+
+def _identical_score_notes(pairs: list[CellPair], options: CompareOptions) -> list[str]:
+    """A note for each cell pair whose per-document scores are all equal (an lm-eval import against
+    evalkit's own run of the same task: the proof that switching changed nothing)."""
+    notes = []
+    for pair in pairs:
+        scored = [(m, item_scores(pair, m)) for m, _ in metric_directions(pair, options.metrics)]
+        scored = [(m, v) for m, v in scored if v is not None]
+        if scored and all(np.array_equal(a, b) for _, (a, b) in scored):
+            notes.append(f"{pair.model} / {pair.task} / {pair.setting or pair.label_b}: identical per-document "
+                         f"scores on {len(pair.aligned)} documents ({', '.join(m for m, _ in scored)})")
+    return notes

@@ -109,13 +109,13 @@ def open_runs(opener: RunOpener, refs: list[str]) -> list[RunSide]:
     counts = pd.Series([s.label for s in sides]).value_counts()
     for side in sides:
         if counts[side.label] > 1:
-            side.label = f"{side.label}@{side.run_id[:8]}"
+            side.label = f"{side.label}@{side.run_id}"
     return sides
 
 
 def _side(conn: sqlite3.Connection, run_id: str, *, source: str, file_name: str | None) -> RunSide:
     run = {k: (None if pd.isna(v) else v) for k, v in run_row(conn, run_id).to_dict().items()}
-    label = str(run.get("name") or run_id[:8])
+    label = str(run.get("name") or run_id)  # ids start with the date: a prefix would not tell runs apart
     if file_name:
         label = f"{label} ({file_name})"
     side = RunSide(conn=conn, run_id=run_id, label=label, source=source, run=run,

@@ -18,7 +18,27 @@ from typing import Any
 
 from evalkit.errors import TaskError
 from evalkit.finetune.overlap import OverlapReport, find_overlap, prompt_renderer
+from evalkit.prompting import ChatRenderer, PromptOptions, chat_renderer
 from evalkit.tasks.loading import LoadedTask
+
+
+@dataclass(frozen=True)
+class PromptRendering:
+    """What evaluation passes to lm-eval's fewshot_context beyond the YAML (chat template, system
+    instruction, multi-turn few-shot), so training renders its contexts the same way."""
+
+    system_instruction: str | None = None
+    fewshot_as_multiturn: bool = False
+    chat_template: ChatRenderer | None = None  # lm-eval's callable (messages -> text); None: plain text
+
+    @classmethod
+    def for_prompt(cls, options: PromptOptions, tokenizer: Any) -> "PromptRendering":
+        """The rendering of a cell's prompt options with the model's tokenizer."""
+        return cls(options.system_instruction, options.fewshot_as_multiturn, chat_renderer(tokenizer, options))
+
+    def context_kwargs(self) -> dict[str, Any]:
+        return {"system_instruction": self.system_instruction, "apply_chat_template": self.chat_template is not None,
+                "fewshot_as_multiturn": self.fewshot_as_multiturn, "chat_template": self.chat_template}
 
 
 @dataclass(frozen=True)
@@ -89,15 +109,16 @@ def select_training_docs(loaded: LoadedTask, *, split: str | None, exclude_overl
 
 
 def build_training_set(loaded: LoadedTask, *, split: str | None, num_fewshot: int, max_examples: int | None,
-                       seed: int, exclude_overlap: bool) -> TrainingSet:
-    """Render a seeded sample of at most `max_examples` training documents, after the overlap guard."""
+                       seed: int, exclude_overlap: bool, rendering: PromptRendering | None = None) -> TrainingSet:
+    """Render a seeded sample of at most `max_examples` training documents, after the overlap guard,
+    with the evaluation's prompt rendering (chat template, system instruction, multi-turn)."""
     task = loaded.task
     selected = select_training_docs(loaded, split=split, exclude_overlap=exclude_overlap)
     split_name, docs, report, keep = selected.split, selected.docs, selected.overlap, selected.keep
     chosen = keep if max_examples is None or max_examples >= len(keep) else \
         random.Random(seed).sample(keep, max_examples)
     task.set_fewshot_seed(seed=seed)
-    examples = tuple(render_example(loaded, docs[i], i, num_fewshot) for i in chosen)
+    examples = tuple(render_example(loaded, docs[i], i, num_fewshot, rendering) for i in chosen)
     return TrainingSet(loaded.name, split_name, task.OUTPUT_TYPE, len(docs), examples, report)
 
 
@@ -125,21 +146,29 @@ def _split_docs(loaded: LoadedTask, split: str) -> list[dict[str, Any]]:
     return data.to_list() if hasattr(data, "to_list") else list(data)
 
 
-def render_example(loaded: LoadedTask, doc: dict[str, Any], doc_id: int, num_fewshot: int) -> TrainingExample:
-    """One document as lm-eval would request it, with the gold answer marked."""
+def render_example(loaded: LoadedTask, doc: dict[str, Any], doc_id: int, num_fewshot: int,
+                   rendering: PromptRendering | None = None) -> TrainingExample:
+    """One document as lm-eval would request it (as its build_all_requests renders a document, with the
+    same chat template options), with the gold answer marked."""
     task = loaded.task
-    context = task.fewshot_context(doc, num_fewshot=num_fewshot, gen_prefix=task.doc_to_prefix(doc))
+    options = (rendering or PromptRendering()).context_kwargs()
+    context = task.fewshot_context(doc, num_fewshot=num_fewshot, gen_prefix=task.doc_to_prefix(doc), **options)
     output_type = task.OUTPUT_TYPE
     if output_type == "multiple_choice":
-        instances = task.construct_requests(doc=doc, ctx=context, metadata=(loaded.name, doc_id, 1))
+        instances = task.construct_requests(doc=doc, ctx=context, metadata=(loaded.name, doc_id, 1),
+                                            apply_chat_template=options["apply_chat_template"],
+                                            chat_template=options["chat_template"])
         choices = task.doc_to_choice(doc)
         pairs = tuple(tuple(inst.arguments) for inst in instances[:len(choices)])
         return TrainingExample(pairs, _gold_index(task, doc, choices))
     if output_type == "generate_until":
         # The answer is followed by the few-shot delimiter, as in few-shot prompts, so the model
         # also learns where to stop (generation ends at the task's `until` strings).
+        # With a chat template the answer is the assistant's turn, which the context already opened
+        # (lm-eval's target delimiter rule for chat prompts), and the turn's end is the template's.
         answer = _target_text(task, doc)
-        continuation = task.config.target_delimiter + answer + task.config.fewshot_delimiter
+        continuation = (answer if options["apply_chat_template"] else
+                        task.config.target_delimiter + answer + task.config.fewshot_delimiter)
         return TrainingExample(((str(context), continuation),), 0)
     if output_type == "loglikelihood":
         return TrainingExample(((str(context), _target_text(task, doc)),), 0)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.finetune import cache
-from evalkit.finetune.examples import TrainingSet, build_training_set
+from evalkit.finetune.examples import PromptRendering, TrainingSet, build_training_set
 from evalkit.finetune.methods import for_evaluation, load_trained, save_trained, trainable_copy
 from evalkit.finetune.objectives import PairEncoder, resolve_objective
 from evalkit.finetune.training import Snapshot, TrainingPlan, TrainingResult, autocast_dtype, epoch_at, train
@@ -41,7 +41,8 @@ def finetuned_model(loaded: Any, source: Any, cell: Cell, sink: Any, run_id: str
     options = cell.finetune
     training = build_training_set(source, split=options.train_split, num_fewshot=cell.setting.num_fewshot,
                                   max_examples=options.max_examples, seed=cell.seed,
-                                  exclude_overlap=options.exclude_overlap)
+                                  exclude_overlap=options.exclude_overlap,
+                                  rendering=PromptRendering.for_prompt(cell.prompt, loaded.tokenizer))
     sink.message(_overlap_message(training))
     plan = training_plan(options, training.output_type, seed=cell.seed, device=loaded.device, dtype=loaded.dtype)
     key = cache.cache_key(_key_parts(loaded, source, training, plan))

@@ -28,11 +28,13 @@ def register() -> None:
 
 
 def make_backend(loaded: Any, batch_size: int | str = "auto", progress: "Progress | None" = None,
-                 generation: str = "loop") -> "EvalkitLM":
-    """An lm-eval LM over an evalkit LoadedModel (generation: "loop" or "generate")."""
+                 generation: str = "loop", precision: str = "exact") -> "EvalkitLM":
+    """An lm-eval LM over an evalkit LoadedModel (generation: "loop" or "generate"; precision:
+    "exact" or "fast-exact", see evalkit.scoring.precision)."""
     from evalkit.scoring.backend import EvalkitLM
 
-    return EvalkitLM.from_loaded(loaded, batch_size=batch_size, progress=progress, generation=generation)
+    return EvalkitLM.from_loaded(loaded, batch_size=batch_size, progress=progress, generation=generation,
+                                 precision=precision)
 
 
 def __getattr__(name: str) -> Any:

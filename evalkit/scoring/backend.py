@@ -28,7 +28,7 @@ class EvalkitLM(TemplateLM):
 
     def __init__(self, model: Any, tokenizer: Any, *, device: str = "cpu", batch_size: int | str = "auto",
                  max_length: int | None = None, progress: Progress | None = None,
-                 generation: str = "loop") -> None:
+                 generation: str = "loop", precision: str = "exact", fingerprint: str | None = None) -> None:
         super().__init__()
         import torch
 
@@ -58,16 +58,48 @@ class EvalkitLM(TemplateLM):
         self._causal = (CausalScorer(RowScorer(model, tokenizer.pad_token_id), self.plan, self.stats)
                         if self.backend == "causal" else None)
         self._encode_cached = lru_cache(maxsize=8192)(self._encode_uncached)
+        self.precision = precision
+        self._fast_exact = self._fast_exact_scorer(precision, fingerprint)
         prefix = self.prefix_token_id
         self._bos_text = tokenizer.decode(prefix) if prefix is not None else None
 
     # ----- construction -----------------------------------------------------------------
     @classmethod
     def from_loaded(cls, loaded: Any, batch_size: int | str = "auto", progress: Progress | None = None,
-                    max_length: int | None = None, generation: str = "loop") -> "EvalkitLM":
+                    max_length: int | None = None, generation: str = "loop",
+                    precision: str = "exact") -> "EvalkitLM":
         """A backend over an evalkit LoadedModel."""
         return cls(loaded.model, loaded.tokenizer, device=loaded.device, batch_size=batch_size,
-                   max_length=max_length, progress=progress, generation=generation)
+                   max_length=max_length, progress=progress, generation=generation,
+                   precision=precision, fingerprint=loaded.fingerprint)
+
+    def _fast_exact_scorer(self, precision: str, fingerprint: str | None) -> Any:
+        """The fast-exact path (evalkit.scoring.fast_exact) or None: exact, or not a causal model."""
+        from evalkit.scoring.precision import PRECISIONS
+
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+        if precision == "exact" or self._causal is None:
+            return None
+        import torch
+
+        if next(self._model.parameters()).dtype != torch.float32:
+            raise ValueError("precision 'fast-exact' decides in float32: load the model in float32")
+        from evalkit.scoring.fast_exact import FastExactScorer
+
+        return FastExactScorer(self, fingerprint)
+
+    def register_task(self, name: str, task: Any) -> None:
+        """Tell fast-exact which metrics decide task `name` (lm-eval task object); a no-op when exact."""
+        if self._fast_exact is not None:
+            self._fast_exact.register_task(name, task)
+
+    def precision_details(self) -> dict[str, Any]:
+        """What the cell stores about precision (details["precision"])."""
+        if self._fast_exact is None:
+            reason = {} if self.precision == "exact" else {"fallback": "encoder-decoder model: float32 throughout"}
+            return {"precision": self.precision, **reason}
+        return self._fast_exact.report.as_dict()
 
     @classmethod
     def create_from_arg_string(cls, arg_string: str, additional_config: dict | None = None) -> "EvalkitLM":
@@ -112,10 +144,23 @@ class EvalkitLM(TemplateLM):
     def tokenizer_name(self) -> str:
         return self.tokenizer.name_or_path.replace("/", "__")
 
+    # ----- chat templates (lm-eval's API, rendered as HFLM renders them: evalkit.prompting) ---------
+    # A named template of the tokenizer (--apply-chat-template NAME); None: the tokenizer's default one.
+    # lm-eval's evaluator passes only apply_chat_template to the tasks, so the name is set here.
+    chat_template_name: str | None = None
+
     def apply_chat_template(self, chat_history: list[dict[str, str]], add_generation_prompt: bool = True) -> str:
-        return self.tokenizer.apply_chat_template(chat_history, tokenize=False,
-                                                  add_generation_prompt=add_generation_prompt,
-                                                  continue_final_message=not add_generation_prompt)
+        from evalkit.prompting import render_chat
+
+        return render_chat(self.tokenizer, chat_history, add_generation_prompt=add_generation_prompt,
+                           template_name=self.chat_template_name)
+
+    def chat_template(self, chat_template: bool | str = False) -> str | None:
+        """The template string lm-eval records (and hashes as chat_template_sha): TemplateLM's
+        resolution, with the backend's selected name when asked for True."""
+        if chat_template is True and self.chat_template_name is not None:
+            chat_template = self.chat_template_name
+        return super().chat_template(chat_template)
 
     # ----- tokenisation (as HFLM.tok_encode with add_bos_token unset) ---------------------
     def tok_encode(self, string: str, add_special_tokens: bool | None = None, left_truncate_len: int | None = None,
@@ -150,6 +195,8 @@ class EvalkitLM(TemplateLM):
                 context_enc, continuation_enc = self.encode_request(*req.args)
                 check_token_request(req, continuation_enc, self.max_length)
                 token_requests.append((req.args, context_enc, continuation_enc))
+            if self._fast_exact is not None:
+                return self._fast_exact.loglikelihood(requests, token_requests)
             return self._loglikelihood_tokens(token_requests)
         finally:
             self._encode_cached.cache_clear()

@@ -68,7 +68,8 @@ def _tables_from_json(path: Path) -> dict[str, list[dict[str, Any]]]:
         raise BaselineError(f"Baseline file '{path}' is not UTF-8 text ({exc.reason}).") from exc
     except RecursionError as exc:
         raise BaselineError(f"Baseline file '{path}' nests JSON too deeply to read; it is not an evalkit results "
-                            "export.", hint="Export it again with `evalkit results export RUN --format json -o FILE`.") from exc
+                            "export.",
+                            hint="Export it again with `evalkit results export RUN --format json -o FILE`.") from exc
     except json.JSONDecodeError as exc:
         raise BaselineError(f"Baseline file '{path}' is not valid JSON (line {exc.lineno}, column {exc.colno}: "
                             f"{exc.msg}); it may be truncated.",

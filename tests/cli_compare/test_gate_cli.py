@@ -17,7 +17,8 @@ def test_a_real_drop_fails_with_exit_1_listing_rows_and_flips(store: Path, evalk
     assert "Gate FAILED: 1 of 2 compared rows" in r.stdout
     assert "tiny-model / sst2 / zero-shot / acc: 0.750 → 0.600" in r.stdout
     assert "Flipped documents" in r.stdout and "<script>document.title='pwned'</script>" in r.stdout
-    assert r.stderr.startswith("Error: Gate failed: 1 metric(s) regressed beyond --max-drop 0.01: sst2 / zero-shot / acc.")
+    assert r.stderr.startswith("Error: Gate failed: 1 metric(s) regressed beyond --max-drop 0.01: "
+                               "sst2 / zero-shot / acc.")
 
 
 def test_a_noise_level_drop_passes_with_exit_0(store: Path, evalkit_cli) -> None:

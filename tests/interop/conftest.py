@@ -18,16 +18,6 @@ LIMIT = 8
 DOCS = {"toy_sentiment": 8, "toy_gen": 5}  # documents evaluated at --limit 8 (toy_gen has 5)
 
 
-@pytest.fixture(autouse=True)
-def wired_commands(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`results import` and `lm-eval` as the lead wires them (cli/results.py, cli/main.py COMMANDS)."""
-    from evalkit.cli import main, results
-    from evalkit.cli.results_import import import_command
-
-    monkeypatch.setitem(results.command.commands, "import", import_command)
-    monkeypatch.setitem(main.COMMANDS, "lm-eval", ("evalkit.cli.lm_eval_command", "Run lm-eval's CLI."))
-
-
 @pytest.fixture(scope="session")
 def task_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("interop-tasks")

@@ -82,3 +82,17 @@ def test_an_existing_export_needs_force(imported_store, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="already exists"):
         _export(*imported_store, tmp_path / "eee")
     assert _export(*imported_store, tmp_path / "eee", force=True) == first
+
+
+def test_results_export_format_eee_writes_the_folder(imported_store, tmp_path: Path, evalkit_cli) -> None:
+    db, ref = imported_store
+    out = tmp_path / "eee-cli"
+    result = evalkit_cli("results", "export", ref, "--format", "eee", "-o", out, "--store", db)
+    assert result.exit_code == 0, result.output
+    written = sorted(p.name for p in out.iterdir())
+    assert len(written) == 2 and written[0].endswith(".json") and written[1].endswith("_samples.jsonl")
+    again = evalkit_cli("results", "export", ref, "--format", "eee", "-o", out, "--store", db)
+    assert again.exit_code == 2 and "--force" in again.output
+    (tmp_path / "a-file").write_text("x")
+    into_file = evalkit_cli("results", "export", ref, "--format", "eee", "-o", tmp_path / "a-file", "--store", db)
+    assert into_file.exit_code == 2 and "is a file" in into_file.output

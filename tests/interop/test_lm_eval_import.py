@@ -128,8 +128,6 @@ def test_a_changed_yaml_is_noted_and_needs_allow_incomparable(output_copy: Path,
     assert hash_.startswith("lm-eval:")
 
 
-@pytest.mark.xfail(strict=True, reason="needs the identical-scores note in evalkit/compare/paired.py (issue 12 "
-                                       "report); remove this mark once it is there")
 def test_compare_says_when_every_score_is_identical(both_runs, evalkit_cli) -> None:
     db, imported, ours = both_runs
     result = evalkit_cli("compare", imported, ours, "--store", db, "--format", "json")

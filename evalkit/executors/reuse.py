@@ -1,0 +1,89 @@
+"""Resume at cell granularity: a cell of the plan already stored by an earlier run of the same store
+(same cell id, same task definition, same model files) is copied into the new run instead of
+being computed; `--rerun` computes every cell. A stored cell is always whole (one transaction),
+so the earlier run's status does not matter: a killed run's finished cells count.
+
+Copying (rather than the new run pointing at the old rows) keeps every run self-contained, so
+readers, comparisons, gates and exports need no notion of borrowed cells; the copy says where it
+came from in details["reused_from"].
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evalkit.models.spec import ModelSpec
+from evalkit.plan import Cell
+from evalkit.preflight import PreparedRun
+from evalkit.store.records import CellRecord
+from evalkit.store.resume_cells import StoredCell, stored_cells, stored_record
+
+SOURCE_KEY = "source_fingerprint"  # details key: the model's files when the cell was computed
+
+
+@dataclass
+class ReusePlan:
+    reused: list[tuple[Cell, StoredCell]]
+    to_run: list[Cell]
+
+
+def source_fingerprint(spec: ModelSpec) -> str:
+    """The model's files as they are now, without loading weights (file hashes are memoised):
+    a local checkpoint, adapter or GGUF by content; a hub model by its id and revision."""
+    from evalkit.models.fingerprint import combine, directory_fingerprint, file_sha256
+
+    if spec.kind == "local":
+        parts = [directory_fingerprint(Path(spec.location))]
+    elif spec.kind == "gguf":
+        parts = [file_sha256(Path(spec.location))]
+    else:
+        parts = [f"{spec.kind}:{spec.location}@{spec.revision or ''}"]
+    if spec.adapter:
+        parts.append(directory_fingerprint(Path(spec.adapter)))
+    if spec.tokenizer:
+        parts.append(f"tokenizer:{spec.tokenizer}")
+    return combine(*parts)
+
+
+def plan_reuse(conn: sqlite3.Connection, prepared: PreparedRun, fingerprints: dict[ModelSpec, str], *,
+               rerun: bool) -> ReusePlan:
+    """Which cells are copied from the store and which are computed."""
+    if rerun:
+        return ReusePlan([], list(prepared.cells))
+    found = stored_cells(conn, [c.cell_id for c in prepared.cells])
+    reused, to_run = [], []
+    for cell in prepared.cells:
+        match = next((s for s in found.get(cell.cell_id, []) if _still_valid(s, cell, prepared, fingerprints)), None)
+        if match is None:
+            to_run.append(cell)
+        else:
+            reused.append((cell, match))
+    return ReusePlan(reused, to_run)
+
+
+def _still_valid(stored: StoredCell, cell: Cell, prepared: PreparedRun, fingerprints: dict[ModelSpec, str]) -> bool:
+    """The stored cell was computed from the same task definition and the same model files."""
+    return (stored.task_config_hash == prepared.tasks[cell.task].config_hash
+            and stored.details.get(SOURCE_KEY) == fingerprints[cell.model])
+
+
+def reused_record(conn: sqlite3.Connection, stored: StoredCell) -> CellRecord:
+    """The stored cell as the new run's copy: it names the run that computed it, and its request
+    counts say that this run computed none of them."""
+    record = stored_record(conn, stored.run_id, stored.cell_id)
+    details: dict[str, Any] = dict(record.details)
+    details.setdefault("reused_from", {"run_id": stored.run_id})
+    requests = details.get("requests")
+    if isinstance(requests, dict):
+        total = int(requests.get("computed", 0)) + int(requests.get("reused", 0))
+        details["requests"] = {**requests, "computed": 0, "reused": total, "saved": 0}
+    return dataclasses.replace(record, details=details)
+
+
+def with_source(record: CellRecord, fingerprint: str) -> CellRecord:
+    """A computed cell's record with the model-files fingerprint a later run checks reuse against."""
+    return dataclasses.replace(record, details={**record.details, SOURCE_KEY: fingerprint})

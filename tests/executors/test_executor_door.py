@@ -1,0 +1,47 @@
+"""The executor options at the door: no Ray installed, Ray options without --executor ray."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.executors.store_rows import GRID
+
+
+def test_ray_executor_without_ray_says_how_to_install(tiny_model_dir: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch, evalkit_cli) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now fails as it does where ray is not installed
+    store = tmp_path / "r.db"
+    result = evalkit_cli("run", "-m", tiny_model_dir, *GRID, "--store", store, "--executor", "ray")
+    assert result.exit_code == 2, result.output
+    assert "--executor ray needs Ray" in result.stderr and 'pip install "evalkit[ray]"' in result.stderr
+    assert "Traceback" not in result.output and not store.exists()  # nothing ran, nothing stored
+
+
+@pytest.mark.parametrize("option", [["--ray-address", "127.0.0.1:6379"], ["--gpus-per-cell", "1"],
+                                    ["--cpus-per-cell", "2"]])
+def test_ray_options_need_the_ray_executor(option: list[str], tiny_model_dir: Path, tmp_path: Path,
+                                           evalkit_cli) -> None:
+    store = tmp_path / "r.db"
+    result = evalkit_cli("run", "-m", tiny_model_dir, *GRID, "--store", store, *option)
+    assert result.exit_code == 2 and f"{option[0]} applies to the Ray executor only" in result.stderr
+    assert not store.exists()
+
+
+def test_cells_are_grouped_by_model_base(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """One actor per model: an adapter checkpoint joins its base model's group."""
+    import dataclasses
+
+    from evalkit.api import build_cells
+    from evalkit.executors.ray_executor import model_groups
+
+    cells = build_cells([str(tiny_model_dir)], ["a", "b"], settings=["zero-shot"])
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    with_adapter = [dataclasses.replace(c, model=dataclasses.replace(c.model, adapter=str(adapter))) for c in cells]
+    other = [dataclasses.replace(c, model=dataclasses.replace(c.model, location=str(tmp_path))) for c in cells]
+    groups = model_groups(cells + other + with_adapter)
+    assert [len(g) for g in groups] == [4, 2]
+    assert groups[0] == cells + with_adapter
