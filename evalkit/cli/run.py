@@ -77,8 +77,9 @@ class GenKwargs(click.ParamType):
             self.fail(exc.render(), param, ctx)
 
 
-def task_limits(limits: tuple[tuple[str, int | float], ...]) -> dict[str, int | float] | None:
-    """The --limit values as the plan takes them (None: every document of every task)."""
+def task_limits(limits: tuple[tuple[str, int | float], ...]) -> int | float | dict[str, int | float] | None:
+    """The --limit values as the plan takes them: None (every document), one number for every
+    task, or a mapping task -> number with ALL_TASKS for the rest."""
     if not limits:
         return None
     found: dict[str, int | float] = {}
@@ -87,7 +88,7 @@ def task_limits(limits: tuple[tuple[str, int | float], ...]) -> dict[str, int | 
             shown = "--limit N" if task == ALL_TASKS else f"--limit {task}=N"
             raise click.UsageError(f"{shown} is given twice with different numbers ({found[task]} and {count}).")
         found[task] = count
-    return found
+    return found[ALL_TASKS] if list(found) == [ALL_TASKS] else found
 
 
 @click.command("run")

@@ -43,8 +43,9 @@ def test_settings_are_stored_and_the_base_model_is_reused_unchanged(tiny_model_d
     assert pd.isna(cells[cells.setting == "zero-shot"].iloc[0].adapter)
 
     # The same base model object evaluated zero-shot after a fine-tuned cell gives identical results.
+    # rerun: compute the cells again (not reuse the stored ones), so the adapter cache is what is tested
     again = evalkit.run([str(tiny_model_dir)], [TASK], settings=["fine-tuned", "zero-shot"], limit=8,
-                        store=store, batch_size=4, finetune=FAST)
+                        store=store, batch_size=4, finetune=FAST, rerun=True)
     cells_2, samples_2 = _cells(store, again.attrs["run_id"])
     first_zero = samples[samples.cell_id == cells[cells.setting == "zero-shot"].iloc[0].cell_id]
     second_zero = samples_2[samples_2.cell_id == cells_2[cells_2.setting == "zero-shot"].iloc[0].cell_id]
