@@ -2,7 +2,8 @@
 
 Checked: evalkit and lm-eval versions (run level); per matched cell the task config hash, the
 few-shot k, the prompts (every matched document must have the same prompt hash) and the precision
-the decisions were computed at (dtype; fast-exact counts as float32); per task
+the decisions were computed at (dtype; fast-exact counts as float32) and the lm-eval prompt
+options (chat template, system instruction, multi-turn, generation arguments, few-shot seed); per task
 present in both runs, at least one setting in common; per matched cell, documents in common.
 These can be overridden with --allow-incomparable. A metric whose direction (higher_is_better)
 differs between two matched cells cannot: it decides what counts as a drop.
@@ -15,6 +16,7 @@ import json
 import pandas as pd
 
 from evalkit.compare.matching import CellPair
+from evalkit.compare.prompt_options import prompt_mismatches
 from evalkit.compare.sources import RunSide
 from evalkit.errors import IncomparableRunsError, InputError
 
@@ -65,6 +67,7 @@ def cell_mismatches(pair: CellPair) -> list[str]:
     pa, pb = decision_precision(ca), decision_precision(cb)
     if pa is not None and pb is not None and pa != pb:
         out.append(f"{where}: decisions computed at different precision ({pa} vs {pb})")
+    out += prompt_mismatches(pair)
     return out
 
 
@@ -82,7 +85,7 @@ def decision_precision(cell: pd.Series) -> str | None:
     if isinstance(precision, dict) and precision.get("precision") == "fast-exact":
         return "float32"
     dtype = details.get("dtype")
-    return str(dtype) if dtype else None
+    return str(dtype).removeprefix("torch.") if dtype else None  # lm-eval imports record "torch.float32"
 
 
 def _fewshot(side: RunSide, cell: pd.Series) -> int:

@@ -169,6 +169,7 @@ def _identical_score_notes(pairs: list[CellPair], options: CompareOptions) -> li
         scored = [(m, item_scores(pair, m)) for m, _ in metric_directions(pair, options.metrics)]
         scored = [(m, v) for m, v in scored if v is not None]
         if scored and all(np.array_equal(a, b) for _, (a, b) in scored):
-            notes.append(f"{pair.model} / {pair.task} / {pair.setting or pair.label_b}: identical per-document "
-                         f"scores on {len(pair.aligned)} documents ({', '.join(m for m, _ in scored)})")
+            notes.append(f"{pair.model} / {pair.task} / {pair.setting or pair.label_b}: {pair.label_a} and "
+                         f"{pair.label_b} have identical per-document scores on {len(pair.aligned)} documents "
+                         f"({', '.join(m for m, _ in scored)})")
     return notes

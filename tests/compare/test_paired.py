@@ -152,7 +152,8 @@ def test_gate_warns_about_baseline_cells_the_candidate_lacks(tmp_path: Path) -> 
     outcome = decide_gate(_compare(tmp_path / "s.db", ["a", "b"]), max_drop=0.01)
     assert outcome.passed
     assert outcome.comparison.warnings == ["not gated: tiny-model / sst2 / zero-shot has no counterpart in b"]
-    assert outcome.comparison.notes == ["tiny-model / sst2 / zero-shot is only in a"]
+    assert outcome.comparison.notes == ["tiny-model / sst2 / zero-shot is only in a",
+                                        "tiny-model / rte / zero-shot: a and b have identical per-document scores on 20 documents (acc)"]
 
 
 def test_gate_lists_a_metric_the_candidate_does_not_report_as_not_gated(tmp_path: Path) -> None:

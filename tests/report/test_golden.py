@@ -74,6 +74,8 @@ interval for 0/1 metrics; otherwise sign-flip permutation test (exact, Monte-Car
 differing documents) with paired bootstrap interval. p adj: Holm across 4 compared rows;
 significant at α = 0.05. MDE: smallest difference detectable with 80% power at that n (n/e:
 not estimable, no discordant documents or no variance).
+Note: tiny-model / rte / zero-shot: base and noise have identical per-document scores on 100
+documents (acc)
 """
 
 THREE_RUNS_MARKDOWN = r"""## three runs
@@ -94,6 +96,8 @@ THREE_RUNS_MARKDOWN = r"""## three runs
 | rte | acc | 0.600 | 0.600 | +0.000 \[-0.021, +0.021\] | 1.000 | 0.610 | +0.010 \[-0.018, +0.038\] | 1.000 |
 
 _Δ = B − A (B minus the reference A) on matched documents: McNemar exact test with Newcombe interval for 0/1 metrics; otherwise sign-flip permutation test (exact, Monte-Carlo for many differing documents) with paired bootstrap interval. p adj: Holm across 4 compared rows; significant at α = 0.05. MDE: smallest difference detectable with 80% power at that n (n/e: not estimable, no discordant documents or no variance)._
+
+- Note: tiny-model / rte / zero-shot: base and noise have identical per-document scores on 100 documents (acc)
 """
 
 
