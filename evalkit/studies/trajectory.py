@@ -12,32 +12,19 @@ without fine-tuning: 'zero-shot' for 'fine-tuned'), so its first point is the mo
 from __future__ import annotations
 
 import math
-import re
 import sqlite3
 from typing import Any
 
 import pandas as pd
 
 from evalkit.errors import InputError
+from evalkit.settings import reference_label, setting_family
 from evalkit.stats import adjust_pvalues
 from evalkit.studies.points import RunData, change_label, companion_value, gain, load_run, metric_points, paired_test
 
 TRAJECTORY_KEYS = ["series", "task", "setting", "metric"]
 REFERENCES = ("vs_prev", "vs_first", "vs_best")
 TEST_FIELDS = ("delta", "ci_low", "ci_high", "p_value", "p_adjusted", "method", "n", "unmatched")
-_STEP_SUFFIX = re.compile(r"@step:\d+$")
-
-
-def setting_family(setting: str) -> str:
-    """'fine-tuned@step:50' -> 'fine-tuned'; other settings unchanged."""
-    return _STEP_SUFFIX.sub("", str(setting))
-
-
-def base_setting(family: str) -> str:
-    """The setting a fine-tuned family starts from: 'fine-tuned' -> 'zero-shot', '+few-shot:5' -> 'few-shot:5'."""
-    return family.removeprefix("fine-tuned").lstrip("+") or "zero-shot"
-
-
 def trajectory_cells(run: RunData) -> pd.DataFrame:
     """One row per trajectory cell: cell_id, model, task, setting (family), series, step, epoch, ..."""
     rows = [_cell_point(run.run_id, cell) for cell in run.cells.itertuples(index=False)
@@ -74,7 +61,7 @@ def _base_points(run: RunData, points: pd.DataFrame) -> pd.DataFrame:
         if (group.step == 0).any():
             continue
         base = run.cells[(run.cells.model == model) & (run.cells.task == task)
-                         & (run.cells.setting == base_setting(family))]
+                         & (run.cells.setting == reference_label(family))]
         if base.empty:
             continue
         rows.append({"cell_id": base.cell_id.iloc[0], "model": model, "task": task,

@@ -35,7 +35,8 @@ def test_each_kept_step_is_a_cell_with_its_trajectory_point(tiny_model_dir: Path
     assert outputs(cells, samples, "toy_sentiment", "fine-tuned@step:2") != outputs(cells, samples, "toy_sentiment",
                                                                                    "fine-tuned")
 
-    again = evalkit_cli("run", "-m", tiny_model_dir, "-t", SENTIMENT, *STEPS, *FAST, "--store", store)
+    # --rerun computes every cell again (not reusing the stored cells): the adapters come from the cache
+    again = evalkit_cli("run", "-m", tiny_model_dir, "-t", SENTIMENT, *STEPS, *FAST, "--store", store, "--rerun")
     assert again.exit_code == 0, again.output
     assert "Fine-tuning " not in again.output
     cells_2, samples_2 = stored_cells(store)
