@@ -296,12 +296,7 @@ def _initialise(conn: sqlite3.Connection, path: Path) -> None:
             _create(conn)
         conn.execute("COMMIT")
     except sqlite3.OperationalError as exc:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        if is_read_only_failure(exc):
-            raise read_only_error(path) from exc
-        if is_busy_failure(exc):
-            raise busy_error(path) from exc
+        _roll_back_and_name(conn, path, exc)
         raise StoreError(f"Cannot write results database '{path}': {exc}.",
                          hint="Check that the location is writable, or pass --store PATH.") from exc
 
@@ -316,15 +311,20 @@ def _migrate(conn: sqlite3.Connection, path: Path | str, version: int) -> None:
         _check_structure(conn, Path(path))
         conn.execute("COMMIT")
     except BaseException as exc:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        if is_read_only_failure(exc):
-            raise read_only_error(path) from exc
-        if is_busy_failure(exc):
-            raise busy_error(path) from exc
+        _roll_back_and_name(conn, path, exc)
         if isinstance(exc, sqlite3.DatabaseError):
             raise _damaged(Path(path), f"migrating it from version {version} failed ({exc})") from exc
         raise
+
+
+def _roll_back_and_name(conn: sqlite3.Connection, path: Path | str, exc: BaseException) -> None:
+    """Undo the failed write transaction; raise the read-only or locked store's own error when it is one."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+    if is_read_only_failure(exc):
+        raise read_only_error(path) from exc
+    if is_busy_failure(exc):
+        raise busy_error(path) from exc
 
 
 def _migrated_copy(conn: sqlite3.Connection, path: Path, version: int) -> sqlite3.Connection:
