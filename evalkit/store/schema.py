@@ -216,8 +216,7 @@ def _unreadable(path: Path, exc: BaseException) -> EvalkitError:
 def _check_identity(conn: sqlite3.Connection, path: Path) -> int:
     """The schema version (0 for an empty new file); refuse foreign, newer or malformed files."""
     try:
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        app_id, tables = _identity_snapshot(conn)
     except sqlite3.DatabaseError as exc:
         raise _unreadable(path, exc) from exc
     if app_id == 0 and not tables:
@@ -232,6 +231,19 @@ def _check_identity(conn: sqlite3.Connection, path: Path) -> int:
             f"understands ({SCHEMA_VERSION}); it was left untouched.",
             hint="Upgrade evalkit (pip install -U evalkit) to read it.")
     return version
+
+
+def _identity_snapshot(conn: sqlite3.Connection) -> tuple[int, set[str]]:
+    """application_id and the table names, read in one transaction: a store another process is
+    creating at this moment is seen before or after its creation, never half-way (tables without
+    the id would look like a foreign database)."""
+    conn.execute("BEGIN")
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    finally:
+        conn.execute("COMMIT")
+    return int(app_id), tables
 
 
 def _stored_version(conn: sqlite3.Connection, path: Path, tables: set[str]) -> int:
