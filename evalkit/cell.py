@@ -11,6 +11,7 @@ import time
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping
 
+from evalkit.compute import ComputeMeter
 from evalkit.errors import EvalkitError, InputError, RunFailedError
 from evalkit.evaluation import CellOutcome, evaluate_task
 from evalkit.plan import Cell, trains_on_itself
@@ -35,7 +36,8 @@ def evaluate_cell(cell: Cell, loaded: Any, task: LoadedTask, sink: Any,
             model, adapter, details = finetuned_model(loaded, source, cell, sink, run_id=run_id,
                                                       trajectory=trains_on_itself(cell.setting, task.name))
     _seed_everything(cell.seed)
-    outcome, stats, precision = _score(cell, model, task, sink)
+    meter = ComputeMeter()  # tokens and seconds: details["compute"] (evalkit.compute)
+    outcome, stats, precision = _score(cell, model, task, sink, meter)
     if stats is not None:
         details["requests"] = stats
     if precision.get("precision", "exact") != "exact":
@@ -46,11 +48,13 @@ def evaluate_cell(cell: Cell, loaded: Any, task: LoadedTask, sink: Any,
     details.update(limit=cell.limit, batch_size=str(cell.batch_size), dtype=model.dtype,
                    device=model.device, checkpoint=model.checkpoint)
     details.update(prompt_details(cell, generates=task.task.OUTPUT_TYPE == "generate_until"))
+    duration = round(time.perf_counter() - start, 3)
+    details["compute"] = meter.record(duration)
     return CellRecord(
         cell_id=cell.cell_id, model=cell.model.label, model_spec=cell.model.to_dict(),
         model_fingerprint=model.fingerprint, task=task.name, task_config_hash=task.config_hash,
         task_source=task.source, setting=cell.setting.label, num_fewshot=cell.setting.num_fewshot,
-        metrics=outcome.metrics, samples=outcome.samples, duration_s=round(time.perf_counter() - start, 3),
+        metrics=outcome.metrics, samples=outcome.samples, duration_s=duration,
         adapter=adapter, details=details)
 
 
@@ -92,19 +96,27 @@ def with_trajectory(details: dict[str, Any], series: dict[str, Any] | None) -> d
     return {**details, "trajectory": series}
 
 
-def _score(cell: Cell, model: Any, task: LoadedTask,
-           sink: Any) -> tuple[CellOutcome, dict[str, int] | None, dict[str, Any]]:
+def _score(cell: Cell, model: Any, task: LoadedTask, sink: Any,
+           meter: ComputeMeter) -> tuple[CellOutcome, dict[str, int] | None, dict[str, Any]]:
     """lm-eval's evaluation on evalkit's backend (through the request cache unless disabled)."""
+    from evalkit.distributed import current_processes
     from evalkit.scoring import make_backend
 
+    processes = current_processes()  # several: each computes a share of the requests (evalkit.distributed)
     with sink.cell(f"{cell.model.label} · {cell.task} · {cell.setting.shown_label}") as report:
-        backend: Any = make_backend(model, batch_size=cell.batch_size, progress=report, precision=cell.precision)
+        progress = _share_progress(report, processes)
+        backend: Any = make_backend(model, batch_size=cell.batch_size, progress=progress, precision=cell.precision)
         backend.register_task(task.name, task.task)  # fast-exact reads the task's decisions (metrics)
         backend.chat_template_name = cell.prompt.template_name  # --apply-chat-template NAME
+        backend = meter.wrap(backend)
+        if processes.distributed:
+            from evalkit.scoring.distributed import ShardedLM
+
+            backend = ShardedLM(backend, processes, progress=progress)
         cache = RequestCache(request_cache_path()) if cell.request_cache else None
         try:
             if cache is not None:
-                backend = ResumableLM(backend, cache, request_model_key(model, cell.precision))
+                backend = ResumableLM(backend, cache, request_model_key(model, cell.precision), processes)
             with reported_failures(cell, task, "Evaluating"):
                 outcome = evaluate_task(backend, task, num_fewshot=cell.setting.num_fewshot,
                                         limit=cell.limit, seed=cell.fewshot_seed, prompt=cell.prompt)
@@ -112,6 +124,15 @@ def _score(cell: Cell, model: Any, task: LoadedTask,
             if cache is not None:
                 cache.close()
     return outcome, dict(backend.stats) if isinstance(backend, ResumableLM) else None, backend.precision_details()
+
+
+def _share_progress(report: Any, processes: Any) -> Any:
+    """The backend's progress callback: the cell's own, or (several processes) over this process's share."""
+    if not processes.distributed:
+        return report
+    from evalkit.scoring.distributed import ShareProgress
+
+    return ShareProgress(report, processes)
 
 
 @contextmanager

@@ -42,6 +42,9 @@ class FineTuneOptions:
     retrain: bool = False
     exclude_overlap: bool = True
     eval_steps: int | None = None  # --ft-eval-steps: keep and evaluate the adapter every N steps
+    # --ft-grad-accum: each batch in this many micro-batches per process (the same optimiser step, less
+    # memory; not part of the adapter cache key)
+    grad_accum: int = 1
 
     def __post_init__(self) -> None:
         _check_choice("method", "--ft-method", self.method, FINETUNE_METHODS)
@@ -51,10 +54,14 @@ class FineTuneOptions:
             _check_positive("lr", "--ft-lr", self.lr)
         for name, flag in (("max_steps", "--ft-max-steps"), ("batch_size", "--ft-batch-size"),
                            ("lora_r", "--ft-lora-r"), ("max_examples", "--ft-max-examples"),
-                           ("eval_steps", "--ft-eval-steps")):
+                           ("eval_steps", "--ft-eval-steps"), ("grad_accum", "--ft-grad-accum")):
             value = getattr(self, name)
             if value is not None:
                 _check_count(name, flag, value)
+        if self.grad_accum > self.batch_size:
+            raise InputError(f"--ft-grad-accum {self.grad_accum} exceeds --ft-batch-size {self.batch_size}: each "
+                             "micro-batch needs at least one example.",
+                             hint=f"Use --ft-grad-accum {self.batch_size} or less.")
 
 
 def _check_choice(name: str, flag: str, value: Any, choices: tuple[str, ...]) -> None:
@@ -113,6 +120,8 @@ class Cell:
         data["setting"] = self.setting.label
         if data.get("precision") == "exact":
             del data["precision"]  # an exact cell's identity is what it was before --precision existed
+        if data["finetune"].get("grad_accum") == 1:
+            del data["finetune"]["grad_accum"]  # likewise before --ft-grad-accum (it changes no result)
         return data
 
 

@@ -4,7 +4,11 @@ Results are keyed by the model's identity (fingerprint incl. adapter, dtype, eva
 and a hash of the request (type + arguments), so they do not depend on batch size, device
 or the number of processes. Re-running a crashed command reuses every saved result and
 computes only the rest. The cache is an SQLite file under EVALKIT_HOME (WAL mode, one
-small transaction per result, safe with concurrent processes).
+small transaction per result, a busy timeout: safe with concurrent processes).
+
+With several processes (evalkit.distributed) each saves what it computed, and they first agree on
+what is missing (a request any of them lacks is computed), so a run killed with N processes resumes
+with any other number.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ class RequestCache:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+        self.conn = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)  # busy timeout
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")
         self.conn.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
@@ -73,10 +77,11 @@ class _SavingHook:
 class ResumableLM:
     """Wraps an lm-eval LM: answers saved requests from the cache, saves new ones as computed."""
 
-    def __init__(self, lm: Any, cache: RequestCache, model_key: str) -> None:
+    def __init__(self, lm: Any, cache: RequestCache, model_key: str, processes: Any = None) -> None:
         self.lm = lm
         self.cache = cache
         self.model_key = model_key
+        self.processes = processes  # evalkit.distributed.Processes, or None: one process
         self.stats = {"reused": 0, "computed": 0, "saved": 0}
         self.hook = _SavingHook(cache, model_key, self.stats)
         lm.set_cache_hook(self.hook)
@@ -91,17 +96,24 @@ class ResumableLM:
         keys = [request_key(self.model_key, request_type, r.args) for r in requests]
         sampling = request_type == "generate_until"
         cached = self.cache.get_many(keys)
-        missing = [i for i, k in enumerate(keys)
-                   if k not in cached or (sampling and requests[i].args[1].get("do_sample", False))]
+        missing = self._agreed([i for i, k in enumerate(keys)
+                                if k not in cached or (sampling and requests[i].args[1].get("do_sample", False))])
         computed = getattr(self.lm, request_type)([requests[i] for i in missing]) if missing else []
         answers = [cached.get(k) for k in keys]
-        for i, value in zip(missing, computed, strict=True):
+        here = set(getattr(self.lm, "computed_here", range(len(missing)))) if missing else set()
+        for position, (i, value) in enumerate(zip(missing, computed, strict=True)):
             answers[i] = value
-            if keys[i] not in self.hook.saved:  # a backend that does not report partial results
+            if keys[i] not in self.hook.saved and position in here:  # a backend that does not report results
                 self.cache.put(keys[i], value)
         self.stats["reused"] += len(requests) - len(missing)
         self.stats["computed"] += len(missing)
         return answers
+
+    def _agreed(self, missing: list[int]) -> list[int]:
+        """The positions missing on any process (they read the cache at slightly different moments)."""
+        if self.processes is None or not self.processes.distributed:
+            return missing
+        return sorted(set().union(*self.processes.gather(missing)))
 
 
 def _decode(text: str) -> Any:

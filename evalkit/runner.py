@@ -5,7 +5,8 @@ connected here, so a missing install is exit 2 before anything is recorded), ope
 record the run as 'running', copy the cells an earlier run already stored (resume at cell
 granularity; `rerun` computes them again), let the executor compute the rest (evalkit.executors:
 local, or a Ray cluster), commit each cell as it arrives (and write its metrics to TensorBoard at
-its training step), and mark the run 'complete' only at the end.
+its training step), and mark the run 'complete' only at the end. Started in several processes
+(evalkit.distributed), every process computes and only the main one opens and writes the store.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import platform
 import secrets
 import sqlite3
 import sys
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
+from evalkit.distributed import Processes, current_processes
+from evalkit.errors import InputError
 from evalkit.executors.base import ExecutorOptions, GridWork, ProgressSink, SilentProgress, open_executor
 from evalkit.models.series import check_series_cells
 from evalkit.plan import Cell
@@ -48,11 +51,16 @@ def execute(cells: list[Cell], registry: TaskRegistry, store_path: Path, *, name
     from evalkit.store.schema import open_for_writing
     from evalkit.store.writer import begin_run
 
-    sink = progress or SilentProgress()
-    prepared = prepare_run(cells, registry, sink)  # study settings expanded, every input checked
-    check_series_cells(prepared.cells)  # again: expanding study settings (--transfer) may add fine-tuned cells
-    fingerprints = {spec: source_fingerprint(spec) for spec in dict.fromkeys(c.model for c in prepared.cells)}
+    processes = current_processes()  # several (accelerate): every one computes, only the main one stores
+    check_executor_for_processes(executor, processes)
+    sink = (progress or SilentProgress()) if processes.is_main else SilentProgress()
+    with main_first(processes):  # the main process fills the file-hash memo; the others then only read it
+        prepared = prepare_run(cells, registry, sink)  # study settings expanded, every input checked
+        check_series_cells(prepared.cells)  # again: expanding study settings (--transfer) may add fine-tuned cells
+        fingerprints = {spec: source_fingerprint(spec) for spec in dict.fromkeys(c.model for c in prepared.cells)}
     with open_executor(executor, sink) as chosen:
+        if not processes.is_main:
+            return _follow_main(processes, prepared, registry, chosen, sink)
         conn = open_for_writing(store_path)
         try:
             _check_name(conn, name, sink)
@@ -62,14 +70,51 @@ def execute(cells: list[Cell], registry: TaskRegistry, store_path: Path, *, name
             conn.close()
             raise
         try:
-            return _run_cells(conn, info.run_id, prepared, registry, chosen, fingerprints, sink, rerun=rerun)
+            return _run_cells(conn, info.run_id, prepared, registry, chosen, fingerprints, sink, rerun=rerun,
+                              processes=processes)
         finally:
             conn.close()
 
 
+def check_executor_for_processes(executor: ExecutorOptions | None, processes: Processes) -> None:
+    """Several processes split each cell (accelerate); Ray places whole cells: not both at once."""
+    if processes.distributed and executor is not None and executor.kind != "local":
+        raise InputError(f"This run was started in {processes.size} processes (accelerate launch), which split each "
+                         f"cell among them; --executor {executor.kind} spreads whole cells instead.",
+                         hint="Use one of them: leave out --executor, or start evalkit as a single process.")
+
+
+@contextmanager
+def main_first(processes: Processes) -> Iterator[None]:
+    """The block runs on the main process, then on all the others at once: files the block may write
+    (the file-hash memo, a GGUF conversion) are written by one process, and only read by the rest."""
+    if not processes.is_main:
+        processes.barrier()
+    yield
+    if processes.is_main:
+        processes.barrier()
+
+
+def _follow_main(processes: Processes, prepared: PreparedRun, registry: TaskRegistry, executor: Any,
+                 sink: ProgressSink) -> RunResult:
+    """A process other than the main one: compute its share of the cells the main process chose
+    (cells reused from the store are not computed by anyone); the main process stores them."""
+    run_id, ids = processes.from_main(None)
+    by_id = {c.cell_id: c for c in prepared.cells}
+    to_run = [by_id[cell_id] for cell_id in ids]
+    work = GridWork(to_run, prepared, registry, run_id, total=len(prepared.cells),
+                    reused=len(prepared.cells) - len(to_run))
+    with closing(executor.records(work, sink)) as records:
+        computed = list(records)
+    processes.barrier()  # the main process has marked the run complete
+    return RunResult(run_id, computed, computed=len(to_run), reused=len(prepared.cells) - len(to_run))
+
+
 def _run_cells(conn: sqlite3.Connection, run_id: str, prepared: PreparedRun, registry: TaskRegistry, executor: Any,
-               fingerprints: dict[Any, str], sink: ProgressSink, *, rerun: bool) -> RunResult:
-    """Copy the reusable cells, compute the others, commit each once; 'complete' only at the end."""
+               fingerprints: dict[Any, str], sink: ProgressSink, *, rerun: bool,
+               processes: Processes | None = None) -> RunResult:
+    """Copy the reusable cells, compute the others, commit each once; 'complete' only at the end.
+    With several processes, the others are told the run id and the cells to compute."""
     from evalkit.executors.reuse import plan_reuse, reused_record, with_source
     from evalkit.store.writer import finish_run
 
@@ -81,12 +126,15 @@ def _run_cells(conn: sqlite3.Connection, run_id: str, prepared: PreparedRun, reg
                          "(--rerun computes them again).")
         for _, earlier in plan.reused:
             stored.commit(reused_record(conn, earlier))
+        processes = processes or Processes()
+        processes.from_main((run_id, [c.cell_id for c in plan.to_run]))
         work = GridWork(plan.to_run, prepared, registry, run_id, total=len(prepared.cells), reused=len(plan.reused))
         by_id = {c.cell_id: c for c in plan.to_run}
         with closing(executor.records(work, sink)) as records:
             for record in records:
                 stored.commit(with_source(record, fingerprints[by_id[record.cell_id].model]))
         finish_run(conn, run_id, "complete")
+        processes.barrier()
     except BaseException:
         finish_run(conn, run_id, "failed")
         raise

@@ -9,6 +9,8 @@ from typing import Callable
 
 import pytest
 
+from tests.pg_server import pg_server, pg_url, store_at  # noqa: F401  (fixtures: a throw-away PostgreSQL server)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

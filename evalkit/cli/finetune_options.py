@@ -40,6 +40,10 @@ _OPTIONS = [
     click.option("--ft-lr", type=PositiveFinite(), default=None,
                  help="Learning rate (default: 3e-3 for LoRA, 2e-5 for full fine-tuning)."),
     click.option("--ft-batch-size", type=click.IntRange(min=1), default=_DEFAULTS.batch_size, show_default=True),
+    click.option("--ft-grad-accum", type=click.IntRange(min=1), default=_DEFAULTS.grad_accum, show_default=True,
+                 metavar="N", help="Split each batch into N micro-batches per process (gradient accumulation): "
+                                   "the same optimiser step with less memory; --ft-batch-size stays the batch of "
+                                   "one step, over all processes."),
     click.option("--ft-lora-r", type=click.IntRange(min=1), default=_DEFAULTS.lora_r, show_default=True),
     click.option("--ft-eval-steps", type=click.IntRange(min=1), default=None, metavar="N",
                  help="Also evaluate the fine-tuned setting's adapter every N optimiser steps (settings "
@@ -64,7 +68,8 @@ def finetune_options_from(values: dict[str, Any]) -> FineTuneOptions:
         method=values["ft_method"], objective=values["ft_objective"], epochs=values["ft_epochs"],
         max_steps=values["ft_max_steps"], lr=values["ft_lr"], batch_size=values["ft_batch_size"],
         lora_r=values["ft_lora_r"], max_examples=values["ft_max_examples"], train_split=values["train_split"],
-        retrain=values["retrain"], exclude_overlap=not values["keep_overlap"], eval_steps=values["ft_eval_steps"])
+        retrain=values["retrain"], exclude_overlap=not values["keep_overlap"], eval_steps=values["ft_eval_steps"],
+        grad_accum=values["ft_grad_accum"])
 
 
 def with_transfer(settings: list[str], transfer: bool) -> list[str]:

@@ -64,13 +64,23 @@ class RunRef(click.ParamType):
 
 
 class StorePath(click.Path):
-    """The results database's path. A trailing separator names a folder, which pathlib would
-    silently drop ('reports/' -> a database file called 'reports'): refused, suggesting a file in it."""
+    """The results database: an SQLite file's path, or a postgresql:// (postgres://) URL for a team
+    store, returned as an `evalkit.store.location.PostgresURL` (its text masks the password). A path's
+    trailing separator names a folder, which pathlib would silently drop ('reports/' -> a database file
+    called 'reports'): refused, suggesting a file in it."""
+
+    name = "PATH|URL"
 
     def __init__(self) -> None:
         super().__init__(dir_okay=False, path_type=Path)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from evalkit.store.location import PostgresURL, is_postgres_url  # stdlib only: light
+
+        if isinstance(value, PostgresURL):
+            return value
+        if is_postgres_url(str(value)):
+            return PostgresURL(str(value).strip())
         text, separators = str(value), "/\\"
         folder = text.rstrip(separators)
         if folder and folder != text:
@@ -83,7 +93,8 @@ class StorePath(click.Path):
 
 store_option: Decorator = click.option(
     "--store", type=StorePath(), default=None, envvar="EVALKIT_STORE",
-    help="Results database (SQLite). Default: $EVALKIT_STORE, else reports/evalkit.db.")
+    help="Results database: an SQLite file, or a postgresql://user:pass@host:port/db team store. "
+         "Default: $EVALKIT_STORE, else reports/evalkit.db.")
 
 
 def output_options(formats: Sequence[str], *, format_help: str, output_help: str) -> Decorator:

@@ -5,7 +5,7 @@ checkpoint or fine-tuning steps adds its trajectory view, one with transfer cell
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 import pandas as pd
@@ -90,11 +90,11 @@ def _has_trajectory(text: object) -> bool:
     return isinstance(details, dict) and isinstance(details.get("trajectory"), dict)
 
 
-def print_run_report(console: "Console", ref: str, store: str | Path | None) -> None:
+def print_run_report(console: "Console", ref: str, store: Any) -> None:
     """The results of one stored run and, when it has several settings, their paired comparison."""
     from evalkit.report import render
 
-    with RunOpener(Path(store) if store else None) as opener:
+    with RunOpener(store) as opener:  # a path, a postgresql:// URL, or None for the default store
         doc = build_document(open_runs(opener, [ref]), CompareOptions())
     console.print(render(doc, "rich"))
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import click
 
 from evalkit.cli.options import output_options
 from evalkit.compare.sources import is_file_ref
-from evalkit.home import default_store_path
 from evalkit.outputs import check_output_path, output_file
 from evalkit.report import FORMATS, ReportDocument, render
 from evalkit.store.export import samples_sibling
@@ -37,10 +36,12 @@ def resolve_format(fmt: str | None, output: Path | None) -> str:
     return "rich"
 
 
-def report_inputs(store: Path | None, refs: Iterable[str]) -> list[Path]:
+def report_inputs(store: Any, refs: Iterable[str]) -> list[Path]:
     """Every file a report reads: the store and each exported results file named as a reference
     (with the samples sibling of a Parquet / CSV export). None of them may be the -o file."""
-    inputs = [Path(store) if store else default_store_path()]
+    from evalkit.store.location import location_files, store_location
+
+    inputs = location_files(store_location(store))  # a server store has no local file
     for ref in map(Path, filter(is_file_ref, refs)):
         inputs += [ref, samples_sibling(ref)] if ref.suffix.lower() in _TIDY_SUFFIXES else [ref]
     return inputs

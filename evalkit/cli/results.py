@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -13,12 +14,15 @@ from rich.table import Table
 from evalkit.cli.options import RunRef, store_option
 from evalkit.cli.results_export import export_command
 from evalkit.cli.results_import import import_command
-from evalkit.home import default_store_path
+from evalkit.cli.results_push import push_command
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @click.group("results")
 def command() -> None:
-    """List, show and export stored results."""
+    """List, show, export, import and push stored results."""
 
 
 @command.command("list")
@@ -26,10 +30,11 @@ def command() -> None:
 @click.option("--all", "show_all", is_flag=True, help="Include failed and interrupted runs.")
 def list_runs_command(store: Path | None, show_all: bool) -> None:
     """Runs in the store, newest first."""
+    from evalkit.store.location import store_location
     from evalkit.store.reader import list_runs
     from evalkit.store.schema import open_for_reading
 
-    path = store or default_store_path()
+    path = store_location(store)
     conn = open_for_reading(path)
     try:
         runs = list_runs(conn, include_incomplete=show_all)
@@ -64,11 +69,44 @@ def show_run(ref: str, store: Path | None) -> None:
             console.print(line, markup=False, highlight=False)
         if len(side.metrics) and side.run["status"] == "complete":
             console.print(render(build_document([side], CompareOptions()), "rich"))
+            console.print(compute_table(side.cells))
         elif len(side.metrics):
             console.print(f"This run is {side.run['status']}: {side.metrics.cell_id.nunique()} cell(s) were "
                           "stored before it stopped.")
         else:
             console.print("No metrics stored for this run.")
+
+
+def compute_table(cells: pd.DataFrame) -> Table:
+    """Each cell's compute this run (details["compute"], evalkit.compute) and the run's total: requests
+    the model answered, positions it ran (padding included), seconds inside the model backend and for
+    the whole cell, tokens per second."""
+    from evalkit.compute import compute_line
+
+    table = Table(title="Compute per cell (this run)")
+    for header in ("cell", "requests", "tokens", "model s", "cell s", "tokens/s", "note"):
+        table.add_column(header, justify="left" if header in ("cell", "note") else "right", overflow="fold")
+    lines = []
+    for _, cell in cells.iterrows():
+        details = json.loads(cell["details_json"]) if isinstance(cell.get("details_json"), str) else {}
+        line = compute_line(details if isinstance(details, dict) else {})
+        name = f"{cell['model']} · {cell['task']} · {cell['setting']}"
+        if line is None:
+            table.add_row(name, "-", "-", "-", "-", "-", "not recorded (stored before evalkit recorded compute)")
+            continue
+        lines.append(line)
+        table.add_row(name, *_compute_cells(line))
+    if len(lines) > 1:
+        total = {key: sum(line[key] for line in lines) for key in ("requests", "tokens", "model_seconds", "cell_seconds")}
+        rate = total["tokens"] / total["model_seconds"] if total["model_seconds"] > 0 else None
+        table.add_row("total", *_compute_cells({**total, "tokens_per_second": rate, "note": ""}), style="bold")
+    return table
+
+
+def _compute_cells(line: dict[str, Any]) -> list[str]:
+    rate = line["tokens_per_second"]
+    return [f"{line['requests']:,}", f"{line['tokens']:,}", f"{line['model_seconds']:.2f}", f"{line['cell_seconds']:.2f}",
+            f"{rate:,.0f}" if isinstance(rate, (int, float)) else "-", line["note"]]
 
 
 def _print_run_header(console: Console, run: dict[str, Any]) -> None:
@@ -83,3 +121,5 @@ def _print_run_header(console: Console, run: dict[str, Any]) -> None:
 command.add_command(export_command, "export")
 
 command.add_command(import_command, "import")
+
+command.add_command(push_command, "push")

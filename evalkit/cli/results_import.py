@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from evalkit.cli.options import store_option
-from evalkit.home import default_store_path
 
 
 @click.command("import")
@@ -18,8 +17,9 @@ def import_command(paths: tuple[Path, ...], name: str | None, store: Path | None
     """Import what `lm_eval --output_path P --log_samples` wrote (P, or its results_<date>.json files):
     one complete run per results file, with every document's scores, ready for compare and gate."""
     from evalkit.interop.lm_eval_import import import_paths
+    from evalkit.store.location import store_location
 
-    path = store or default_store_path()
+    path = store_location(store)
     for run in import_paths(list(paths), path, name=name):
         tasks = ", ".join(f"{c.task} ({c.setting}, {c.n} documents)" for c in run.cells)
         click.echo(f"Imported {run.source} as run {run.info.run_id}: {tasks}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from pathlib import Path
+import sys
 from typing import Any
 
 import click
@@ -14,10 +14,12 @@ from evalkit.api import DEFAULT_TASKS
 from evalkit.cli.executor_options import executor_kwargs, executor_options
 from evalkit.cli.finetune_options import finetune_options, finetune_options_from, with_transfer
 from evalkit.cli.options import BatchSize, store_option
+from evalkit.distributed import current_processes
 from evalkit.models.spec import DEFAULT_MODEL, DEVICES, DTYPES
 from evalkit.plan import ALL_TASKS, SEED_RANGE
 from evalkit.scoring.precision import PRECISION_CHOICES, PRECISION_HELP
 from evalkit.settings import SETTING_HELP, TASK_DEFAULT
+from evalkit.store.location import store_location
 
 
 # --apply-chat-template without NAME (click's value for a flag given no value): the tokenizer's own template.
@@ -134,6 +136,9 @@ def task_limits(limits: tuple[tuple[str, int | float], ...]) -> int | float | di
 @click.option("--offline", is_flag=True, help="Never touch the network (sets HF_HUB_OFFLINE=1).")
 @click.option("--no-cache", is_flag=True,
               help="Recompute every request (by default results saved by an earlier, interrupted run are reused).")
+@click.option("--processes", type=int, default=1, show_default=True, metavar="N",
+              help="Split each cell's requests over N processes (accelerate launch: one per GPU on CUDA, CPU "
+                   "processes with gloo otherwise); scores are those of one process.")
 @finetune_options
 @executor_options
 @click.pass_context
@@ -157,6 +162,9 @@ def command(ctx: click.Context, models: tuple[str, ...], tasks: tuple[str, ...],
     from evalkit.cli.report import print_run_report
 
     precision = str(ft.pop("precision"))  # --precision (kept out of the fine-tuning options)
+    processes = int(ft.pop("processes"))  # --processes (kept out of the fine-tuning options)
+    if relaunched(ctx, processes, executor=str(ft["executor"])):
+        return
     if offline:
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ["HF_DATASETS_OFFLINE"] = "1"
@@ -166,14 +174,38 @@ def command(ctx: click.Context, models: tuple[str, ...], tasks: tuple[str, ...],
     chosen = list(settings) or ([f"few-shot:{num_fewshot}"] if num_fewshot is not None else [TASK_DEFAULT])
     chosen = with_transfer(chosen, bool(ft.get("transfer")))
     console = Console()
+    main_process = current_processes().is_main  # under accelerate only the main process shows progress
     frame = run(list(models), list(tasks) or list(DEFAULT_TASKS), include_paths=include_path,
-                store=store, name=name, progress=RichProgress(console), settings=chosen, limit=task_limits(limits),
+                store=store, name=name, progress=RichProgress(console) if main_process else None,
+                settings=chosen, limit=task_limits(limits),
                 **executor_kwargs(ft),  # --executor, --ray-address, --cpus/--gpus-per-cell, --rerun
                 seed=seed, batch_size=batch_size, adapter=adapter, revision=revision, dtype=dtype,
                 device=device, trust_remote_code=trust_remote_code, finetune=finetune_options_from(ft),
                 request_cache=not no_cache, precision=precision, **prompt)
+    if not main_process:
+        return
     print_run_report(console, frame.attrs["run_id"], store)
-    console.print(f"Run [bold]{frame.attrs['run_id']}[/] stored in {Path(store) if store else 'reports/evalkit.db'}")
+    console.print(f"Run [bold]{frame.attrs['run_id']}[/] stored in {store_location(store)}")
+
+
+def relaunched(ctx: click.Context, processes: int, *, executor: str) -> bool:
+    """--processes N > 1: run this same command line (minus --processes) in N processes through
+    accelerate's launcher and exit with its code; False when this process should run the cells itself."""
+    from evalkit.distributed import check_process_count, launch, without_processes_option
+
+    check_process_count(processes, executor=executor)
+    if processes == 1:
+        return False
+    argv = sys.argv[1:]
+    if "run" not in argv or not any(a == "--processes" or a.startswith("--processes=") for a in argv):
+        from evalkit.errors import RunFailedError
+
+        raise RunFailedError("--processes re-runs the command line in several processes, but this process's "
+                             f"command line ({' '.join(argv) or 'empty'}) is not the `evalkit run` that asked for it.",
+                             hint="Start it as `evalkit run ... --processes N`, "
+                                  "or use `accelerate launch --multi_gpu -m evalkit run ...`.")
+    ctx.exit(launch(without_processes_option(argv), processes))
+    return True
 
 
 def prompt_options_from(options: dict[str, object]) -> dict[str, Any]:

@@ -40,23 +40,23 @@ def study_format(fmt: str | None, output: Path | None) -> str:
     return chosen if chosen in STUDY_FORMATS else "rich"
 
 
-def store_path(store: Path | None) -> Path:
-    """--store, else $EVALKIT_STORE, else reports/evalkit.db."""
-    from evalkit.home import default_store_path
+def store_path(store: Any) -> Any:
+    """--store (a path or a postgresql:// URL), else $EVALKIT_STORE, else reports/evalkit.db."""
+    from evalkit.store.location import store_location
 
-    return Path(store) if store else default_store_path()
+    return store_location(store)
 
 
-def check_output(output: Path | None, *, force: bool, store: Path) -> None:
+def check_output(output: Path | None, *, force: bool, store: Any) -> None:
     """Refuse a bad -o before any work (the same check runs again when writing)."""
     from evalkit.outputs import check_output_path
 
     if output is not None:
-        check_output_path(output, force=force, inputs=[store])
+        check_output_path(output, force=force, inputs=_files(store))
 
 
 def emit_study(frame: "pd.DataFrame", view: str, fmt: str, output: Path | None, *, force: bool,
-               store: Path) -> None:
+               store: Any) -> None:
     """Show the view (rich on the terminal, or the chosen format on stdout) and write it to -o."""
     from rich.console import Console
 
@@ -72,10 +72,17 @@ def emit_study(frame: "pd.DataFrame", view: str, fmt: str, output: Path | None, 
         console.print(render_study(frame, view, "rich"))
     if output is None:
         return
-    with output_file(output, force=force, inputs=[store]) as temporary:
+    with output_file(output, force=force, inputs=_files(store)) as temporary:
         with temporary.open("w", encoding="utf-8") as handle:
             if fmt == "rich":
                 Console(file=handle, width=LOG_WIDTH, color_system=None).print(render_study(frame, view, "rich"))
             else:
                 handle.write(render_study(frame, view, fmt))
     click.echo(f"Wrote {output}", err=True)
+
+
+def _files(store: Any) -> list[Path]:
+    """The store's local file (none for a server store): no output is written over it."""
+    from evalkit.store.location import location_files
+
+    return location_files(store)

@@ -1,9 +1,9 @@
 """Where the runs being compared come from: a results store (id, name, `latest`, `latest~N`)
-or an exported results file. Both end up as a `RunSide` over an SQLite connection."""
+or an exported results file. Both end up as a `RunSide` over a store connection (a file's is an
+in-memory SQLite store; a store's is SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,10 +11,10 @@ from typing import Any
 import pandas as pd
 
 from evalkit.errors import InputError, UnknownRunError
-from evalkit.home import default_store_path
 from evalkit.store.baseline import load_baseline
 from evalkit.store.export import EXPORT_SUFFIXES, suffix_text
 from evalkit.store.reader import cells_frame, metrics_frame, resolve_run_ref, run_row, samples_frame
+from evalkit.store.location import PostgresURL, StoreLocation, store_location
 from evalkit.store.schema import open_for_reading
 
 FILE_SUFFIXES = EXPORT_SUFFIXES
@@ -24,7 +24,7 @@ FILE_SUFFIXES = EXPORT_SUFFIXES
 class RunSide:
     """One run taking part in a comparison, with its cells and metrics loaded."""
 
-    conn: sqlite3.Connection
+    conn: Any  # sqlite3.Connection or evalkit.store.postgres.PostgresConnection
     run_id: str
     label: str
     source: str
@@ -62,10 +62,10 @@ def is_file_ref(ref: str) -> bool:
 class RunOpener:
     """Opens run references; the store is opened once, and only when a reference needs it."""
 
-    def __init__(self, store: Path | None) -> None:
-        self.store_path = Path(store) if store else default_store_path()
-        self._store: sqlite3.Connection | None = None
-        self._opened: list[sqlite3.Connection] = []
+    def __init__(self, store: Path | PostgresURL | str | None) -> None:
+        self.store_path: StoreLocation = store_location(store)
+        self._store: Any = None
+        self._opened: list[Any] = []
 
     def open(self, ref: str) -> RunSide:
         """Load the run behind `ref`: an exported file, or a run in the store."""
@@ -113,7 +113,7 @@ def open_runs(opener: RunOpener, refs: list[str]) -> list[RunSide]:
     return sides
 
 
-def _side(conn: sqlite3.Connection, run_id: str, *, source: str, file_name: str | None) -> RunSide:
+def _side(conn: Any, run_id: str, *, source: str, file_name: str | None) -> RunSide:
     run = {k: (None if pd.isna(v) else v) for k, v in run_row(conn, run_id).to_dict().items()}
     label = str(run.get("name") or run_id)  # ids start with the date: a prefix would not tell runs apart
     if file_name:

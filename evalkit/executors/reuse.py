@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evalkit.compute import with_reused_compute
 from evalkit.models.spec import ModelSpec
 from evalkit.plan import Cell
 from evalkit.preflight import PreparedRun
@@ -81,6 +82,7 @@ def reused_record(conn: sqlite3.Connection, stored: StoredCell) -> CellRecord:
     if isinstance(requests, dict):
         total = int(requests.get("computed", 0)) + int(requests.get("reused", 0))
         details["requests"] = {**requests, "computed": 0, "reused": total, "saved": 0}
+    details = with_reused_compute(details)
     return dataclasses.replace(record, details=details)
 
 

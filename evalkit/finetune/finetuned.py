@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from evalkit.distributed import current_processes
 from evalkit.finetune import cache
 from evalkit.finetune.examples import PromptRendering, TrainingSet, build_training_set
 from evalkit.finetune.methods import for_evaluation, load_trained, save_trained, trainable_copy
@@ -47,7 +48,8 @@ def finetuned_model(loaded: Any, source: Any, cell: Cell, sink: Any, run_id: str
     plan = training_plan(options, training.output_type, seed=cell.seed, device=loaded.device, dtype=loaded.dtype)
     key = cache.cache_key(_key_parts(loaded, source, training, plan))
     wanted = cache.snapshot_key(key, cell.setting.step)
-    entry = None if options.retrain else cache.read_entry(wanted)
+    # Under several processes the main process's look-up decides for all: they train together or not at all.
+    entry = current_processes().from_main(None if options.retrain else cache.read_entry(wanted))
     if entry is None:
         model, record = _train_and_cache(loaded, training, plan, key, cell, sink, run_id)
         if cell.setting.step is not None:
@@ -132,13 +134,19 @@ def _train_and_cache(loaded: Any, training: TrainingSet, plan: TrainingPlan, key
     try:
         with sink.cell(f"{cell.model.label} · {training.task} · fine-tuning") as report:
             result = train(model, encoded, plan, pad_id=pad_id, report=report, writer=writer, snapshot_at=steps,
-                           snapshot=_snapshot_saver(key, training, plan, tensorboard))
+                           snapshot=_snapshot_saver(key, training, plan, tensorboard),
+                           grad_accum=cell.finetune.grad_accum)
     finally:
         if writer is not None:
             writer.close()
     record = _training_record(training, plan, result, tensorboard)
-    cache.write_entry(key, lambda directory: save_trained(model, directory),
-                      {"key": key, "created_at": time.time(), "training": record})
+    processes = current_processes()
+    if processes.is_main:  # one writer (atomic, as always); the other processes load what it wrote
+        cache.write_entry(key, lambda directory: save_trained(model, directory),
+                          {"key": key, "created_at": time.time(), "training": record})
+    processes.barrier()
+    if not processes.is_main:
+        return _load_cached(loaded, key, plan)
     return for_evaluation(model, plan), record
 
 
@@ -146,6 +154,8 @@ def _snapshot_saver(key: str, training: TrainingSet, plan: TrainingPlan, log_dir
     """Saves the adapter after a step as its own cache entry (writing files only: no random
     numbers drawn, the optimiser untouched, so the training goes on exactly as without it)."""
     def save(model: Any, step: int, result: TrainingResult) -> None:
+        if not current_processes().is_main:
+            return  # the main process writes; the others wait for it after training
         record = {**_training_record(training, plan, result, log_dir), "final_key": key}
         entry = cache.snapshot_key(key, step)
         cache.write_entry(entry, lambda directory: save_trained(model, directory),

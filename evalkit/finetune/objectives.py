@@ -1,17 +1,20 @@
-"""Tokenised training batches and the two objectives.
+"""Tokenised training examples and the two objectives.
 
 Pairs are tokenised by the scoring backend itself (lm-eval's rule: context and continuation
 encoded together, trailing context whitespace moved into the continuation, the backend's BOS
 rule), so training scores the very tokens evaluation scores. A continuation's tokens are
-predicted from the last len(continuation) positions of its input row; rows are left-padded
-(with explicit position ids, so padding does not shift positions), which lets the model
-compute logits for only the last K positions of every row (`logits_to_keep`) instead of
-the whole vocabulary everywhere. Answer choices whose inputs are identical (e.g. single-token choices " negative" /
-" positive" after the same prompt) share one row.
+predicted from the last len(continuation) positions of its input row. Answer choices whose
+inputs are identical (e.g. single-token choices " negative" / " positive" after the same prompt)
+share one row. `evalkit.finetune.scored` runs the forward pass (packed prefix tries, the output
+head at scored positions only); `collate` lays out the left-padded batch of its fallback.
 
-- `nll`: language-model loss on the gold answer's tokens only (labels -100 elsewhere).
+- `nll`: language-model loss on the gold answer's tokens only (labels -100 elsewhere): the mean
+  over the step's answer tokens.
 - `choice-ce`: cross-entropy over the choices' summed log-likelihoods: a classification
   loss on exactly the decision lm-eval's `acc` makes (argmax of the summed log-likelihood).
+
+`reference_loss` is the plain definition of both (each row alone, full logits); the fast path
+must equal it.
 """
 
 from __future__ import annotations
@@ -78,18 +81,14 @@ class PairEncoder:
 
 @dataclass
 class Batch:
-    """Tensors for one optimiser step. labels[p] holds pair p's continuation ids in the last
-    positions of the kept window of its row pair_row[p], and -100 everywhere else."""
+    """The fallback forward's left-padded rows. labels[p] holds pair p's continuation ids in the
+    last positions of the kept window of its row pair_row[p], and -100 everywhere else."""
 
     input_ids: Any
     attention_mask: Any
     position_ids: Any
     labels: Any
     pair_row: Any
-    pair_example: Any
-    pair_choice: Any
-    gold: Any
-    n_examples: int
 
     @property
     def keep(self) -> int:
@@ -97,18 +96,17 @@ class Batch:
 
 
 def collate(examples: Sequence[EncodedExample], pad_id: int) -> Batch:
-    """Left-pad the examples' rows into one batch and lay out the labels."""
+    """Left-pad the examples' rows into one batch (explicit position ids, so padding does not
+    shift positions) and lay out the labels; pairs in example order."""
     import torch
 
     rows: list[tuple[int, ...]] = []
-    pair_row, pair_example, pair_choice, continuations = [], [], [], []
-    for e_index, example in enumerate(examples):
+    pair_row, continuations = [], []
+    for example in examples:
         offset = len(rows)
         rows.extend(example.rows)
-        for c_index, (row, continuation) in enumerate(example.pairs):
+        for row, continuation in example.pairs:
             pair_row.append(offset + row)
-            pair_example.append(e_index)
-            pair_choice.append(c_index)
             continuations.append(continuation)
     width = max(len(r) for r in rows)
     keep = max(len(c) for c in continuations)
@@ -121,45 +119,61 @@ def collate(examples: Sequence[EncodedExample], pad_id: int) -> Batch:
     labels = torch.full((len(continuations), keep), IGNORE, dtype=torch.long)
     for p, continuation in enumerate(continuations):
         labels[p, keep - len(continuation):] = torch.tensor(continuation, dtype=torch.long)
-    return Batch(input_ids, mask, positions, labels, torch.tensor(pair_row), torch.tensor(pair_example),
-                 torch.tensor(pair_choice), torch.tensor([e.gold for e in examples]), len(examples))
+    return Batch(input_ids, mask, positions, labels, torch.tensor(pair_row))
 
 
-def pair_token_logprobs(model: Any, batch: Batch) -> tuple[Any, Any]:
-    """Per pair and kept position: log p(label token) (0 where unlabelled), and the label mask."""
+def objective_count(examples: Sequence[EncodedExample], objective: str) -> int:
+    """What the objective averages over: answer tokens (nll) or examples (choice-ce). A step's
+    loss is its sum over the whole step's examples divided by this count, so splitting the step
+    into micro-batches or over processes leaves the loss and its gradient unchanged."""
+    if objective == "nll":
+        return sum(len(continuation) for e in examples for _, continuation in e.pairs)
+    return len(examples)
+
+
+def objective_sum(objective: str, pair_logprobs: Any, examples: Sequence[EncodedExample]) -> Any:
+    """The objective summed over the examples, from each pair's summed answer log-probability
+    (pairs in example order): -sum of answer-token log-likelihoods (nll), or the sum over examples
+    of the cross-entropy of the gold choice under a softmax over the choices' log-likelihoods."""
     import torch
 
-    out = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
-                position_ids=batch.position_ids, logits_to_keep=batch.keep, use_cache=False)
-    logits = out.logits[:, -batch.keep:, :].float()[batch.pair_row]
-    labelled = batch.labels != IGNORE
-    logprobs = torch.log_softmax(logits, dim=-1)
-    picked = logprobs.gather(-1, batch.labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-    return picked * labelled, labelled
+    if objective == "nll":
+        return -pair_logprobs.sum()
+    gold = torch.tensor([e.gold for e in examples], device=pair_logprobs.device)
+    return torch.nn.functional.cross_entropy(choice_scores(pair_logprobs, examples), gold, reduction="sum")
 
 
-def nll_loss(model: Any, batch: Batch) -> Any:
-    """Mean negative log-likelihood over the answer tokens of the batch."""
-    picked, labelled = pair_token_logprobs(model, batch)
-    return -picked.sum() / labelled.sum().clamp(min=1)
-
-
-def choice_scores(model: Any, batch: Batch) -> Any:
+def choice_scores(pair_logprobs: Any, examples: Sequence[EncodedExample]) -> Any:
     """[examples, max choices] summed log-likelihoods, -inf for absent choices."""
     import torch
 
-    picked, _ = pair_token_logprobs(model, batch)
-    n_choices = int(batch.pair_choice.max()) + 1
-    scores = torch.full((batch.n_examples, n_choices), float("-inf"), dtype=picked.dtype, device=picked.device)
-    return scores.index_put((batch.pair_example, batch.pair_choice), picked.sum(dim=1))
+    width = max(len(e.pairs) for e in examples)
+    scores = torch.full((len(examples), width), float("-inf"), dtype=pair_logprobs.dtype,
+                        device=pair_logprobs.device)
+    example_of = torch.tensor([i for i, e in enumerate(examples) for _ in e.pairs], device=pair_logprobs.device)
+    choice_of = torch.tensor([c for e in examples for c in range(len(e.pairs))], device=pair_logprobs.device)
+    return scores.index_put((example_of, choice_of), pair_logprobs)
 
 
-def choice_ce_loss(model: Any, batch: Batch) -> Any:
-    """Cross-entropy of the gold choice under softmax over the choices' summed log-likelihoods."""
+def reference_loss(model: Any, examples: Sequence[EncodedExample], objective: str) -> Any:
+    """The plain definition of the objective: each row alone, unpadded, full logits at every
+    position (what a user would write). The fast path (`evalkit.finetune.scored`) must equal it; the
+    training loop checks that on its first batch and the tests check it on the tiny model."""
     import torch
 
-    return torch.nn.functional.cross_entropy(choice_scores(model, batch), batch.gold)
-
-
-def loss_function(objective: str) -> Any:
-    return choice_ce_loss if objective == "choice-ce" else nll_loss
+    token_logprobs: list[Any] = []
+    scores: list[Any] = []
+    for example in examples:
+        per_choice = []
+        for row, continuation in example.pairs:
+            ids = torch.tensor([example.rows[row]], device=next(model.parameters()).device)
+            logprobs = torch.log_softmax(model(input_ids=ids, use_cache=False).logits[0].float(), dim=-1)
+            target = torch.tensor(continuation, device=ids.device)
+            picked = logprobs[-len(continuation):].gather(-1, target.unsqueeze(-1)).squeeze(-1)
+            token_logprobs.append(picked)
+            per_choice.append(picked.sum())
+        scores.append(torch.stack(per_choice))
+    if objective == "nll":
+        return -torch.cat(token_logprobs).mean()
+    gold = torch.tensor([e.gold for e in examples], device=scores[0].device)
+    return torch.stack([torch.nn.functional.cross_entropy(s[None], g[None]) for s, g in zip(scores, gold)]).mean()

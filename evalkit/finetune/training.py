@@ -1,22 +1,32 @@
-"""The training loop: AdamW with transformers' linear warm-up/decay schedule, seeded shuffling,
-gradient clipping, progress with the running loss, and TensorBoard scalars.
+"""The training loop on accelerate: AdamW with transformers' linear warm-up/decay schedule,
+seeded shuffling, gradient clipping, gradient accumulation, DDP under a multi-process launch,
+progress with the running loss, and TensorBoard scalars.
 
 A small custom loop rather than transformers' Trainer: the choice-ce objective scores several
-(context, choice) rows per example and takes a softmax across them, which Trainer's
-one-sequence-one-label batches do not express without overriding its collator, sampler and
-loss anyway; the loop below is the part of Trainer that remains, and it reports progress
-through evalkit's own sink.
+(context, choice) rows per example and takes a softmax across them, and the fast forward packs
+prefix tries with a 4D mask and projects only scored positions onto the vocabulary; Trainer's
+one-sequence-one-label batches express neither without overriding its collator, sampler and
+loss anyway. accelerate supplies the rest of what Trainer would (device and process handling,
+DDP, autocast); the loop reports progress through evalkit's own sink.
+
+The training examples are not put through accelerate's sharded DataLoader: its even_batches
+repeats examples to equalise the processes' batches, which would change the loss. Every process
+computes the same seeded batch order instead and takes its own share of each batch (`micro_batches`).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Sequence
 
-from evalkit.finetune.objectives import EncodedExample, collate, loss_function
+from evalkit.finetune.objectives import EncodedExample, objective_count, objective_sum, reference_loss
+from evalkit.finetune.scored import forward_inputs, make_forward
+
+log = logging.getLogger(__name__)
 
 Report = Callable[[str, int, int], None]
 
@@ -88,43 +98,149 @@ class TrainingResult:
 
 def train(model: Any, examples: Sequence[EncodedExample], plan: TrainingPlan, *, pad_id: int,
           report: Report, writer: Any | None = None, snapshot_at: Sequence[int] = (),
-          snapshot: Snapshot | None = None) -> TrainingResult:
+          snapshot: Snapshot | None = None, grad_accum: int = 1) -> TrainingResult:
     """Optimise the model's trainable parameters on the examples; returns the loss per step.
+
+    The loop runs on an accelerate.Accelerator: under a multi-process launch the model is wrapped
+    for DDP, every process computes the same seeded batch order and takes its share of each batch
+    (every `size`-th example), and gradients are averaged across processes. Each share is split
+    into `grad_accum` micro-batches whose gradients accumulate before the one optimiser step. Every
+    piece's loss is its sum divided by the whole step's count (answer tokens or examples), so the
+    step's gradient is the one-process, one-batch gradient whatever the layout.
     After each step in `snapshot_at`, `snapshot(model, step, result)` saves what was learned so far
     (it must neither draw random numbers nor touch the optimiser, so training is unchanged)."""
     import torch
     from transformers import get_scheduler
 
     torch.manual_seed(plan.seed)
+    device = next(model.parameters()).device
+    kind = choose_forward(model, examples[:_PROBE_EXAMPLES], plan.objective, pad_id)
+    accelerator, autocast = _accelerator(plan, device)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=plan.lr, weight_decay=plan.weight_decay)
     total = plan.total_steps(len(examples))
     scheduler = get_scheduler(plan.scheduler, optimizer, num_warmup_steps=int(plan.warmup_ratio * total),
                               num_training_steps=total)
-    compute_loss = loss_function(plan.objective)
-    device = next(model.parameters()).device
+    forward, prepared_optimizer = accelerator.prepare(make_forward(kind, model), optimizer)
+    step_of = StepRunner(forward, accelerator, autocast, kind, plan.objective, pad_id, device, grad_accum,
+                         _mask_dtype(model))
     result = TrainingResult()
     start = time.perf_counter()
     model.train()
     report("fine-tuning", 0, total)
     for step, indices in enumerate(batch_order(examples, plan, total), start=1):
-        batch = _to_device(collate([examples[i] for i in indices], pad_id), device)
-        with _autocast(plan.autocast, device):
-            loss = compute_loss(model, batch)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, plan.max_grad_norm)
-        optimizer.step()
+        loss = step_of([examples[i] for i in indices])
+        accelerator.clip_grad_norm_(params, plan.max_grad_norm)
+        prepared_optimizer.step()
         scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        result.losses.append(float(loss.detach()))
+        prepared_optimizer.zero_grad(set_to_none=True)
+        result.losses.append(loss)
         result.tokens.append(result.tokens_seen + sum(len(r) for i in indices for r in examples[i].rows))
         if snapshot is not None and step in snapshot_at:
             snapshot(model, step, result)
         _log_step(writer, step, result.losses[-1], scheduler.get_last_lr()[0])
         report(f"fine-tuning · loss {_smoothed(result.losses):.4f}", step, total)
     model.eval()
+    accelerator.free_memory()
     result.seconds = round(time.perf_counter() - start, 3)
     return result
+
+
+_PROBE_EXAMPLES = 4
+# The packed forward must reproduce the plain loss this closely (float32, no autocast) on the probe.
+_PROBE_TOLERANCE = 1e-4
+
+
+def choose_forward(model: Any, probe: Sequence[EncodedExample], objective: str, pad_id: int) -> str:
+    """'packed' when the packed, head-at-scored-positions forward reproduces the plain full-logits
+    loss (objectives.reference_loss) on the probe examples, else 'padded'. No random numbers are
+    drawn (eval mode, no gradients), so training is the same with or without the probe."""
+    import torch
+
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            forward = make_forward("packed", model)
+            inputs = forward_inputs("packed", probe, pad_id, _mask_dtype(model), next(model.parameters()).device)
+            got = float(objective_sum(objective, forward(**inputs), probe)) / objective_count(probe, objective)
+            want = float(reference_loss(model, probe, objective))
+    except Exception as exc:  # noqa: BLE001 - any failure of the packed pass means "use the fallback"
+        log.debug("packed training forward unavailable: %s", exc)
+        return "padded"
+    finally:
+        model.train(was_training)
+    if abs(got - want) > _PROBE_TOLERANCE * max(1.0, abs(want)):
+        log.debug("packed training forward differs from the plain loss (%s vs %s)", got, want)
+        return "padded"
+    return "packed"
+
+
+class StepRunner:
+    """Forward and backward of one optimiser step's examples on this process; returns the step's
+    loss (over all processes)."""
+
+    def __init__(self, forward: Any, accelerator: Any, autocast: Callable[[], Any], kind: str, objective: str,
+                 pad_id: int, device: Any, grad_accum: int, mask_dtype: Any) -> None:
+        self.forward, self.accelerator, self.autocast = forward, accelerator, autocast
+        self.kind, self.objective, self.pad_id, self.device = kind, objective, pad_id, device
+        self.grad_accum, self.mask_dtype = grad_accum, mask_dtype
+
+    def __call__(self, batch: list[EncodedExample]) -> float:
+        import torch
+
+        accelerator = self.accelerator
+        count = objective_count(batch, self.objective)
+        pieces = micro_batches(batch, accelerator.process_index, accelerator.num_processes, self.grad_accum)
+        total = torch.zeros((), device=self.device)
+        for number, (piece, weight) in enumerate(pieces, start=1):
+            syncing = number == len(pieces)
+            with nullcontext() if syncing else accelerator.no_sync(self.forward):
+                with self.autocast():
+                    logprobs = self.forward(**forward_inputs(self.kind, piece, self.pad_id, self.mask_dtype,
+                                                             self.device))
+                part = objective_sum(self.objective, logprobs, piece) * (weight / count)
+                # DDP averages the processes' gradients: scaling by their number makes it a sum.
+                accelerator.backward(part * accelerator.num_processes)
+            total += part.detach()
+        if accelerator.num_processes > 1:
+            total = accelerator.reduce(total, reduction="sum")
+        return float(total)
+
+
+def micro_batches(batch: Sequence[EncodedExample], rank: int, size: int,
+                  grad_accum: int) -> list[tuple[list[EncodedExample], float]]:
+    """This process's share of a step's batch (every `size`-th example from `rank`), cut into
+    `grad_accum` micro-batches, each with its weight in the loss (1.0). A piece left empty (fewer
+    examples than pieces) runs the first example with weight 0.0: every process must run the same
+    number of forward and backward passes, or DDP's gradient exchange would wait forever."""
+    share = list(batch[rank::size])
+    pieces = []
+    for k in range(grad_accum):
+        piece = share[k::grad_accum]
+        pieces.append((piece, 1.0) if piece else ([batch[0]], 0.0))
+    return pieces
+
+
+def _accelerator(plan: TrainingPlan, device: Any) -> tuple[Any, Callable[[], Any]]:
+    """An Accelerator for this model's device (weights stay where they are) and the autocast
+    context for the plan's precision. accelerate keeps one process-wide state whose mixed
+    precision cannot change once set; when an earlier Accelerator of this process fixed another,
+    its own autocast is switched off and torch.autocast applies the plan's precision instead."""
+    from accelerate import Accelerator
+    from accelerate.utils import AutocastKwargs
+
+    wanted = "bf16" if plan.autocast == "bfloat16" else "no"
+    try:
+        accelerator = Accelerator(mixed_precision=wanted, cpu=device.type == "cpu", device_placement=False)
+        return accelerator, accelerator.autocast
+    except ValueError:
+        accelerator = Accelerator(device_placement=False, kwargs_handlers=[AutocastKwargs(enabled=False)])
+        return accelerator, lambda: _autocast(plan.autocast, device)
+
+
+def _mask_dtype(model: Any) -> Any:
+    return next(model.parameters()).dtype
 
 
 def batch_order(examples: Sequence[EncodedExample], plan: TrainingPlan, total: int) -> list[list[int]]:
@@ -185,13 +301,6 @@ def _autocast(dtype: str | None, device: Any) -> Any:
     if dtype is None:
         return nullcontext()
     return torch.autocast(device_type=device.type, dtype=getattr(torch, dtype))
-
-
-def _to_device(batch: Any, device: Any) -> Any:
-    for name in ("input_ids", "attention_mask", "position_ids", "labels", "pair_row", "pair_example",
-                 "pair_choice", "gold"):
-        setattr(batch, name, getattr(batch, name).to(device))
-    return batch
 
 
 def _smoothed(losses: list[float], window: int = 10) -> float:

@@ -13,7 +13,6 @@ import hashlib
 import json
 import math
 import re
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -21,9 +20,10 @@ from typing import Any, Sequence
 import pandas as pd
 
 from evalkit.outputs import output_file
+from evalkit.store.columns import METRICS
 from evalkit.store.frames import read_frame
 from evalkit.store.reader import cells_frame, run_row, samples_frame
-from evalkit.store.schema import store_file
+from evalkit.store.schema import store_files
 
 SCHEMA_VERSION = "0.2.2"
 SCHEMA_DIR = Path(__file__).with_name("schemas")
@@ -31,16 +31,16 @@ AGGREGATE_SCHEMA = SCHEMA_DIR / "eval.schema.json"
 INSTANCE_SCHEMA = SCHEMA_DIR / "instance_level_eval.schema.json"
 
 
-def export_eee(conn: sqlite3.Connection, run_id: str, directory: Path, *, force: bool = False,
+def export_eee(conn: Any, run_id: str, directory: Path, *, force: bool = False,
                inputs: Sequence[Path] = ()) -> list[Path]:
     """Write run `run_id` into `directory` (created if needed); return the files written. Each file
     goes through `output_file` (an existing one only with `force`, never over an input)."""
     directory = Path(directory)
     run = run_row(conn, run_id).to_dict()
     cells = cells_frame(conn, [run_id])
-    metrics = read_frame(conn, "SELECT * FROM metrics WHERE run_id = ? ORDER BY rowid", (run_id,))
+    metrics = read_frame(conn, f"SELECT {METRICS.select_list} FROM metrics WHERE run_id = ? ORDER BY rowid", (run_id,))
     samples = samples_frame(conn, run_id)
-    sources = [*map(Path, inputs), *([Path(store_file(conn))] if store_file(conn) != "<memory>" else [])]
+    sources = [*map(Path, inputs), *store_files(conn)]
     retrieved = str(int(time.time()))
     directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from evalkit.errors import InputError
+from evalkit.json_lines import json_lines
 
 RESULTS_KEYS = ("results", "configs", "n-shot", "higher_is_better", "config")
 SAMPLE_KEYS = ("doc_id", "doc_hash", "prompt_hash", "target", "arguments", "filtered_resps", "filter", "metrics")
@@ -161,14 +162,11 @@ def _read_samples(path: Path) -> list[dict[str, Any]]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise ImportFileError(f"Cannot read '{path}': {exc}.", hint="Check the path and its permissions.") from exc
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            sample = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ImportFileError(f"'{path}', line {number}: not valid JSON (truncated? {exc.msg}).",
-                                  hint=_RERUN) from exc
+
+    def bad_line(number: int, exc: json.JSONDecodeError) -> ImportFileError:
+        return ImportFileError(f"'{path}', line {number}: not valid JSON (truncated? {exc.msg}).", hint=_RERUN)
+
+    for number, sample in json_lines(lines, bad_line):
         _check_sample(path, number, sample)
         samples.append(sample)
     if not samples:

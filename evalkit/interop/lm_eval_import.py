@@ -39,7 +39,7 @@ class ImportedRun:
     notes: list[str]
 
 
-def import_paths(paths: Sequence[Path], store: Path, *, name: str | None = None) -> list[ImportedRun]:
+def import_paths(paths: Sequence[Path], store: Any, *, name: str | None = None) -> list[ImportedRun]:
     """Read, check and convert everything, then write each run; returns what was stored."""
     from evalkit.store.reader import check_run_name
     from evalkit.store.schema import open_for_writing

@@ -7,10 +7,12 @@ the error of the difference itself. A calibration sample (whole documents, the f
 CALIBRATION_SIZE requests of each task not yet calibrated for this model) is scored both ways;
 for every pair of choices and every decision, |(bf16 diff) - (float32 diff)| is divided by
 sqrt(n_i/L_i^2 + n_j/L_j^2) (n: continuation tokens; independent per-token errors add in
-quadrature) and the largest quotient is the coefficient c. The bound applied is
-SAFETY_FACTOR * c * sqrt(n_i/L_i^2 + n_j/L_j^2). Bounds are kept in
-EVALKIT_HOME/precision_bounds.json by model fingerprint, device kind and fast dtype, and merged
-(the larger coefficient wins) as more tasks are calibrated.
+quadrature) and the largest quotient is the coefficient c. The bound applied to a document of
+task T is SAFETY_FACTOR * c_T * sqrt(n_i/L_i^2 + n_j/L_j^2), c_T measured on T's own sample (a
+task's prompts and answer lengths are what set its error; the largest coefficient over all tasks
+is the fallback for a task without one). Bounds are kept in EVALKIT_HOME/precision_bounds.json
+by model fingerprint, device kind and fast dtype, and merged (per task, the larger coefficient
+wins) as more tasks are calibrated, so a task's bound does not depend on which tasks ran before.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -42,21 +44,36 @@ class ErrorBound:
     factor: float
     calibration_size: int  # requests scored both ways so far
     tasks: tuple[str, ...] = field(default=())
+    per_task: tuple[tuple[str, float], ...] = field(default=())  # (task, its own coefficient)
 
     def pair(self, n_i: int, length_i: float, n_j: int, length_j: float) -> float:
+        """The bound for a task without its own coefficient (the largest over all tasks)."""
+        return self._pair(self.coefficient, n_i, length_i, n_j, length_j)
+
+    def pair_for(self, task: str) -> Callable[[int, float, int, float], float]:
+        """pair() with task `task`'s own coefficient, when it was calibrated."""
+        coefficient = dict(self.per_task).get(task, self.coefficient)
+        return lambda n_i, length_i, n_j, length_j: self._pair(coefficient, n_i, length_i, n_j, length_j)
+
+    def _pair(self, coefficient: float, n_i: int, length_i: float, n_j: int, length_j: float) -> float:
         scale = math.sqrt(max(1, n_i) / length_i ** 2 + max(1, n_j) / length_j ** 2)
-        return self.factor * max(self.coefficient, MIN_COEFFICIENT) * scale
+        return self.factor * max(coefficient, MIN_COEFFICIENT) * scale
 
     def merged(self, other: "ErrorBound") -> "ErrorBound":
-        """The bound covering both calibrations."""
+        """The bound covering both calibrations (per task, the larger coefficient)."""
+        per_task = dict(self.per_task)
+        for task, coefficient in other.per_task:
+            per_task[task] = max(per_task.get(task, 0.0), coefficient)
         return ErrorBound(max(self.coefficient, other.coefficient), max(self.max_abs_error, other.max_abs_error),
                           max(self.factor, other.factor), self.calibration_size + other.calibration_size,
-                          tuple(dict.fromkeys(self.tasks + other.tasks)))
+                          tuple(dict.fromkeys(self.tasks + other.tasks)), tuple(sorted(per_task.items())))
 
     def as_dict(self) -> dict[str, object]:
         data = asdict(self)
         data["tasks"] = list(self.tasks)
-        data["rule"] = "factor * max(coefficient, 1e-4) * sqrt(n_i/L_i^2 + n_j/L_j^2) per pair of choices"
+        data["per_task"] = dict(self.per_task)
+        data["rule"] = ("factor * max(coefficient of the task (per_task), else coefficient, 1e-4) "
+                        "* sqrt(n_i/L_i^2 + n_j/L_j^2) per pair of choices")
         return data
 
 
@@ -69,6 +86,7 @@ class CalibrationDocument:
     exact: Sequence[float]
     n_tokens: Sequence[int]
     divisors: Sequence[Sequence[float]]
+    task: str = ""
 
 
 def measure_bound(documents: Sequence[CalibrationDocument], tasks: Sequence[str],
@@ -76,15 +94,17 @@ def measure_bound(documents: Sequence[CalibrationDocument], tasks: Sequence[str]
     """The bound from documents scored both ways (see the module's docstring)."""
     if not documents:
         raise ValueError("calibration needs at least one document scored both ways")
-    coefficient, worst = 0.0, 0.0
+    worst = 0.0
+    per_task: dict[str, float] = {}
     for doc in documents:
         diffs = [abs(a - b) for a, b in zip(doc.fast, doc.exact)]
         worst = max([worst, *diffs])
-        coefficient = max(coefficient, _pair_coefficient(doc))
-    if not math.isfinite(worst):
-        coefficient = math.inf  # a non-finite bf16 value: nothing can be trusted, re-score everything
-    return ErrorBound(coefficient, worst, safety_factor() if factor is None else factor,
-                      sum(len(d.fast) for d in documents), tuple(dict.fromkeys(tasks)))
+        per_task[doc.task] = max(per_task.get(doc.task, 0.0), _pair_coefficient(doc))
+    if not math.isfinite(worst):  # a non-finite bf16 value: nothing can be trusted, re-score everything
+        per_task = dict.fromkeys(per_task, math.inf)
+    return ErrorBound(max(per_task.values()), worst, safety_factor() if factor is None else factor,
+                      sum(len(d.fast) for d in documents), tuple(dict.fromkeys(tasks)),
+                      tuple(sorted((t, c) for t, c in per_task.items() if t)))
 
 
 def _pair_coefficient(doc: CalibrationDocument) -> float:
@@ -140,9 +160,11 @@ def load_bound(key: str, path: Path | None = None) -> ErrorBound | None:
     if not isinstance(entry, dict):
         return None
     try:
+        per_task = entry.get("per_task", {})
         return ErrorBound(float(entry["coefficient"]), float(entry["max_abs_error"]), float(entry["factor"]),
-                          int(entry["calibration_size"]), tuple(str(t) for t in entry.get("tasks", [])))
-    except (KeyError, TypeError, ValueError):
+                          int(entry["calibration_size"]), tuple(str(t) for t in entry.get("tasks", [])),
+                          tuple(sorted((str(t), float(c)) for t, c in per_task.items())))
+    except (KeyError, TypeError, ValueError, AttributeError):
         return None
 
 

@@ -8,15 +8,19 @@ Passes over one `loglikelihood` call (lm-eval sends all of a task's requests at 
    float32 re-scores every request of a document that is not certainly decided.
 A request's stored value is its float32 log-likelihood when it was computed in float32
 (calibration, fallback, re-scored) and its bf16 value otherwise; results reach the request
-cache (lm-eval's cache hook) only once final.
+cache (lm-eval's cache hook) only once final. The report counts the forward tokens of each
+precision, so the work saved is visible on any hardware.
 
 Memory: a bf16 copy of the weights beside the float32 model when that copy is at most
-BF16_COPY_LIMIT bytes (135M parameters: 269 MB next to 538 MB); larger models run the float32
-weights under torch.autocast(bfloat16), which casts on the fly and keeps one copy.
+BF16_COPY_LIMIT bytes (135M parameters: 269 MB next to 538 MB), made once per model and reused
+by every cell on it while the weights are unchanged (bf16_weights); larger models run the float32
+weights under torch.autocast(bfloat16), which casts on the fly and keeps one copy. The bf16
+scorer takes the float32 scorer's mode (adopt_mode) instead of probing again.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -47,6 +51,9 @@ class FastExactReport:
     rescored_requests: int = 0
     calibration_requests: int = 0
     float32_requests: int = 0  # fast-exact does not apply (task metrics, no document, ...)
+    rescored_fraction: float = 0.0  # rescored_documents / documents
+    bf16_forward_tokens: int = 0  # tokens through the bf16 weights (padding included)
+    float32_forward_tokens: int = 0  # tokens through the float32 weights (calibration, fallback, re-scoring)
     bound: dict | None = None
     bound_source: str = "none"  # measured | cached | merged
     weights: str = "none"  # bf16-copy | autocast
@@ -62,6 +69,7 @@ class FastExactScorer:
     def __init__(self, lm: Any, fingerprint: str | None, copy_limit: int = BF16_COPY_LIMIT) -> None:
         self.lm = lm
         # No fingerprint (a model object handed in directly): the bound lives in this object only.
+        self.fingerprint = fingerprint
         self.key = bound_key(fingerprint, str(lm._device)) if fingerprint else None
         self._unsaved: ErrorBound | None = None
         self.copy_limit = copy_limit
@@ -115,7 +123,9 @@ class FastExactScorer:
         """float32 results (through the backend, which also saves them to the request cache)."""
         if not indices:
             return {}
+        before = self.lm.stats.forward_tokens
         values = self.lm._loglikelihood_tokens([token_requests[i] for i in indices])
+        self.report.float32_forward_tokens += self.lm.stats.forward_tokens - before
         return dict(zip(indices, values))
 
     def _bf16(self, token_requests: list[TokenRequest], indices: list[int]) -> dict[int, Result]:
@@ -123,7 +133,9 @@ class FastExactScorer:
             return {}
         scorer = self._fast_scorer()
         on_batch = self.lm._progress_counter("loglikelihood (bf16)", len(indices))
+        before = self.lm.stats.forward_tokens
         values = scorer.run(causal_items([token_requests[i] for i in indices], self.lm.max_length), on_batch)
+        self.report.bf16_forward_tokens += self.lm.stats.forward_tokens - before
         return dict(zip(indices, values))
 
     def _bound(self, requests: Sequence[Any], token_requests: list[TokenRequest], docs: dict[DocKey, list[int]],
@@ -131,7 +143,8 @@ class FastExactScorer:
         cached = self._load()
         sample = [CalibrationDocument([fast[i][0] for i in indices], [exact[i][0] for i in indices],
                                       [len(token_requests[i][2]) for i in indices],
-                                      self.rules[name].choice_lengths(requests[indices[0]].doc))  # type: ignore[union-attr]
+                                      self.rules[name].choice_lengths(requests[indices[0]].doc),  # type: ignore[union-attr]
+                                      name)
                   for (name, _), indices in docs.items() if indices[0] in calibration]
         if not sample:
             self.report.bound_source = "cached" if cached else "none"
@@ -157,7 +170,7 @@ class FastExactScorer:
             n_tokens = [len(token_requests[i][2]) for i in indices]
             rule = self.rules[name]
             if bound is not None and rule is not None and document_is_safe(rule, requests[indices[0]].doc,
-                                                                            values, n_tokens, bound.pair):
+                                                                            values, n_tokens, bound.pair_for(name)):
                 for i in pending:
                     if token_requests[i][0] is not None:
                         self.lm.cache_hook.add_partial("loglikelihood", token_requests[i][0], fast[i])
@@ -177,6 +190,7 @@ class FastExactScorer:
         report.documents += len(docs)
         calibrated = set(calibration)
         report.calibration_documents += sum(1 for indices in docs.values() if indices[0] in calibrated)
+        report.rescored_fraction = report.rescored_documents / report.documents if report.documents else 0.0
 
     # ----- the bf16 weights -------------------------------------------------------------
     def bound_tasks(self) -> tuple[str, ...]:
@@ -198,13 +212,46 @@ class FastExactScorer:
             model = lm._model
             size = sum(p.numel() for p in model.parameters()) * 2
             if size <= self.copy_limit:
-                scorer: RowScorer = RowScorer(bf16_copy(model), lm.tokenizer.pad_token_id)
+                scorer: RowScorer = RowScorer(bf16_weights(model, self.fingerprint), lm.tokenizer.pad_token_id)
                 self.report.weights = "bf16-copy"
             else:
                 scorer = AutocastRowScorer(model, lm.tokenizer.pad_token_id)
                 self.report.weights = "autocast"
             self._fast = CausalScorer(scorer, lm.plan, lm.stats)
+            adopt_mode(self._fast, lm._causal)
         return self._fast
+
+
+def adopt_mode(fast: CausalScorer, exact: CausalScorer) -> None:
+    """Give the bf16 scorer the float32 scorer's mode (sharing, head only, prefix cache): the mode
+    is a property of the architecture, so the float32 probe (at float32's tolerance) settles it
+    for both and the bf16 weights are not probed again."""
+    if not exact._mode_chosen:
+        exact.scorer.choose_mode()
+        exact._mode_chosen = True
+    fast.scorer.mode = exact.scorer.mode
+    fast._mode_chosen = True
+
+
+# One bf16 copy per live float32 model, reused by every cell (backend) on it while its weights and
+# fingerprint stay the same; the entry goes with the model (weak key).
+_BF16_COPIES: "weakref.WeakKeyDictionary[Any, tuple[tuple, Any]]" = weakref.WeakKeyDictionary()
+
+
+def bf16_weights(model: Any, fingerprint: str | None) -> Any:
+    """The bfloat16 copy of `model` (bf16_copy), made once per model and kept while the model's
+    weights are unchanged: same fingerprint (an adapter switch changes it), same parameter
+    storage and no in-place update since (a training step bumps a tensor's version counter).
+    A model without a fingerprint gets a fresh copy each time."""
+    signature = (fingerprint, tuple((p.data_ptr(), p._version) for p in model.parameters()))
+    if fingerprint is not None:
+        cached = _BF16_COPIES.get(model)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+    weights = bf16_copy(model)
+    if fingerprint is not None:
+        _BF16_COPIES[model] = (signature, weights)
+    return weights
 
 
 def bf16_copy(model: Any) -> Any:

@@ -5,17 +5,22 @@ against a plain forward pass of the same model:
 - sharing: rows with branching tries need a 4D attention mask and explicit position ids;
   models that ignore either cannot share, and then every item gets its own row;
 - head: the vocabulary projection is applied only at scored positions when the model splits
-  cleanly into a body (hidden states) and an output head; otherwise full logits are computed.
+  cleanly into a body (hidden states) and an output head; otherwise full logits are computed;
+- prefix cache: rows may hold only what follows a prefix computed once into a key/value cache
+  (`prefill`, then `score` inside `using_prefix`), when the cached path gives the same numbers.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from evalkit.scoring.packing import Row, ScoreItem, build_row
+from evalkit.scoring.prefix_cache import PrefixKV
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +32,7 @@ _HEAD_CHUNK_BYTES = 256 * 2**20
 class Mode:
     share: bool  # rows may branch (4D mask + position ids)
     head_only: bool  # body + head at scored positions, instead of full logits
+    prefix_cache: bool = False  # rows may follow a prefix held in a key/value cache
 
 
 @dataclass
@@ -37,6 +43,7 @@ class ModelParts:
     body: Any | None  # returns hidden states after the final norm
     head: Any | None  # hidden states -> vocabulary logits
     virtual_tokens: bool  # prompt-learning PEFT prepends virtual tokens to the logits
+    cache_keyword: str | None = None  # the forward argument that takes a key/value cache
 
 
 def model_parts(model: Any) -> ModelParts:
@@ -50,9 +57,19 @@ def model_parts(model: Any) -> ModelParts:
         inner = model.get_base_model()
     head = inner.get_output_embeddings() if hasattr(inner, "get_output_embeddings") else None
     body = getattr(inner, "base_model", None)
+    keyword = _cache_keyword(inner)
     if head is None or body is None or body is inner:
-        return ModelParts(full=model, body=None, head=None, virtual_tokens=False)
-    return ModelParts(full=model, body=body, head=head, virtual_tokens=False)
+        return ModelParts(full=model, body=None, head=None, virtual_tokens=False, cache_keyword=keyword)
+    return ModelParts(full=model, body=body, head=head, virtual_tokens=False, cache_keyword=keyword)
+
+
+def _cache_keyword(model: Any) -> str | None:
+    """`cache` (transformers 5) or `past_key_values` (4.x): whichever the model's forward names."""
+    try:
+        parameters = inspect.signature(model.forward).parameters
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return next((name for name in ("cache", "past_key_values") if name in parameters), None)
 
 
 class RowScorer:
@@ -69,16 +86,47 @@ class RowScorer:
         self.mode = Mode(share=False, head_only=False)
         self.vocab_size = _vocab_size(model)
         self._torch = torch
+        self._prefix: PrefixKV | None = None  # set by using_prefix: rows follow this prefix
+        self._prefilling = False
+        self._grown: Any = None  # while prefilling: the cache the last forward pass grew
 
     # ----- one batch -------------------------------------------------------------------
     def score(self, rows: Sequence[Row], mode: Mode | None = None) -> list[dict[tuple[int, int], tuple[float, bool]]]:
-        """Forward one batch of rows; a branching row needs `mode.share`."""
+        """Forward one batch of rows; a branching row needs `mode.share`; inside `using_prefix`
+        the rows hold only what follows the cached prefix."""
         mode = mode or self.mode
         torch = self._torch
         with torch.inference_mode():
             hidden_or_logits = self._forward(rows, branching=not all(r.is_chain for r in rows),
                                              head_only=mode.head_only)
             return self._read_scores(rows, hidden_or_logits, mode.head_only)
+
+    @contextmanager
+    def using_prefix(self, prefix: PrefixKV) -> Iterator[None]:
+        """Score rows (`score`) against `prefix`: every node sees all of it, at positions before its own."""
+        previous, self._prefix = self._prefix, prefix
+        try:
+            yield
+        finally:
+            self._prefix = previous
+
+    def prefill(self, tokens: Sequence[int], chunk: int) -> PrefixKV:
+        """Compute `tokens` (positions 0..n-1) into a key/value cache, `chunk` tokens per forward
+        pass, each chunk attending to those before it. Runs through `score`, so a subclass's
+        forward (autocast) applies to the prefix as to the rows."""
+        kv = PrefixKV(0, [])
+        for start in range(0, len(tokens), max(1, chunk)):
+            piece = list(tokens[start : start + max(1, chunk)])
+            row = Row(tokens=piece, depth=list(range(start, start + len(piece))),
+                      end=[len(piece)] * len(piece))
+            self._prefilling = True
+            try:
+                with self.using_prefix(kv):
+                    self.score([row])
+                kv = PrefixKV.from_cache(start + len(piece), self._grown)
+            finally:
+                self._prefilling, self._grown = False, None
+        return kv
 
     def _forward(self, rows: Sequence[Row], *, branching: bool, head_only: bool) -> Any:
         torch = self._torch
@@ -87,11 +135,17 @@ class RowScorer:
         for b, row in enumerate(rows):
             ids[b, : len(row)] = torch.tensor(row.tokens, dtype=torch.long)
         kwargs: dict[str, Any] = {"input_ids": ids.to(self.device), "use_cache": False}
-        if branching:
-            kwargs["attention_mask"] = self._trie_mask(rows, width)
+        prefix = self._prefix
+        if branching or prefix is not None:
+            kwargs["attention_mask"] = self._trie_mask(rows, width, prefix.length if prefix else 0)
             kwargs["position_ids"] = self._positions(rows, width)
-        if head_only:
-            out = self.parts.body(**kwargs)
+        if prefix is not None:
+            cache = prefix.expanded(len(rows))
+            kwargs.update({self.parts.cache_keyword or "past_key_values": cache, "use_cache": True})
+            if self._prefilling:
+                self._grown = cache
+        if head_only or (self._prefilling and self.parts.body is not None):
+            out = self.parts.body(**kwargs)  # a prefill needs no logits
             return out.last_hidden_state if hasattr(out, "last_hidden_state") else out[0]
         logits = self.parts.full(**kwargs).logits
         return logits[:, -width:] if self.parts.virtual_tokens else logits
@@ -103,8 +157,9 @@ class RowScorer:
             pos[b, : len(row)] = torch.tensor(row.depth, dtype=torch.long)
         return pos.to(self.device)
 
-    def _trie_mask(self, rows: Sequence[Row], width: int) -> Any:
-        """Additive [B, 1, L, L] mask: 0 where node j is an ancestor-or-self of node i."""
+    def _trie_mask(self, rows: Sequence[Row], width: int, prefix: int = 0) -> Any:
+        """Additive [B, 1, L, prefix + L] mask: 0 over the cached prefix and where node j is an
+        ancestor-or-self of node i."""
         torch = self._torch
         allowed = torch.eye(width, dtype=torch.bool).repeat(len(rows), 1, 1)
         for b, row in enumerate(rows):
@@ -112,7 +167,9 @@ class RowScorer:
             i = torch.arange(n)
             end = torch.tensor(row.end, dtype=torch.long)
             allowed[b, :n, :n] = (i[None, :] <= i[:, None]) & (i[:, None] < end[None, :])
-        mask = torch.zeros((len(rows), 1, width, width), dtype=self.dtype)
+        if prefix:
+            allowed = torch.cat([torch.ones((len(rows), width, prefix), dtype=torch.bool), allowed], dim=-1)
+        mask = torch.zeros((len(rows), 1, width, prefix + width), dtype=self.dtype)
         mask.masked_fill_(~allowed[:, None], torch.finfo(self.dtype).min)
         return mask.to(self.device)
 
@@ -155,7 +212,8 @@ class RowScorer:
 
     # ----- choosing a mode ---------------------------------------------------------------
     def choose_mode(self) -> Mode:
-        """Pick the fastest mode whose results match a plain forward pass on a probe."""
+        """Pick the fastest mode whose results match a plain forward pass on a probe; a sharing
+        mode also uses the prefix cache when the cached path matches that pass too."""
         candidates = [Mode(True, True), Mode(True, False), Mode(False, True), Mode(False, False)]
         rows, items = _probe_rows(self.vocab_size)
         reference = self._reference(items)
@@ -170,10 +228,28 @@ class RowScorer:
                 log.debug("scoring mode %s unavailable: %s", mode, exc)
                 continue
             if _max_error(got, probe_rows, reference) <= tolerance:
-                self.mode = mode
-                return mode
+                cached = mode.share and self._prefix_cache_matches(mode, items, reference, tolerance)
+                self.mode = Mode(mode.share, mode.head_only, prefix_cache=cached)
+                return self.mode
         self.mode = Mode(False, False)
         return self.mode
+
+    def _prefix_cache_matches(self, mode: Mode, items: Sequence[ScoreItem],
+                              reference: dict[tuple[int, int], float], tolerance: float) -> bool:
+        """Score the probe items as two rows (one branching, one shorter: padded) after their first
+        three tokens, prefilled in two chunks, and compare with the plain forward pass."""
+        if self.parts.virtual_tokens or self.parts.cache_keyword is None:
+            return False
+        start = 3
+        rows = [build_row(items[:2], start), build_row(items[2:], start)]
+        try:
+            prefix = self.prefill(items[0].seq[:start], chunk=2)
+            with self.using_prefix(prefix):
+                got = self.score(rows, mode)
+        except Exception as exc:  # noqa: BLE001 - any failure means "no prefix cache"
+            log.debug("prefix cache unavailable: %s", exc)
+            return False
+        return _max_error([[result] for result in got], rows, reference) <= tolerance
 
     def _reference(self, items: Sequence[ScoreItem]) -> dict[tuple[int, int], float]:
         torch = self._torch

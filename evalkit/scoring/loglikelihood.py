@@ -2,7 +2,9 @@
 
 Causal models: each pair becomes the input lm-eval's HFLM would run,
 `(context + continuation)[-(max_length + 1):][:-1]`, scored at its last len(continuation)
-positions; pairs sharing a context are packed into one trie row (see packing.py).
+positions; pairs sharing a context are packed into one trie row (see packing.py), and a long
+prefix shared across contexts (fixed few-shot examples) is computed once into a key/value cache
+that the rows after it read (see prefix_cache.py).
 Encoder-decoder models: plain padded batches, as HFLM does.
 """
 
@@ -14,6 +16,7 @@ from typing import Any
 from evalkit.scoring.budget import BatchPlan
 from evalkit.scoring.forward import RowScorer
 from evalkit.scoring.packing import Row, ScoreItem, batch_rows, build_row, make_rows, pack_batches
+from evalkit.scoring.prefix_cache import PrefixGroup, PrefixPolicy, plan_prefix_groups, prefix_cache_enabled
 from evalkit.scoring.stats import ScoringStats
 
 # (request strings or None, context tokens, continuation tokens): lm-eval's token request.
@@ -39,37 +42,64 @@ def causal_items(requests: Sequence[TokenRequest], max_length: int) -> list[Scor
 
 
 class CausalScorer:
-    """Scores ScoreItems with prefix sharing when the model supports it."""
+    """Scores ScoreItems with prefix sharing when the model supports it: within a context (trie
+    rows) and, with `prefix_cache` (default: $EVALKIT_PREFIX_CACHE, on), across contexts."""
 
-    def __init__(self, scorer: RowScorer, plan: BatchPlan, stats: ScoringStats) -> None:
+    def __init__(self, scorer: RowScorer, plan: BatchPlan, stats: ScoringStats,
+                 prefix_cache: bool | None = None, policy: PrefixPolicy | None = None) -> None:
         self.scorer = scorer
         self.plan = plan
         self.stats = stats
+        self.prefix_cache = prefix_cache_enabled() if prefix_cache is None else prefix_cache
+        self.policy = policy or PrefixPolicy.for_device(scorer.device.type)
         self._mode_chosen = False
 
     def run(self, items: Sequence[ScoreItem], on_batch: OnBatch | None = None) -> list[tuple[float, bool]]:
         if not self._mode_chosen:
             self.scorer.choose_mode()
             self._mode_chosen = True
+        totals = _Totals(items, on_batch)
+        rest: list[ScoreItem] = list(items)
+        if self.prefix_cache and self.scorer.mode.share and self.scorer.mode.prefix_cache:
+            groups, rest = plan_prefix_groups(items, self.policy)
+            for group in groups:
+                if not self._run_group(group, totals):
+                    rest.extend(group.items)  # memory too short for its cache: plain rows
         if self.scorer.mode.share:
-            batches = pack_batches(make_rows(items, ROW_TARGET), self._rows_for_length)
+            batches = pack_batches(make_rows(rest, ROW_TARGET), self._rows_for_length)
         else:
-            rows = sorted((build_row([item]) for item in items), key=len, reverse=True)
+            rows = sorted((build_row([item]) for item in rest), key=len, reverse=True)
             batches = batch_rows(rows, self._rows_for_length)
-        logprob = [0.0] * len(items)
-        greedy = [True] * len(items)
-        slot = {item.index: k for k, item in enumerate(items)}
         for batch in batches:
-            for row, scores in zip(batch, self._score(batch)):
-                for key, readers in row.reads.items():
-                    value, is_greedy = scores[key]
-                    for index, _offset in readers:
-                        logprob[slot[index]] += value
-                        greedy[slot[index]] &= is_greedy
+            totals.add(batch, self._score(batch))
             self._count(batch)
-            if on_batch:
-                on_batch(sum(row.n_items for row in batch))
-        return list(zip(logprob, greedy))
+        return totals.results()
+
+    def _run_group(self, group: PrefixGroup, totals: "_Totals") -> bool:
+        """Score a group's rows after its prefix, computed once; False (nothing scored) when one
+        row with its copy of the prefix does not fit the memory budget, or the prefill runs out."""
+        length = group.length
+        rows = make_rows(group.items, ROW_TARGET, start=length)
+        if not self.plan.fits_prefix(len(rows[0]), length):
+            return False
+        chunk = self.plan.prefill_tokens(length)
+        try:
+            prefix = self.scorer.prefill(group.prefix, chunk)
+        except Exception as exc:
+            if not _is_out_of_memory(exc):
+                raise
+            _release_memory()
+            return False
+        self.stats.batches += -(-length // chunk)
+        self.stats.forward_tokens += length
+        self.stats.input_tokens += length
+        self.stats.prefix_tokens += length
+        self.stats.prefix_reused_tokens += length * len(rows)
+        with self.scorer.using_prefix(prefix):
+            for batch in pack_batches(rows, lambda width: self.plan.rows_with_prefix(width, length)):
+                totals.add(batch, self._score(batch))
+                self._count(batch)
+        return True
 
     def _rows_for_length(self, length: int) -> int:
         return self.plan(length)  # read at each batch: an out-of-memory error shrinks the plan
@@ -95,6 +125,29 @@ class CausalScorer:
             self.stats.scored_positions += sum(len(row.scored_nodes) for row in batch)
         else:
             self.stats.scored_positions += width * len(batch)
+
+
+class _Totals:
+    """Per-item sums of the log-probabilities read out of scored rows, and is-greedy flags."""
+
+    def __init__(self, items: Sequence[ScoreItem], on_batch: OnBatch | None) -> None:
+        self.logprob = [0.0] * len(items)
+        self.greedy = [True] * len(items)
+        self.slot = {item.index: k for k, item in enumerate(items)}
+        self.on_batch = on_batch
+
+    def add(self, batch: list[Row], scores: list[dict]) -> None:
+        for row, row_scores in zip(batch, scores):
+            for key, readers in row.reads.items():
+                value, is_greedy = row_scores[key]
+                for index, _offset in readers:
+                    self.logprob[self.slot[index]] += value
+                    self.greedy[self.slot[index]] &= is_greedy
+        if self.on_batch:
+            self.on_batch(sum(row.n_items for row in batch))
+
+    def results(self) -> list[tuple[float, bool]]:
+        return list(zip(self.logprob, self.greedy))
 
 
 def seq2seq_loglikelihood(

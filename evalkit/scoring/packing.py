@@ -6,6 +6,10 @@ choices of one question share the question) are merged into one row as a token *
 shared token appears once, every token sits at its depth in the sequence (its position id)
 and attends only to its ancestors. Because a causal model's state at a token depends only on
 the tokens before it, each item's scored logits are exactly those of its own sequence.
+
+A row may also hold only the tokens after a prefix of `start` tokens that is already computed
+(a key/value cache shared by many rows, see prefix_cache.py): its nodes keep their depths
+(positions >= start) and each sees the whole prefix plus its own ancestors.
 """
 
 from __future__ import annotations
@@ -67,19 +71,22 @@ def trie_size(items: Sequence[ScoreItem]) -> int:
     return total
 
 
-def build_row(items: Sequence[ScoreItem]) -> Row:
-    """Build the trie row for `items` (any order; they are sorted here)."""
+def build_row(items: Sequence[ScoreItem], start: int = 0) -> Row:
+    """Build the trie row for `items` (any order; they are sorted here). With `start`, the
+    items' first `start` tokens (the same for all, held in a prefix cache) get no nodes."""
     row = Row()
-    path: list[int] = []  # node indices of the previous item's sequence
+    path: list[int] = [-1] * start  # node indices of the previous item's sequence (-1: cached)
     prev: tuple[int, ...] = ()
     for item in sorted(items, key=lambda it: it.seq):
-        shared = _common_prefix(prev, item.seq)
+        shared = max(start, _common_prefix(prev, item.seq))
         path = path[:shared]
         for pos in range(shared, len(item.seq)):
             path.append(len(row.tokens))
             row.tokens.append(item.seq[pos])
             row.depth.append(pos)
         first = len(item.seq) - len(item.targets)
+        if first < start:
+            raise ValueError(f"item {item.index} is scored at position {first}, inside the cached prefix of {start}")
         for offset, target in enumerate(item.targets):
             row.reads.setdefault((path[first + offset], target), []).append((item.index, offset))
         prev = item.seq
@@ -108,12 +115,13 @@ def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     return i
 
 
-def make_rows(items: Sequence[ScoreItem], row_target: int) -> list[Row]:
+def make_rows(items: Sequence[ScoreItem], row_target: int, start: int = 0) -> list[Row]:
     """Group items that share their context into rows, longest rows first.
 
     A group whose trie exceeds max(row_target, its longest item) is split into consecutive
     chunks (each chunk repeats the shared prefix). Rows are sorted by length, descending, so
     that a batch holds rows of similar length (little padding) and the largest come first.
+    With `start`, rows hold only what follows the items' common cached prefix of that length.
     """
     groups: dict[tuple[int, ...], list[ScoreItem]] = {}
     for item in items:
@@ -121,21 +129,21 @@ def make_rows(items: Sequence[ScoreItem], row_target: int) -> list[Row]:
     rows = []
     for members in groups.values():
         members.sort(key=lambda it: it.seq)
-        cap = max(row_target, max(len(it.seq) for it in members))
-        for chunk in _split_by_trie_size(members, cap):
-            rows.append(build_row(chunk))
+        cap = max(row_target, max(len(it.seq) for it in members) - start)
+        for chunk in _split_by_trie_size(members, cap, start):
+            rows.append(build_row(chunk, start))
     rows.sort(key=len, reverse=True)
     return rows
 
 
-def _split_by_trie_size(items: list[ScoreItem], cap: int) -> Iterator[list[ScoreItem]]:
+def _split_by_trie_size(items: list[ScoreItem], cap: int, start: int = 0) -> Iterator[list[ScoreItem]]:
     chunk: list[ScoreItem] = []
     size = 0
     for item in items:
-        added = len(item.seq) - (_common_prefix(chunk[-1].seq, item.seq) if chunk else 0)
+        added = len(item.seq) - max(start, _common_prefix(chunk[-1].seq, item.seq) if chunk else 0)
         if chunk and size + added > cap:
             yield chunk
-            chunk, size, added = [], 0, len(item.seq)
+            chunk, size, added = [], 0, len(item.seq) - start
         chunk.append(item)
         size += added
     if chunk:

@@ -9,7 +9,9 @@ from dataclasses import asdict, dataclass
 class ScoringStats:
     """What the model computed. `forward_tokens` counts padded positions (what the hardware
     ran); `input_tokens` counts real ones; `scored_positions` is where the vocabulary
-    projection was applied."""
+    projection was applied. `prefix_tokens` are the tokens computed once into shared prefix
+    caches (included in forward and input tokens); `prefix_reused_tokens` the prefix tokens rows
+    read from such a cache instead of computing them again."""
 
     requests: int = 0
     batches: int = 0
@@ -17,6 +19,8 @@ class ScoringStats:
     input_tokens: int = 0
     scored_positions: int = 0
     generated_tokens: int = 0
+    prefix_tokens: int = 0
+    prefix_reused_tokens: int = 0
 
     def reset(self) -> None:
         for name in asdict(self):

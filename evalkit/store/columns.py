@@ -8,7 +8,7 @@ required fields and the JSON payload columns all come from `TABLES`. SQL types a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Mapping
 
 SqlType = Literal["TEXT", "INTEGER", "REAL"]
 
@@ -25,10 +25,9 @@ class Column:
     required: bool | None = None  # a loaded baseline must supply it; default: NOT NULL or primary key
     json_key: str | None = None  # holds JSON text; the plain name used in JSON exports
 
-    @property
-    def sql(self) -> str:
-        """The column's definition inside CREATE TABLE."""
-        text = f"{self.name} {self.type}" + (" NOT NULL" if self.not_null else "")
+    def sql(self, types: Mapping[str, str] | None = None) -> str:
+        """The column's definition inside CREATE TABLE (`types`: a database's names for the portable types)."""
+        text = f"{self.name} {(types or {}).get(self.type, self.type)}" + (" NOT NULL" if self.not_null else "")
         return text + (f" CHECK ({self.check})" if self.check else "")
 
 
@@ -47,6 +46,11 @@ class Table:
         return [c.name for c in self.columns]
 
     @property
+    def select_list(self) -> str:
+        """'a, b, c': every described column, for SELECT (never `*`, which would show a database's extras)."""
+        return ", ".join(self.names)
+
+    @property
     def export_names(self) -> list[str]:
         """The columns shown in tidy exports and listings."""
         return [c.name for c in self.columns if c.export]
@@ -59,9 +63,11 @@ class Table:
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
 
-    def ddl(self) -> list[str]:
-        """CREATE TABLE (and CREATE INDEX) statements, idempotent."""
-        body = [c.sql for c in self.columns] + [f"PRIMARY KEY ({', '.join(self.primary_key)})"]
+    def ddl(self, types: Mapping[str, str] | None = None, row_id: str | None = None) -> list[str]:
+        """CREATE TABLE (and CREATE INDEX) statements, idempotent; `row_id`: the definition of an
+        insertion-order column named rowid, for a database that has none built in (SQLite has)."""
+        body = ([c.sql(types) for c in self.columns] + ([row_id] if row_id else [])
+                + [f"PRIMARY KEY ({', '.join(self.primary_key)})"])
         statements = [f"CREATE TABLE IF NOT EXISTS {self.name} (\n    " + ",\n    ".join(body + list(self.constraints))
                       + "\n)"]
         statements += [f"CREATE INDEX IF NOT EXISTS {index} ON {self.name}({', '.join(columns)})"

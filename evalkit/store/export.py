@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import sqlite3
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -19,7 +18,7 @@ from evalkit.outputs import output_file
 from evalkit.store.columns import CELLS, JSON_COLUMNS, METRICS, RUNS, SAMPLES
 from evalkit.store.frames import read_frame, read_rows
 from evalkit.store.jsontext import finite
-from evalkit.store.schema import store_file
+from evalkit.store.schema import store_file, store_files
 
 EXPORT_FORMAT = "evalkit-results"
 EXPORT_VERSION = 1
@@ -46,7 +45,7 @@ def samples_sibling(path: Path) -> Path:
     return path.with_name(f"{path.stem}.samples{path.suffix}")
 
 
-def export_run(conn: sqlite3.Connection, run_id: str, path: Path, fmt: str, *, force: bool = False,
+def export_run(conn: Any, run_id: str, path: Path, fmt: str, *, force: bool = False,
                inputs: Sequence[Path] = ()) -> list[Path]:
     """Write run `run_id` to `path` in `fmt` (json, parquet or csv); return the files written.
     Goes through `output_file`: never over a database or an input, an existing file only with
@@ -54,7 +53,7 @@ def export_run(conn: sqlite3.Connection, run_id: str, path: Path, fmt: str, *, f
     path = Path(path)
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"Unknown export format '{fmt}'.", hint=f"Use one of: {', '.join(EXPORT_FORMATS)}.")
-    sources = [*map(Path, inputs), *([Path(store_file(conn))] if store_file(conn) != "<memory>" else [])]
+    sources = [*map(Path, inputs), *store_files(conn)]
     if fmt == "json":
         text = json.dumps(run_document(conn, run_id), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
         with output_file(path, force=force, inputs=sources) as temporary:
@@ -76,20 +75,21 @@ def _write_table(frame: pd.DataFrame, path: Path, fmt: str) -> None:
         frame.to_csv(path, index=False)
 
 
-def run_document(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
+def run_document(conn: Any, run_id: str) -> dict[str, Any]:
     """The full-fidelity JSON document of one run: run row, cells, metrics and samples."""
-    run = _rows(conn, "SELECT * FROM runs WHERE run_id = ?", run_id)
+    run = _rows(conn, f"SELECT {RUNS.select_list} FROM runs WHERE run_id = ?", run_id)
     return {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
         "run": run[0] if run else None,
-        "cells": _rows(conn, "SELECT * FROM cells WHERE run_id = ? ORDER BY rowid", run_id),
-        "metrics": _rows(conn, "SELECT * FROM metrics WHERE run_id = ? ORDER BY rowid", run_id),
-        "samples": _rows(conn, "SELECT * FROM samples WHERE run_id = ? ORDER BY cell_id, doc_id", run_id),
+        "cells": _rows(conn, f"SELECT {CELLS.select_list} FROM cells WHERE run_id = ? ORDER BY rowid", run_id),
+        "metrics": _rows(conn, f"SELECT {METRICS.select_list} FROM metrics WHERE run_id = ? ORDER BY rowid", run_id),
+        "samples": _rows(conn, f"SELECT {SAMPLES.select_list} FROM samples WHERE run_id = ? ORDER BY cell_id, doc_id",
+                         run_id),
     }
 
 
-def tidy_metrics(conn: sqlite3.Connection, run_id: str) -> pd.DataFrame:
+def tidy_metrics(conn: Any, run_id: str) -> pd.DataFrame:
     """One row per (cell, metric) with the run's and the cell's context columns."""
     columns = ([f"r.{c}" for c in RUN_EXPORT_COLUMNS] + [f"c.{c}" for c in CELL_EXPORT_COLUMNS]
                + [f"m.{c}" for c in METRIC_EXPORT_COLUMNS])
@@ -100,14 +100,14 @@ def tidy_metrics(conn: sqlite3.Connection, run_id: str) -> pd.DataFrame:
     return frame.rename(columns={"name": "run_name"})
 
 
-def sample_rows(conn: sqlite3.Connection, run_id: str) -> pd.DataFrame:
+def sample_rows(conn: Any, run_id: str) -> pd.DataFrame:
     """The per-document rows of a run, scores kept as JSON text so any format holds them."""
     return read_frame(
         conn, f"SELECT {', '.join(SAMPLE_EXPORT_COLUMNS)} FROM samples WHERE run_id = ? ORDER BY cell_id, doc_id",
         (run_id,))
 
 
-def _rows(conn: sqlite3.Connection, sql: str, run_id: str) -> list[dict[str, Any]]:
+def _rows(conn: Any, sql: str, run_id: str) -> list[dict[str, Any]]:
     """Rows as dicts, JSON text columns parsed into objects under their plain names, every value
     strict JSON (non-finite numbers spelled as NON_FINITE strings in columns, null in payloads)."""
     names, found = read_rows(conn, sql, (run_id,))
@@ -123,7 +123,7 @@ def _rows(conn: sqlite3.Connection, sql: str, run_id: str) -> list[dict[str, Any
     return rows
 
 
-def _payload(conn: sqlite3.Connection, run_id: str, column: str, text: str | None) -> Any:
+def _payload(conn: Any, run_id: str, column: str, text: str | None) -> Any:
     if not text:
         return None
     try:

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from evalkit.errors import InputError, StoreError, UnknownRunError, did_you_mean
-from evalkit.home import default_store_path
-from evalkit.store.columns import METRICS, RUNS
+from evalkit.store.columns import CELLS, METRICS, RUNS, SAMPLES
 from evalkit.store.export import EXPORT_SUFFIXES
 from evalkit.store.frames import read_frame
+from evalkit.store.location import PostgresURL, store_location
 from evalkit.store.schema import open_for_reading, store_file
+
+Connection = Any  # sqlite3.Connection or evalkit.store.postgres.PostgresConnection
 
 _LATEST = re.compile(r"^latest(?:~(\d+))?$")
 # Run ids are "YYYYMMDD-HHMMSS-xxxxxx" (evalkit.runner.run_info); references accept a prefix of 4+.
@@ -24,7 +25,7 @@ _RUN_ID_START = re.compile(r"^(\d{4,8}|\d{8}-\d{0,6}|\d{8}-\d{6}-[0-9a-f]{0,6})$
 RUN_COLUMNS = RUNS.export_names
 
 
-def list_runs(conn: sqlite3.Connection, *, include_incomplete: bool = True) -> pd.DataFrame:
+def list_runs(conn: Connection, *, include_incomplete: bool = True) -> pd.DataFrame:
     """All runs, newest first, with the number of cells each holds."""
     where = "" if include_incomplete else "WHERE r.status = 'complete'"
     return read_frame(
@@ -33,7 +34,7 @@ def list_runs(conn: sqlite3.Connection, *, include_incomplete: bool = True) -> p
         "GROUP BY r.run_id ORDER BY r.created_at DESC, r.rowid DESC")
 
 
-def resolve_run_ref(conn: sqlite3.Connection, ref: str) -> str:
+def resolve_run_ref(conn: Connection, ref: str) -> str:
     """A run id, a unique id prefix, a run name (its latest complete run), `latest` or `latest~N`."""
     runs = list_runs(conn)
     complete = runs[runs.status == "complete"]
@@ -68,17 +69,17 @@ def resolve_run_ref(conn: sqlite3.Connection, ref: str) -> str:
                           hint="Use a run id, a run name, `latest` or `latest~N`; see `evalkit results list`.")
 
 
-def run_row(conn: sqlite3.Connection, run_id: str) -> pd.Series:
-    frame = read_frame(conn, "SELECT * FROM runs WHERE run_id = ?", (run_id,))
+def run_row(conn: Connection, run_id: str) -> pd.Series:
+    frame = read_frame(conn, f"SELECT {RUNS.select_list} FROM runs WHERE run_id = ?", (run_id,))
     return frame.iloc[0]
 
 
-def cells_frame(conn: sqlite3.Connection, run_ids: list[str] | None = None) -> pd.DataFrame:
+def cells_frame(conn: Connection, run_ids: list[str] | None = None) -> pd.DataFrame:
     where, params = _in_clause("run_id", run_ids)
-    return read_frame(conn, f"SELECT * FROM cells {where} ORDER BY rowid", params)
+    return read_frame(conn, f"SELECT {CELLS.select_list} FROM cells {where} ORDER BY rowid", params)
 
 
-def metrics_frame(conn: sqlite3.Connection, run_ids: list[str] | None = None,
+def metrics_frame(conn: Connection, run_ids: list[str] | None = None,
                   *, include_incomplete: bool = False) -> pd.DataFrame:
     """Tidy metrics: one row per (run, model, task, setting, metric), with run context."""
     where, params = _in_clause("m.run_id", run_ids)
@@ -95,9 +96,9 @@ def metrics_frame(conn: sqlite3.Connection, run_ids: list[str] | None = None,
     return frame
 
 
-def samples_frame(conn: sqlite3.Connection, run_id: str, cell_id: str | None = None) -> pd.DataFrame:
+def samples_frame(conn: Connection, run_id: str, cell_id: str | None = None) -> pd.DataFrame:
     """Per-document records of a run (optionally one cell), scores parsed into a dict column."""
-    sql = "SELECT * FROM samples WHERE run_id = ?"
+    sql = f"SELECT {SAMPLES.select_list} FROM samples WHERE run_id = ?"
     params: list[str] = [run_id]
     if cell_id is not None:
         sql += " AND cell_id = ?"
@@ -109,7 +110,7 @@ def samples_frame(conn: sqlite3.Connection, run_id: str, cell_id: str | None = N
     return frame
 
 
-def _parsed(conn: sqlite3.Connection, row: Any, column: str) -> Any:
+def _parsed(conn: Connection, row: Any, column: str) -> Any:
     """The JSON of one sample's column (None for empty outputs); the writer stores only strict JSON,
     so text that does not parse means the file was edited or damaged: StoreError naming the document."""
     text = getattr(row, column)
@@ -123,9 +124,10 @@ def _parsed(conn: sqlite3.Connection, row: Any, column: str) -> Any:
                          hint="Restore the store from a backup, or re-run that run.") from exc
 
 
-def load_results(store: str | Path | None = None, *, include_incomplete: bool = False) -> pd.DataFrame:
-    """The tidy metrics table of every complete run in `store` (default: reports/evalkit.db)."""
-    conn = open_for_reading(Path(store) if store else default_store_path())
+def load_results(store: str | Path | PostgresURL | None = None, *, include_incomplete: bool = False) -> pd.DataFrame:
+    """The tidy metrics table of every complete run in `store` (a path or a postgresql:// URL; default:
+    $EVALKIT_STORE, else reports/evalkit.db)."""
+    conn = open_for_reading(store_location(store))
     try:
         return metrics_frame(conn, include_incomplete=include_incomplete)
     finally:
@@ -138,7 +140,7 @@ def _in_clause(column: str, values: list[str] | None) -> tuple[str, list[str]]:
     return f"WHERE {column} IN ({', '.join('?' * len(values))})", list(values)
 
 
-def check_run_name(conn: sqlite3.Connection, name: str | None) -> str | None:
+def check_run_name(conn: Connection, name: str | None) -> str | None:
     """Refuse a run name that is also a run reference or a file name (InputError); return a warning
     when other runs already carry it, else None. Call before `begin_run`."""
     if name is None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import sqlite3
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -25,7 +24,7 @@ class StoredCell:
     details: dict[str, Any]
 
 
-def stored_cells(conn: sqlite3.Connection, cell_ids: Iterable[str]) -> dict[str, list[StoredCell]]:
+def stored_cells(conn: Any, cell_ids: Iterable[str]) -> dict[str, list[StoredCell]]:
     """For each wanted cell id, the stored copies, newest first."""
     wanted = set(cell_ids)
     frame = cells_frame(conn)
@@ -36,7 +35,7 @@ def stored_cells(conn: sqlite3.Connection, cell_ids: Iterable[str]) -> dict[str,
     return found
 
 
-def stored_record(conn: sqlite3.Connection, run_id: str, cell_id: str) -> CellRecord:
+def stored_record(conn: Any, run_id: str, cell_id: str) -> CellRecord:
     """The stored cell (its metrics and per-document samples) as a CellRecord."""
     cells = cells_frame(conn, [run_id])
     row = next(r for r in cells.itertuples() if r.cell_id == cell_id)

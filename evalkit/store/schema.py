@@ -1,9 +1,10 @@
-"""The results database: an SQLite file with a versioned schema (tables: `evalkit.store.columns`).
+"""The results database: an SQLite file or a PostgreSQL database (`evalkit.store.location`) with a
+versioned schema (tables: `evalkit.store.columns`; what differs per database: `evalkit.store.dialect`).
 
-Two doors: `open_for_reading` never writes (it refuses a missing, empty or foreign file and reads
-an older store through a migrated in-memory copy), and `open_for_writing` creates a new store or
-checks an existing one (identity, integrity, structure) before its first write and migrates it.
-Neither modifies a file that is not an evalkit store, a damaged one, or one from a newer evalkit.
+Two doors: `open_for_reading` never writes (it refuses a missing, empty or foreign store and reads
+an older SQLite store through a migrated in-memory copy), and `open_for_writing` creates a new store
+or checks an existing one (identity, integrity, structure) before its first write and migrates it.
+Neither modifies a database that is not an evalkit store, a damaged one, or one from a newer evalkit.
 """
 
 from __future__ import annotations
@@ -12,12 +13,20 @@ import os
 import sqlite3
 from pathlib import Path
 
+from typing import Any
+
 from evalkit.errors import EvalkitError, StoreError
-from evalkit.store.columns import RESULT_TABLES, ddl_statements
+from evalkit.store.columns import RESULT_TABLES
+from evalkit.store.dialect import (APPLICATION_ID, database_errors, dialect_of, is_busy_failure,
+                                   is_read_only_failure, store_name)
+from evalkit.store.location import PostgresURL, StoreLocation, store_location
 from evalkit.store.migrations import MIGRATIONS, pending
 
+__all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "StoreBusyError", "busy_error", "is_busy_failure",
+           "is_read_only_failure", "open_for_reading", "open_for_writing", "open_memory_store", "read_only_error",
+           "store_file", "store_files", "why_not_writable"]
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]
-APPLICATION_ID = 0x45564B54  # "EVKT": marks the file as an evalkit store
 _RESTORE = "Restore the file from a backup, or pass --store with another path."
 BUSY_TIMEOUT_S = 60.0  # how long a command waits for another process's lock on the store
 
@@ -29,13 +38,7 @@ class StoreBusyError(EvalkitError):
     exit_code = 1
 
 
-def is_busy_failure(exc: BaseException | None) -> bool:
-    """SQLite's ways of saying another connection holds the lock (after the busy timeout ran out)."""
-    text = str(exc).lower()
-    return isinstance(exc, sqlite3.OperationalError) and ("database is locked" in text or "is busy" in text)
-
-
-def busy_error(path: Path | str) -> StoreBusyError:
+def busy_error(path: StoreLocation | str) -> StoreBusyError:
     """The one message for a store another process keeps locked."""
     return StoreBusyError(f"Results database '{path}' is locked by another process (still locked after "
                           f"{BUSY_TIMEOUT_S:g} s); it was left untouched.",
@@ -43,45 +46,60 @@ def busy_error(path: Path | str) -> StoreBusyError:
                                "then run the command again.")
 
 
-def open_for_reading(path: Path) -> sqlite3.Connection:
+def open_for_reading(location: StoreLocation | str) -> Any:
     """A read-only connection to an existing store (works on read-only files and directories)."""
-    path = Path(path)
+    place = store_location(location)
+    if isinstance(place, PostgresURL):
+        from evalkit.store.postgres import open_postgres
+
+        return open_postgres(place, write=False)
+    path = place
     _require_store_file(path)
     conn = _open_read_only(path)
     try:
-        version = _check_identity(conn, path)
+        version = check_identity(conn, path)
         if version == 0:
             raise StoreError(f"'{path}' is an empty SQLite database, not an evalkit results store; "
                              "it was left untouched.", hint=_NEW_STORE_HINT)
         if version < SCHEMA_VERSION:
             conn = _migrated_copy(conn, path, version)
-        _check_structure(conn, path)
+        check_structure(conn, path)
     except BaseException:
         conn.close()
         raise
     return conn
 
 
-def open_for_writing(path: Path) -> sqlite3.Connection:
+def open_for_writing(location: StoreLocation | str) -> Any:
     """A read-write connection: a new store is created; an existing one is checked (ours, not newer,
     intact, complete) and migrated before anything is written to it."""
-    path = Path(path)
+    place = store_location(location)
+    if isinstance(place, PostgresURL):
+        from evalkit.store.postgres import open_postgres
+
+        return open_postgres(place, write=True)
+    path = place
     if path.is_dir():
         raise StoreError(f"Results database '{path}' is a directory.", hint="Pass --store with a file path.")
     if not path.exists():
         _ensure_parent(path)
     _require_writable(path)
-    conn = _open(path)
+    return prepare_for_writing(_open(path), path)
+
+
+def prepare_for_writing(conn: Any, where: StoreLocation) -> Any:
+    """Check an open connection's store (identity, integrity, version, structure) and create or
+    migrate it; the connection is closed if anything is wrong."""
     try:
-        version = _check_identity(conn, path)
+        version = check_identity(conn, where)
         if version == 0:
-            _initialise(conn, path)
+            _initialise(conn, where)
             return conn
-        _check_integrity(conn, path)
+        _check_integrity(conn, where)
         if version < SCHEMA_VERSION:
-            _migrate(conn, path, version)
+            migrate(conn, where, version)
         else:
-            _check_structure(conn, path)
+            check_structure(conn, where)
     except BaseException:
         conn.close()
         raise
@@ -94,6 +112,17 @@ def open_memory_store() -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys = ON")
     _create(conn)
     return conn
+
+
+def store_file(conn: Any) -> str:
+    """The file (or the masked URL) behind a connection ('<memory>' for an in-memory store), for messages."""
+    return store_name(conn)
+
+
+def store_files(conn: Any) -> list[Path]:
+    """The local file behind a connection, for output checks (none for memory or a server)."""
+    name = store_name(conn)
+    return [] if name == "<memory>" or getattr(conn, "location", None) is not None else [Path(name)]
 
 
 _NEW_STORE_HINT = "Pass --store with an existing results database, or create one with `evalkit run --store PATH`."
@@ -136,26 +165,11 @@ def why_not_writable(path: Path | str) -> str | None:
     return None
 
 
-def read_only_error(path: Path | str, why: str = "it is read-only") -> StoreError:
+def read_only_error(path: StoreLocation | str, why: str = "it is read-only") -> StoreError:
     """The one message for a store that cannot be written."""
     return StoreError(f"Cannot write results database '{path}': {why}; it was left untouched.",
                       hint="Make it writable (chmod u+w), or pass --store with a writable path. "
                            "Reading it (results list/show, compare) works as it is.")
-
-
-def is_read_only_failure(exc: BaseException) -> bool:
-    """SQLite's ways of saying a write was refused because the file or directory is read-only."""
-    text = str(exc).lower()
-    return isinstance(exc, sqlite3.OperationalError) and ("readonly" in text or "read-only" in text)
-
-
-def store_file(conn: sqlite3.Connection) -> str:
-    """The file behind a connection ('<memory>' for an in-memory store), for messages."""
-    try:
-        row = conn.execute("PRAGMA database_list").fetchone()
-    except sqlite3.Error:
-        return "<unknown>"
-    return row[2] or "<memory>"
 
 
 def _open(path: Path) -> sqlite3.Connection:
@@ -206,137 +220,136 @@ def _probed(uri: str) -> sqlite3.Connection:
     return conn
 
 
-def _unreadable(path: Path, exc: BaseException) -> EvalkitError:
+def _unreadable(where: StoreLocation, exc: BaseException) -> EvalkitError:
     if is_busy_failure(exc):
-        return busy_error(path)
-    return StoreError(f"'{path}' is not a readable SQLite database ({exc}); it was left untouched.",
+        return busy_error(where)
+    kind = "SQLite" if isinstance(where, Path) else "PostgreSQL"
+    return StoreError(f"'{where}' is not a readable {kind} database ({exc}); it was left untouched.",
                       hint="Pass --store with a different path, or restore the file from a backup.")
 
 
-def _check_identity(conn: sqlite3.Connection, path: Path) -> int:
-    """The schema version (0 for an empty new file); refuse foreign, newer or malformed files."""
+def check_identity(conn: Any, where: StoreLocation) -> int:
+    """The schema version (0 for an empty new database); refuse foreign, newer or malformed ones."""
+    dialect = dialect_of(conn)
     try:
-        app_id, tables = _identity_snapshot(conn)
-    except sqlite3.DatabaseError as exc:
-        raise _unreadable(path, exc) from exc
-    if app_id == 0 and not tables:
+        identity = dialect.identity(conn)
+    except database_errors() as exc:
+        raise _unreadable(where, exc) from exc
+    if identity.empty:
         return 0
-    if app_id != APPLICATION_ID:
-        raise StoreError(f"'{path}' is an SQLite database but not an evalkit results store; it was left untouched.",
-                         hint="Pass --store with a different path.")
-    version = _stored_version(conn, path, tables)
+    if not identity.marked:
+        raise StoreError(f"'{where}' is {_a(dialect.name)} database but not an evalkit results store; it was left "
+                         "untouched.", hint="Pass --store with a different path or database.")
+    version = _stored_version(conn, where, identity.tables)
     if version > SCHEMA_VERSION:
         raise StoreError(
-            f"Results database '{path}' has schema version {version}, newer than this evalkit "
+            f"Results database '{where}' has schema version {version}, newer than this evalkit "
             f"understands ({SCHEMA_VERSION}); it was left untouched.",
             hint="Upgrade evalkit (pip install -U evalkit) to read it.")
     return version
 
 
-def _identity_snapshot(conn: sqlite3.Connection) -> tuple[int, set[str]]:
-    """application_id and the table names, read in one transaction: a store another process is
-    creating at this moment is seen before or after its creation, never half-way (tables without
-    the id would look like a foreign database)."""
-    conn.execute("BEGIN")
-    try:
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    finally:
-        conn.execute("COMMIT")
-    return int(app_id), tables
+def _a(name: str) -> str:
+    return "an SQLite" if name == "SQLite" else f"a {name}"
 
 
-def _stored_version(conn: sqlite3.Connection, path: Path, tables: set[str]) -> int:
+def _stored_version(conn: Any, where: StoreLocation, tables: set[str]) -> int:
     """meta.schema_version as a positive integer; StoreError when it is missing or malformed."""
     if "meta" not in tables:
-        raise _damaged(path, "it is marked as an evalkit store but has no 'meta' table")
+        raise _damaged(where, "it is marked as an evalkit store but has no 'meta' table")
     try:
         rows = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
-    except sqlite3.DatabaseError as exc:
-        raise _damaged_or_busy(path, f"its 'meta' table cannot be read ({exc})", exc) from exc
+    except database_errors() as exc:
+        raise _damaged_or_busy(where, f"its 'meta' table cannot be read ({exc})", exc) from exc
     if len(rows) != 1:
-        raise _damaged(path, "its 'meta' table has no schema_version")
+        raise _damaged(where, "its 'meta' table has no schema_version")
     text = str(rows[0][0]).strip()
     if not text.isdigit() or int(text) < 1:
-        raise _damaged(path, f"its schema_version is {rows[0][0]!r}, not a version number")
+        raise _damaged(where, f"its schema_version is {rows[0][0]!r}, not a version number")
     return int(text)
 
 
-def _damaged(path: Path, why: str) -> StoreError:
-    return StoreError(f"Results database '{path}' is damaged: {why}; it was left untouched.", hint=_RESTORE)
+def _damaged(where: StoreLocation | str, why: str) -> StoreError:
+    return StoreError(f"Results database '{where}' is damaged: {why}; it was left untouched.", hint=_RESTORE)
 
 
-def _damaged_or_busy(path: Path, why: str, exc: BaseException) -> EvalkitError:
-    return busy_error(path) if is_busy_failure(exc) else _damaged(path, why)
+def _damaged_or_busy(where: StoreLocation | str, why: str, exc: BaseException) -> EvalkitError:
+    return busy_error(where) if is_busy_failure(exc) else _damaged(where, why)
 
 
-def _check_integrity(conn: sqlite3.Connection, path: Path) -> None:
-    """PRAGMA quick_check before the first write: a damaged store is never written to."""
+def _check_integrity(conn: Any, where: StoreLocation) -> None:
+    """The database's own integrity check before the first write: a damaged store is never written to."""
     try:
-        rows = [r[0] for r in conn.execute("PRAGMA quick_check(5)").fetchall()]
-    except sqlite3.DatabaseError as exc:
-        raise _damaged_or_busy(path, f"its integrity check failed ({exc})", exc) from exc
-    if rows != ["ok"]:
-        raise _damaged(path, f"its integrity check found: {'; '.join(rows)[:300]}")
+        problems = dialect_of(conn).integrity_problems(conn)
+    except database_errors() as exc:
+        raise _damaged_or_busy(where, f"its integrity check failed ({exc})", exc) from exc
+    if problems:
+        raise _damaged(where, f"its integrity check found: {'; '.join(problems)[:300]}")
 
 
-def _check_structure(conn: sqlite3.Connection, path: Path) -> None:
+def check_structure(conn: Any, where: StoreLocation | str) -> None:
     """Every table and column of the description is present (a store with one dropped is damaged)."""
+    dialect = dialect_of(conn)
     for table in RESULT_TABLES:
         try:
-            present = {r[1] for r in conn.execute(f"PRAGMA table_info({table.name})")}
-        except sqlite3.DatabaseError as exc:
-            raise _damaged_or_busy(path, f"its table '{table.name}' cannot be read ({exc})", exc) from exc
+            present = dialect.column_names(conn, table.name)
+        except database_errors() as exc:
+            raise _damaged_or_busy(where, f"its table '{table.name}' cannot be read ({exc})", exc) from exc
         missing = [n for n in table.names if n not in present]
         if missing:
             what = "table" if not present else f"column(s) {', '.join(missing)} of table"
-            raise _damaged(path, f"it lacks the {what} '{table.name}'")
+            raise _damaged(where, f"it lacks the {what} '{table.name}'")
 
 
-def _create(conn: sqlite3.Connection) -> None:
-    for statement in ddl_statements():
+def _create(conn: Any) -> None:
+    dialect = dialect_of(conn)
+    for statement in dialect.ddl() + dialect.mark_statements():
         conn.execute(statement)
-    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(SCHEMA_VERSION),))
 
 
-def _initialise(conn: sqlite3.Connection, path: Path) -> None:
+def _initialise(conn: Any, where: StoreLocation) -> None:
+    """Create the schema under the schema lock, unless another process created it meanwhile."""
+    dialect = dialect_of(conn)
     try:
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("BEGIN IMMEDIATE")
-        if conn.execute("PRAGMA application_id").fetchone()[0] == 0:
+        dialect.begin_schema_change(conn)
+        if dialect.is_empty(conn):
             _create(conn)
         conn.execute("COMMIT")
-    except sqlite3.OperationalError as exc:
-        _roll_back_and_name(conn, path, exc)
-        raise StoreError(f"Cannot write results database '{path}': {exc}.",
+    except database_errors() as exc:
+        _roll_back_and_name(conn, where, exc)
+        raise StoreError(f"Cannot write results database '{where}': {exc}.",
                          hint="Check that the location is writable, or pass --store PATH.") from exc
 
 
-def _migrate(conn: sqlite3.Connection, path: Path | str, version: int) -> None:
-    """Every pending migration in one transaction; the structure is checked before COMMIT."""
+def migrate(conn: Any, where: StoreLocation | str, version: int) -> None:
+    """Every pending migration in one transaction (none if another process migrated meanwhile);
+    the structure is checked before COMMIT."""
+    dialect = dialect_of(conn)
     try:
-        conn.execute("BEGIN IMMEDIATE")
+        dialect.begin_schema_change(conn)
+        version = _stored_version(conn, where, {"meta"})
         for _, step in pending(version):
             step(conn)
         conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
-        _check_structure(conn, Path(path))
+        check_structure(conn, where)
         conn.execute("COMMIT")
     except BaseException as exc:
-        _roll_back_and_name(conn, path, exc)
-        if isinstance(exc, sqlite3.DatabaseError):
-            raise _damaged(Path(path), f"migrating it from version {version} failed ({exc})") from exc
+        _roll_back_and_name(conn, where, exc)
+        if isinstance(exc, database_errors()):
+            raise _damaged(where, f"migrating it from version {version} failed ({exc})") from exc
         raise
 
 
-def _roll_back_and_name(conn: sqlite3.Connection, path: Path | str, exc: BaseException) -> None:
+def _roll_back_and_name(conn: Any, where: StoreLocation | str, exc: BaseException) -> None:
     """Undo the failed write transaction; raise the read-only or locked store's own error when it is one."""
     if conn.in_transaction:
         conn.execute("ROLLBACK")
     if is_read_only_failure(exc):
-        raise read_only_error(path) from exc
+        raise read_only_error(where) from exc
     if is_busy_failure(exc):
-        raise busy_error(path) from exc
+        raise busy_error(where) from exc
 
 
 def _migrated_copy(conn: sqlite3.Connection, path: Path, version: int) -> sqlite3.Connection:
@@ -344,7 +357,7 @@ def _migrated_copy(conn: sqlite3.Connection, path: Path, version: int) -> sqlite
     memory = sqlite3.connect(":memory:", isolation_level=None)
     try:
         conn.backup(memory)
-        _migrate(memory, path, version)
+        migrate(memory, path, version)
     except BaseException:
         memory.close()
         raise

@@ -7,19 +7,22 @@ Rows are dicts keyed by the column names of `evalkit.store.columns`; JSON column
 from __future__ import annotations
 
 import math
-import sqlite3
 from datetime import datetime, timezone
 from typing import Any
 
 from evalkit.errors import EvalkitError, StoreError
 from evalkit.store.columns import CELLS, METRICS, RUNS, SAMPLES
+from evalkit.store.dialect import (database_errors, dialect_of, integrity_errors, is_busy_failure,
+                                   is_read_only_failure, programming_errors)
 from evalkit.store.jsontext import finite, strict_json
+from evalkit.store.location import PostgresURL
 from evalkit.store.records import CellRecord, MetricRecord, RunInfo, SampleRecord
-from evalkit.store.schema import (busy_error, is_busy_failure, is_read_only_failure, read_only_error, store_file,
-                                  why_not_writable)
+from evalkit.store.schema import busy_error, read_only_error, store_file, why_not_writable
+
+Connection = Any  # sqlite3.Connection or evalkit.store.postgres.PostgresConnection
 
 
-def begin_run(conn: sqlite3.Connection, info: RunInfo) -> None:
+def begin_run(conn: Connection, info: RunInfo) -> None:
     """Record the run as 'running'; its config must be strict JSON (typed values, no reprs)."""
     v = info.versions
     row = {"run_id": info.run_id, "name": info.name, "created_at": info.created_at, "finished_at": None,
@@ -31,7 +34,7 @@ def begin_run(conn: sqlite3.Connection, info: RunInfo) -> None:
         conn.execute(RUNS.insert_sql(), row)
 
 
-def write_cell(conn: sqlite3.Connection, run_id: str, cell: CellRecord) -> None:
+def write_cell(conn: Connection, run_id: str, cell: CellRecord) -> None:
     """Insert a cell with its metrics and samples atomically."""
     row = {"run_id": run_id, "cell_id": cell.cell_id, "model": cell.model,
            "model_spec_json": strict_json(cell.model_spec, field="model_spec_json"),
@@ -62,7 +65,7 @@ def _sample_row(run_id: str, cell_id: str, s: SampleRecord) -> dict[str, Any]:
             "outputs_json": strict_json(finite(s.outputs), field="outputs_json")}
 
 
-def finish_run(conn: sqlite3.Connection, run_id: str, status: str) -> None:
+def finish_run(conn: Connection, run_id: str, status: str) -> None:
     with _transaction(conn):
         conn.execute("UPDATE runs SET status=?, finished_at=? WHERE run_id=?",
                      (status, now_iso(), run_id))
@@ -73,16 +76,16 @@ def now_iso() -> str:
 
 
 class _transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception (including KeyboardInterrupt);
-    a read-only or damaged file becomes a StoreError naming it."""
+    """BEGIN (IMMEDIATE, in SQLite) ... COMMIT, rolled back on any exception (including KeyboardInterrupt);
+    a read-only or damaged store becomes a StoreError naming it."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def __enter__(self) -> sqlite3.Connection:
+    def __enter__(self) -> Connection:
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.DatabaseError as exc:
+            self.conn.execute(dialect_of(self.conn).begin_write)
+        except database_errors() as exc:
             raise _store_error(self.conn, exc) from exc
         return self.conn
 
@@ -91,26 +94,26 @@ class _transaction:
             try:
                 self.conn.execute("COMMIT")
                 return
-            except sqlite3.DatabaseError as failure:
+            except database_errors() as failure:
                 exc = failure
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
-        if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, (sqlite3.IntegrityError,
-                                                                          sqlite3.ProgrammingError)):
+        if isinstance(exc, database_errors()) and not isinstance(exc, integrity_errors() + programming_errors()):
             raise _store_error(self.conn, exc) from exc
         if exc_type is None:
             raise exc
 
 
-def _store_error(conn: sqlite3.Connection, exc: sqlite3.DatabaseError) -> EvalkitError:
+def _store_error(conn: Connection, exc: BaseException) -> EvalkitError:
     path = store_file(conn)
-    why = why_not_writable(path) if path != "<memory>" else None
+    server = isinstance(getattr(conn, "location", None), PostgresURL)
+    why = why_not_writable(path) if path != "<memory>" and not server else None
     if is_read_only_failure(exc) or why:
         return read_only_error(path, why or "it is read-only")
     if is_busy_failure(exc):
         return busy_error(path)
     return StoreError(f"Writing results database '{path}' failed ({exc}); the transaction was rolled back.",
-                      hint="If the file is damaged, restore it from a backup or pass --store with another path.")
+                      hint="If the store is damaged, restore it from a backup or pass --store with another one.")
 
 
 def _real(value: float | None) -> float | None:
@@ -119,3 +122,12 @@ def _real(value: float | None) -> float | None:
         return None
     value = float(value)
     return None if math.isnan(value) else value
+
+
+def insert_rows(conn: Connection, rows: dict[str, list[dict[str, Any]]]) -> None:
+    """Insert finished rows of several tables (runs, cells, metrics, samples: parents first) in one
+    transaction: a copied run arrives whole or not at all."""
+    tables = {t.name: t for t in (RUNS, CELLS, METRICS, SAMPLES)}
+    with _transaction(conn):
+        for name, table_rows in rows.items():
+            conn.executemany(tables[name].insert_sql(), table_rows)

@@ -7,10 +7,9 @@ matrix of paired differences against zero-shot (transfer and forgetting).
 
 from __future__ import annotations
 
-import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pandas as pd
 
@@ -21,13 +20,14 @@ __all__ = ["open_run", "setting_family", "trajectory", "trajectory_frame", "tran
 
 
 @contextmanager
-def open_run(store: str | Path | None, run: str) -> Iterator[tuple[sqlite3.Connection, str]]:
-    """An open store connection and the run id that `run` (id, prefix, name, latest, latest~N) names."""
-    from evalkit.home import default_store_path
+def open_run(store: Any, run: str) -> Iterator[tuple[Any, str]]:
+    """An open store connection (store: a path, a postgresql:// URL, None for the default) and the
+    run id that `run` (id, prefix, name, latest, latest~N) names."""
+    from evalkit.store.location import store_location
     from evalkit.store.reader import resolve_run_ref
     from evalkit.store.schema import open_for_reading
 
-    conn = open_for_reading(Path(store) if store else default_store_path())
+    conn = open_for_reading(store_location(store))
     try:
         yield conn, resolve_run_ref(conn, run)
     finally:

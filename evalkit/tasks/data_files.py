@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from evalkit.errors import TaskError
+from evalkit.json_lines import json_lines
 
 KEY = "dataset_kwargs.data_files"
 _HINT = "Data paths are relative to the task's YAML file."
@@ -137,14 +138,12 @@ def _check_json_lines(path: Path) -> None:
         return  # one JSON document (not JSON lines): datasets' own message is all there is
     except json.JSONDecodeError:
         pass
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise TaskError(f"Data file '{path}', line {number}, column {exc.colno}: not valid JSON ({exc.msg}).",
-                            hint="Each line of a JSON-lines file must be one complete JSON object.") from exc
+
+    def bad_line(number: int, exc: json.JSONDecodeError) -> TaskError:
+        return TaskError(f"Data file '{path}', line {number}, column {exc.colno}: not valid JSON ({exc.msg}).",
+                         hint="Each line of a JSON-lines file must be one complete JSON object.")
+
+    for number, row in json_lines(lines, bad_line):
         if not isinstance(row, dict):
             raise TaskError(f"Data file '{path}', line {number}: a JSON {type(row).__name__}, not an object.",
                             hint="Each line of a JSON-lines file must be one JSON object {\"field\": ...}.")

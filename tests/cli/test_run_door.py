@@ -5,24 +5,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
 
+from tests.executors.store_rows import run_count
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tasks"
 SENTIMENT = str(FIXTURES / "toy_sentiment" / "toy_sentiment.yaml")
 GEN = str(FIXTURES / "toy_gen" / "toy_gen.yaml")
-
-
-def _run_rows(store: Path) -> int:
-    if not store.exists():
-        return 0
-    conn = sqlite3.connect(store)
-    try:
-        return conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
-    finally:
-        conn.close()
 
 
 @pytest.fixture
@@ -76,7 +67,7 @@ def test_fine_tuned_cell_inputs_are_checked_first(task, extra, message, tiny_mod
                     *extra, "--store", store)
     assert r.exit_code == 2, r.output
     assert message in r.stderr and "Traceback" not in r.output
-    assert _run_rows(store) == 0
+    assert run_count(store) == 0
 
 
 def test_fine_tuning_an_encoder_decoder_model_is_refused_at_the_door(tiny_t5_dir, tmp_path, evalkit_cli,
@@ -85,7 +76,7 @@ def test_fine_tuning_an_encoder_decoder_model_is_refused_at_the_door(tiny_t5_dir
     r = evalkit_cli("run", "-m", tiny_t5_dir, "-t", SENTIMENT, "--setting", "fine-tuned", "--store", store)
     assert r.exit_code == 2, r.output
     assert "encoder-decoder" in r.stderr and tiny_t5_dir.name in r.stderr
-    assert _run_rows(store) == 0
+    assert run_count(store) == 0
 
 
 def test_unknown_fine_tuning_method_is_refused_before_anything_runs(tiny_model_dir, tmp_path):
@@ -96,7 +87,7 @@ def test_unknown_fine_tuning_method_is_refused_before_anything_runs(tiny_model_d
     with pytest.raises(InputError, match="qlora"):
         evalkit.run([str(tiny_model_dir)], [SENTIMENT], settings=["fine-tuned"], store=tmp_path / "r.db",
                     finetune=FineTuneOptions(method="qlora"))
-    assert _run_rows(tmp_path / "r.db") == 0
+    assert run_count(tmp_path / "r.db") == 0
 
 
 @pytest.mark.parametrize("args", [["-k", "49"], ["--setting", "few-shot:200"], ["--setting", "fine-tuned+few-shot:49"]])
@@ -106,7 +97,7 @@ def test_more_few_shot_examples_than_the_source_split(args, tiny_model_dir, tmp_
     r = evalkit_cli("run", "-m", tiny_model_dir, "-t", SENTIMENT, *args, "--store", store)
     assert r.exit_code == 2, r.output
     assert "few-shot examples" in r.stderr and "only 48 documents" in r.stderr and "Traceback" not in r.output
-    assert _run_rows(store) == 0
+    assert run_count(store) == 0
 
 
 def test_generation_longer_than_the_models_context(short_context_dir, tmp_path, evalkit_cli, no_model_load):
@@ -114,7 +105,7 @@ def test_generation_longer_than_the_models_context(short_context_dir, tmp_path, 
     r = evalkit_cli("run", "-m", short_context_dir, "-t", GEN, "--store", store)
     assert r.exit_code == 2, r.output
     assert "generates up to 8 tokens" in r.stderr and "context of 8 tokens" in r.stderr
-    assert _run_rows(store) == 0
+    assert run_count(store) == 0
 
 
 @pytest.mark.parametrize("args, option", [

@@ -51,7 +51,19 @@ SCRIPT = textwrap.dedent("""
 
 
 def test_light_commands_run_without_heavy_libraries(store: Path, tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-c", SCRIPT, str(store), str(tmp_path)], capture_output=True,
+    _check_light_commands(str(store), tmp_path)
+
+
+def test_light_commands_read_a_postgresql_team_store_without_heavy_libraries(pg_url: str, tmp_path: Path) -> None:
+    """The core install plus the postgres extra gates against a team store: psycopg, no torch."""
+    from tests.compare.synthetic import standard_store
+
+    standard_store(pg_url)  # type: ignore[arg-type]  (a URL is a store location like a path)
+    _check_light_commands(pg_url, tmp_path)
+
+
+def _check_light_commands(store: str, tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-c", SCRIPT, store, str(tmp_path)], capture_output=True,
                             text=True, timeout=300, cwd=Path(__file__).resolve().parents[2], check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     line = next(line for line in result.stdout.splitlines() if line.startswith("RESULT "))

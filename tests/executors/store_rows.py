@@ -11,6 +11,14 @@ GRID = ["--include-path", str(FIXTURES), "-t", "toy_sentiment", "-t", "toy_gen",
         "--setting", "zero-shot", "--setting", "few-shot:1", "--limit", "4", "--batch-size", "2"]
 
 
+def run_count(store: Path) -> int:
+    """How many runs the store holds (0 when the file was never created)."""
+    if not store.exists():
+        return 0
+    with sqlite3.connect(store) as conn:
+        return conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+
+
 def runs(store: Path) -> list[tuple[str, str]]:
     """(run_id, status), oldest first."""
     with sqlite3.connect(store) as conn:

@@ -44,6 +44,9 @@ def test_rerun_after_interruption_computes_only_the_rest(tiny_model_dir: Path, t
     copied = [d for d in cells(store, second[0]).values() if "reused_from" in d]
     assert {d["reused_from"]["run_id"] for d in copied} == {first}
     assert all(d["requests"]["computed"] == 0 for d in copied)  # this run computed none of their requests
+    originals = {k: d["compute"] for k, d in cells(store, first).items()}
+    assert all(d["compute"]["forward_tokens"] == 0 and d["compute"]["original"] == originals[k]
+               for k, d in cells(store, second[0]).items() if "reused_from" in d)  # 0 tokens here, figures kept
 
     again = evalkit_cli("run", "-m", tiny_model_dir, *GRID, "--store", store)  # everything stored: nothing to do
     assert again.exit_code == 0 and computed(store, runs(store)[2][0]) == 0

@@ -9,8 +9,8 @@ import torch
 
 from evalkit.finetune.examples import TrainingExample, build_training_set
 from evalkit.finetune.methods import trainable_copy
-from evalkit.finetune.objectives import (IGNORE, PairEncoder, choice_ce_loss, choice_scores, collate, nll_loss,
-                                         resolve_objective)
+from evalkit.finetune.objectives import IGNORE, PairEncoder, choice_scores, collate, reference_loss, resolve_objective
+from evalkit.finetune.scored import forward_inputs, make_forward
 from evalkit.finetune.training import TrainingPlan, batch_order, train
 
 
@@ -60,10 +60,12 @@ def test_single_token_choices_share_one_row(tiny_loaded):
 def test_choice_scores_equal_summed_log_likelihoods(tiny_loaded):
     encoder = _encoder(tiny_loaded)
     example = TrainingExample((("Q: sky?\nA:", " blue sky"), ("Q: sky?\nA:", " green")), 0)
-    batch = collate([encoder.encode_example(example, gold_only=False)], pad_id=0)
+    encoded = [encoder.encode_example(example, gold_only=False)]
     model = tiny_loaded.model
     with torch.no_grad():
-        scores = choice_scores(model, batch)[0]
+        pair_logprobs = make_forward("packed", model)(**forward_inputs("packed", encoded, 0, torch.float32,
+                                                                        torch.device("cpu")))
+        scores = choice_scores(pair_logprobs, encoded)[0]
         for index, (context, continuation) in enumerate(example.pairs):
             ctx, cont = encoder.encode_pair(context, continuation)
             logits = model(torch.tensor([ctx + cont])).logits[0].log_softmax(-1)
@@ -98,15 +100,13 @@ def test_both_objectives_reduce_the_training_loss(tiny_loaded, toy_sentiment, ob
                                   exclude_overlap=True)
     encoder = _encoder(tiny_loaded)
     encoded = [encoder.encode_example(e, gold_only=objective == "nll") for e in training.examples]
-    loss_of = nll_loss if objective == "nll" else choice_ce_loss
     plan = TrainingPlan("lora", objective, lr=1e-2, epochs=4, max_steps=None, batch_size=8, seed=1,
                         target_modules=("q_proj", "k_proj", "v_proj", "o_proj"), autocast=None)
     model = trainable_copy(tiny_loaded.model, plan)
-    whole = collate(encoded, pad_id=0)
     with torch.no_grad():
-        before = float(loss_of(model, whole))
+        before = float(reference_loss(model, encoded, objective))
     result = train(model, encoded, plan, pad_id=0, report=lambda *a: None)
     with torch.no_grad():
-        after = float(loss_of(model, whole))
+        after = float(reference_loss(model, encoded, objective))
     assert result.steps == plan.total_steps(len(encoded))
     assert after < before * 0.9, (before, after)

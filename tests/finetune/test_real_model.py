@@ -20,19 +20,19 @@ def smollm(real_model_home: Path) -> Any:
         return load_model(resolve_model_spec("smollm2-135m", dtype="float32", device="cpu"))
 
 
-def _held_out_loss(model: Any, batch: Any) -> float:
+def _held_out_loss(model: Any, examples: Any) -> float:
     import torch
 
-    from evalkit.finetune.objectives import choice_ce_loss
+    from evalkit.finetune.objectives import reference_loss
 
     with torch.no_grad():
-        return float(choice_ce_loss(model, batch))
+        return float(reference_loss(model, examples, "choice-ce"))
 
 
 def test_twenty_lora_steps_on_sst2_reduce_the_held_out_loss(smollm: Any, sink: Any) -> None:
     from evalkit.finetune import finetuned_model
     from evalkit.finetune.examples import render_example
-    from evalkit.finetune.objectives import PairEncoder, collate
+    from evalkit.finetune.objectives import PairEncoder
     from evalkit.plan import Cell, FineTuneOptions
     from evalkit.scoring import make_backend
     from evalkit.settings import Setting
@@ -48,6 +48,6 @@ def test_twenty_lora_steps_on_sst2_reduce_the_held_out_loss(smollm: Any, sink: A
 
     encoder = PairEncoder(make_backend(smollm))
     held_out = [render_example(task, doc, i, 0) for i, doc in enumerate(list(task.task.eval_docs)[:64])]
-    batch = collate([encoder.encode_example(e, gold_only=False) for e in held_out], pad_id=0)
-    before, after = _held_out_loss(smollm.model, batch), _held_out_loss(tuned.model, batch)
+    examples = [encoder.encode_example(e, gold_only=False) for e in held_out]
+    before, after = _held_out_loss(smollm.model, examples), _held_out_loss(tuned.model, examples)
     assert after < before - 0.05, (before, after)

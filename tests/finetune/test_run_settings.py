@@ -57,10 +57,18 @@ def test_run_command_reports_the_fine_tuned_setting(tiny_model_dir: Path, tmp_pa
     result = evalkit_cli(
         "run", "-m", tiny_model_dir, "-t", TASK, "--setting", "zero-shot", "--setting", "fine-tuned",
         "--limit", "8", "--batch-size", "4", "--store", tmp_path / "cli.db", "--ft-max-steps", "2",
-        "--ft-batch-size", "8", "--ft-max-examples", "16")
+        "--ft-batch-size", "8", "--ft-max-examples", "16", "--ft-grad-accum", "2")
     assert result.exit_code == 0, result.output
     assert "Overlap guard (toy_sentiment): 1 of the 24 evaluation documents" in result.output
     assert "fine-tuned" in result.output and "zero-shot" in result.output
+
+
+def test_more_micro_batches_than_examples_is_a_usage_error(tiny_model_dir: Path, tmp_path: Path, evalkit_cli):
+    result = evalkit_cli("run", "-m", tiny_model_dir, "-t", TASK, "--setting", "fine-tuned", "--limit", "4",
+                         "--ft-batch-size", "4", "--ft-grad-accum", "5", "--store", tmp_path / "cli.db")
+    assert result.exit_code == 2
+    assert "--ft-grad-accum 5 exceeds --ft-batch-size 4" in result.stderr
+    assert not (tmp_path / "cli.db").exists()
 
 
 def test_missing_training_split_is_a_usage_error(tiny_model_dir: Path, tmp_path: Path, evalkit_cli):

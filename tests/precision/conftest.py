@@ -61,3 +61,13 @@ def load(path: Path) -> Any:
 @pytest.fixture(scope="session")
 def choice_task(choice_task_path: Path) -> Any:
     return load(choice_task_path)
+
+
+@pytest.fixture(autouse=True)
+def fresh_bf16_copies() -> Any:
+    """Each test makes its own bf16 weights (some replace bf16_copy with a noisier stand-in)."""
+    from evalkit.scoring import fast_exact
+
+    fast_exact._BF16_COPIES.clear()
+    yield
+    fast_exact._BF16_COPIES.clear()

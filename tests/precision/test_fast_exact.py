@@ -58,6 +58,9 @@ def test_decisions_equal_float32_for_acc_and_acc_norm(tiny_lm, choice_task, monk
     assert 0 < report["rescored_documents"] <= len(exact) - 2
     assert report["rescored_requests"] == 4 * report["rescored_documents"]
     assert report["bf16_requests"] + report["rescored_requests"] + report["calibration_requests"] == 4 * len(exact)
+    assert report["rescored_fraction"] == report["rescored_documents"] / len(exact)
+    assert report["bf16_forward_tokens"] > 0 and report["float32_forward_tokens"] > 0
+    assert report["bf16_forward_tokens"] + report["float32_forward_tokens"] == lm.stats.forward_tokens
 
 
 def _exact_on(model: Any, tokenizer: Any) -> Any:
@@ -156,3 +159,26 @@ def test_a_non_float32_model_is_refused(tiny_lm) -> None:
     model, tokenizer = tiny_lm
     with pytest.raises(ValueError, match="float32"):
         EvalkitLM(copy.deepcopy(model).to(torch.bfloat16), tokenizer, precision="fast-exact")
+
+
+def test_the_bf16_copy_is_made_once_per_model_while_its_weights_are_unchanged(tiny_lm, choice_task,
+                                                                             monkeypatch) -> None:
+    import torch
+
+    import evalkit.scoring.fast_exact as fast_exact
+
+    made: list[Any] = []
+    original = fast_exact.bf16_copy
+    monkeypatch.setattr(fast_exact, "bf16_copy", lambda model: made.append(model) or original(model))
+    exact = evaluate(backend(tiny_lm, "exact"), choice_task)
+    first, second = backend(tiny_lm), backend(tiny_lm)
+    assert evaluate(first, choice_task) == exact and evaluate(second, choice_task) == exact
+    assert len(made) == 1  # the second cell reuses the first cell's copy
+    assert second._fast_exact._fast.scorer.mode == second._causal.scorer.mode  # mode probed once, in float32
+    parameter = next(tiny_lm[0].parameters())
+    with torch.no_grad():
+        parameter.add_(0.0)  # an in-place update (a training step) makes the copy stale
+    assert evaluate(backend(tiny_lm), choice_task) == exact and len(made) == 2
+    other = backend(tiny_lm)
+    other._fast_exact = fast_exact.FastExactScorer(other, "another-fingerprint")
+    assert evaluate(other, choice_task) == exact and len(made) == 3  # an adapter switch changes the fingerprint

@@ -60,6 +60,25 @@ def test_calibration_measures_the_error_of_differences_not_of_values() -> None:
     assert measure_bound([shared, apart], ["t"]).coefficient == pytest.approx(0.1 / math.sqrt(2))
 
 
+def test_each_task_is_bounded_by_its_own_coefficient_and_merging_keeps_the_larger(tmp_path) -> None:
+    from evalkit.scoring.calibration import load_bound, save_bound
+
+    def doc(error: float, task: str) -> CalibrationDocument:
+        return CalibrationDocument(fast=[-1.0, -2.0 - error], exact=[-1.0, -2.0], n_tokens=[1, 1],
+                                   divisors=[[1.0, 1.0]], task=task)
+
+    bound = measure_bound([doc(0.1, "noisy"), doc(0.01, "calm")], ["noisy", "calm"], factor=1.0)
+    assert bound.coefficient == pytest.approx(0.1 / math.sqrt(2))  # the fallback: the largest
+    assert bound.pair_for("calm")(1, 1.0, 1, 1.0) == pytest.approx(0.01)
+    assert bound.pair_for("noisy")(1, 1.0, 1, 1.0) == pytest.approx(0.1)
+    assert bound.pair_for("unseen")(1, 1.0, 1, 1.0) == pytest.approx(0.1)
+    later = bound.merged(measure_bound([doc(0.05, "calm")], ["calm"], factor=1.0))
+    assert later.pair_for("calm")(1, 1.0, 1, 1.0) == pytest.approx(0.05)  # larger wins, per task
+    assert later.pair_for("noisy")(1, 1.0, 1, 1.0) == pytest.approx(0.1)
+    save_bound("k", later, tmp_path / "bounds.json")
+    assert load_bound("k", tmp_path / "bounds.json") == later
+
+
 def _task(metrics: list[str], choices: list[str], **config: object) -> SimpleNamespace:
     return SimpleNamespace(OUTPUT_TYPE="multiple_choice", _metric_fn_list={m: None for m in metrics},
                            config=SimpleNamespace(**{"process_results": None, "filter_list": None, **config}),

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
+from tests.executors.store_rows import run_count
 from tests.series.trainer_dirs import TrainerRun, copy_run, edit_json, trainer_state, write_state
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tasks"
@@ -103,15 +103,5 @@ def test_bad_series_exits_2_before_anything(case: Case, full_run: TrainerRun, ad
     assert "Traceback" not in result.output
     for fragment in fragments:
         assert fragment in result.stderr, result.stderr
-    assert _stored_runs(store) == 0
+    assert run_count(store) == 0
     assert not (tmp_path / "reports").exists()
-
-
-def _stored_runs(store: Path) -> int:
-    if not store.exists():
-        return 0
-    conn = sqlite3.connect(store)
-    try:
-        return conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
-    finally:
-        conn.close()

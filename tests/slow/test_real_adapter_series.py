@@ -30,12 +30,14 @@ def save_adapter_run(out: Path) -> Path:
     from evalkit.models.loading import load_model
     from evalkit.models.spec import resolve_model_spec
 
+    base = load_model(resolve_model_spec("smollm2-135m", dtype="float32", device="cpu")).model  # loaded once
     for step in STEPS:
-        base = load_model(resolve_model_spec("smollm2-135m", dtype="float32", device="cpu")).model
         torch.manual_seed(step)
         config = LoraConfig(r=2, lora_alpha=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
         folder = out / f"checkpoint-{step}"
-        get_peft_model(base, config).save_pretrained(folder)
+        adapted = get_peft_model(base, config)
+        adapted.save_pretrained(folder)
+        base = adapted.unload()  # the bare base again (LoRA layers removed, nothing merged) for the next step
         adapter_config = json.loads((folder / "adapter_config.json").read_text())
         adapter_config["base_model_name_or_path"] = "smollm2-135m"  # evalkit's alias for the embedded model
         (folder / "adapter_config.json").write_text(json.dumps(adapter_config))

@@ -1,10 +1,9 @@
-"""The writer stores strict JSON only: typed config, null for a non-finite computed number."""
+"""The writer stores strict JSON only: typed config, null for a non-finite computed number (both backends)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -21,12 +20,12 @@ def _info(config: dict) -> RunInfo:
     return RunInfo("r", "n", "2025-01-01T00:00:00+00:00", "evalkit run", 1, {}, None, "h", config=config)
 
 
-def _config(conn: sqlite3.Connection) -> str:
+def _config(conn) -> str:
     return conn.execute("SELECT config_json FROM runs").fetchone()[0]
 
 
-def test_typed_config_is_stored_as_typed_json(tmp_path: Path) -> None:
-    conn = open_for_writing(tmp_path / "r.db")
+def test_typed_config_is_stored_as_typed_json(store_at: str) -> None:
+    conn = open_for_writing(store_at)
     config = {"settings": ["zero-shot", "fine-tuned"], "limit": None, "seed": 3,
               "finetune": dataclasses.asdict(FineTuneOptions())}
     begin_run(conn, _info(config))
@@ -38,16 +37,16 @@ def test_typed_config_is_stored_as_typed_json(tmp_path: Path) -> None:
     ({"include": Path("/x")}, "config_json.include"),
     ({"lr": float("nan")}, "config_json.lr"),
 ])
-def test_a_non_json_config_value_is_a_programming_error_naming_the_field(tmp_path: Path, config: dict,
+def test_a_non_json_config_value_is_a_programming_error_naming_the_field(store_at: str, config: dict,
                                                                           culprit: str) -> None:
-    conn = open_for_writing(tmp_path / "r.db")
+    conn = open_for_writing(store_at)
     with pytest.raises((TypeError, ValueError), match=f"Store field '{culprit}' is not strict JSON"):
         begin_run(conn, _info(config))
     assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
 
 
-def test_non_finite_scores_and_numpy_numbers_are_stored_as_strict_json(tmp_path: Path) -> None:
-    conn = open_for_writing(tmp_path / "r.db")
+def test_non_finite_scores_and_numpy_numbers_are_stored_as_strict_json(store_at: str) -> None:
+    conn = open_for_writing(store_at)
     info, cells = synthetic_run("r", n_cells=1, n_docs=3)
     cell = cells[0]
     samples = [dataclasses.replace(cell.samples[0], scores={"acc": float("nan"), "ppl": float("inf")}),
