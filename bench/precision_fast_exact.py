@@ -65,11 +65,6 @@ class PrecisionResult:
     def cached_break_even(self) -> float | None:
         return _break_even(self.float32_tokens, self.cached_float32_tokens, self.cached_bf16_tokens)
 
-
-def _break_even(float32: int, fast_float32: int, fast_bf16: int) -> float | None:
-    spare = float32 / 2 - fast_float32
-    return fast_bf16 / spare if spare > 0 else None
-
     @property
     def speedup(self) -> float:
         return self.float32_seconds / self.fast_seconds
@@ -81,6 +76,11 @@ def _break_even(float32: int, fast_float32: int, fast_bf16: int) -> float | None
     @property
     def vs_hflm(self) -> float | None:
         return self.hf_seconds / self.fast_seconds if self.hf_seconds else None
+
+
+def _break_even(float32: int, fast_float32: int, fast_bf16: int) -> float | None:
+    spare = float32 / 2 - fast_float32
+    return fast_bf16 / spare if spare > 0 else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,7 +138,8 @@ def _run_task(loaded: Any, name: str, split: str, args: argparse.Namespace) -> P
         cached_float32_tokens=cached["float32_forward_tokens"], cached_bf16_tokens=cached["bf16_forward_tokens"])
     print(f"{name}: float32 {float32_seconds:.1f}s, fast-exact {fast_seconds:.1f}s ({result.speedup:.2f}x; "
           f"bound cached {cached_seconds:.1f}s, {result.cached_speedup:.2f}x), re-scored "
-          f"{result.rescored_documents}/{result.docs} (cached: {result.cached_rescored_documents}), identical {result.decisions_identical:.4f}", flush=True)
+          f"{result.rescored_documents}/{result.docs} (cached: {result.cached_rescored_documents}), "
+          f"identical {result.decisions_identical:.4f}", flush=True)
     return result
 
 
@@ -189,7 +190,8 @@ def render(report: dict) -> str:
         lines.append(f"| {t['task']} | {t['docs']} | {t['requests']} | {hf} | {t['float32_seconds']:.1f} "
                      f"| {t['fast_seconds']:.1f} (then {t['cached_seconds']:.1f}) | **{t['speedup']:.2f}x** "
                      f"(then {t['cached_speedup']:.2f}x) | {vs} "
-                     f"| {t['rescored_documents'] / t['docs']:.1%} (then {t['cached_rescored_documents'] / t['docs']:.1%}) "
+                     f"| {t['rescored_documents'] / t['docs']:.1%} "
+                     f"(then {t['cached_rescored_documents'] / t['docs']:.1%}) "
                      f"| {t['calibration_documents']} "
                      f"| {t['decisions_identical']:.4f} | {bound} | {t['fast_float32_tokens']:,} / "
                      f"{t['fast_bf16_tokens']:,} ({t['float32_tokens']:,}) | {even} |")

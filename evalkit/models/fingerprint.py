@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from evalkit.home import evalkit_home
@@ -56,6 +57,6 @@ def _read_memo(path: Path) -> dict[str, str]:
 
 
 def _write_memo(path: Path, memo: dict[str, str]) -> None:
-    tmp = path.with_suffix(f".{id(memo)}.tmp")
+    tmp = path.with_suffix(f".{os.getpid()}-{id(memo)}.tmp")  # unique per process and call
     tmp.write_text(json.dumps(memo))
     tmp.replace(path)

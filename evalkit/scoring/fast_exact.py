@@ -143,7 +143,7 @@ class FastExactScorer:
         cached = self._load()
         sample = [CalibrationDocument([fast[i][0] for i in indices], [exact[i][0] for i in indices],
                                       [len(token_requests[i][2]) for i in indices],
-                                      self.rules[name].choice_lengths(requests[indices[0]].doc),  # type: ignore[union-attr]
+                                      self.rules[name].choice_lengths(requests[indices[0]].doc),  # type: ignore
                                       name)
                   for (name, _), indices in docs.items() if indices[0] in calibration]
         if not sample:

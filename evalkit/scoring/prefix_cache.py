@@ -111,7 +111,8 @@ class _Interval:
     children_value: int = 0
     children_choice: list[tuple[int, int, int]] = field(default_factory=list)
 
-    def adopt(self, child: "_Interval", value: int, choice: list[tuple[int, int, int]]) -> None:
+    def adopt(self, value: int, choice: list[tuple[int, int, int]]) -> None:
+        """Take a closed child interval's best saving and its groups."""
         self.children_value += value
         self.children_choice.extend(choice)
 
@@ -120,7 +121,7 @@ def _best_intervals(shared: list[int], contexts_before: list[int],
                     policy: PrefixPolicy) -> list[tuple[int, int, int]]:
     """(lb, rb, prefix length) of the disjoint intervals that save the most tokens.
 
-    A bottom-up walk of the LCP-interval tree (one stack, linear in the items): each interval
+    A bottom-up walk of the LCP-interval tree (one stack over the sorted items): each interval
     either is one group (saving (contexts - 1) x length) or leaves the choice to its children."""
 
     def close(node: _Interval, rb: int) -> tuple[int, list[tuple[int, int, int]]]:
@@ -137,7 +138,7 @@ def _best_intervals(shared: list[int], contexts_before: list[int],
         lb, last = i - 1, None
         while height < stack[-1].length:
             node = stack.pop()
-            last = (node, *close(node, i - 1))
+            last = close(node, i - 1)
             lb = node.lb
             if height <= stack[-1].length:
                 stack[-1].adopt(*last)
