@@ -126,7 +126,7 @@ def usable_cores() -> int:
 
 def check_process_count(processes: int, *, executor: str) -> None:
     """--processes N: at least 1; not with --executor ray (Ray places whole cells; accelerate splits one
-    cell); on CUDA at most one process per GPU."""
+    cell); at most one process per GPU on CUDA, per CPU core otherwise."""
     if processes < 1:
         raise InputError(f"--processes {processes}: the number of processes must be at least 1.",
                          hint="Use --processes 1 (one process, the default) or more.")
@@ -138,6 +138,28 @@ def check_process_count(processes: int, *, executor: str) -> None:
         raise InputError(f"--processes {processes} was given inside a run already started by a launcher "
                          f"({launched_size()} processes).",
                          hint="Leave out --processes when starting evalkit with `accelerate launch`.")
+    if processes > 1:
+        devices, kind = local_devices()
+        if processes > devices:
+            raise InputError(f"--processes {processes} is more than this machine's {devices} {kind}: each process "
+                             "loads its own copy of the model and needs one of them, so the extra processes would "
+                             "only compete (and may run out of memory).",
+                             hint=f"Use --processes {devices} or fewer; for more machines, use `accelerate launch` "
+                                  "with its multi-machine options.")
+
+
+def local_devices() -> tuple[int, str]:
+    """(how many processes this machine can give a device each, what they are): CUDA GPUs when torch
+    sees any, else CPU cores (the ones this process may run on)."""
+    try:
+        import torch
+
+        if torch.cuda.is_available() and torch.cuda.device_count() > 0:
+            return torch.cuda.device_count(), "CUDA GPU(s)"
+    except ImportError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores, "CPU core(s)"
 
 
 def launch_command_line(argv: Sequence[str], processes: int) -> list[str]:

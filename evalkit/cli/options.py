@@ -75,12 +75,18 @@ class StorePath(click.Path):
         super().__init__(dir_okay=False, path_type=Path)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        from evalkit.store.location import PostgresURL, is_postgres_url  # stdlib only: light
+        from evalkit.errors import StoreError
+        from evalkit.store.location import PostgresURL, parse_store  # stdlib only: light
 
         if isinstance(value, PostgresURL):
             return value
-        if is_postgres_url(str(value)):
-            return PostgresURL(str(value).strip())
+        try:
+            parsed = parse_store(str(value))
+        except StoreError as exc:
+            self.fail(f"{exc.message} {exc.hint or ''}".strip(), param, ctx)
+        if isinstance(parsed, PostgresURL):
+            return parsed
+        value = str(parsed)
         text, separators = str(value), "/\\"
         folder = text.rstrip(separators)
         if folder and folder != text:

@@ -27,7 +27,7 @@ def push_command(runs: tuple[str, ...], target: Any, include_incomplete: bool, s
     from evalkit.store.schema import open_for_reading, open_for_writing
 
     source_at, target_at = store_location(store), store_location(target)
-    if str(source_at) == str(target_at):
+    if _same_store(source_at, target_at):
         raise InputError(f"--to '{target_at}' is the store the runs are read from.",
                          hint="Pass --to the team store and --store the local one.")
     source = open_for_reading(source_at)
@@ -47,3 +47,17 @@ def push_command(runs: tuple[str, ...], target: Any, include_incomplete: bool, s
         else:
             click.echo(f"Run {label} is already in the target store (identical); skipped.")
     click.echo(f"Store: {target_at}")
+
+
+def _same_store(source: Any, target: Any) -> bool:
+    """The same URL, or two paths of one file (relative, '..', symbolic links, hard links)."""
+    from pathlib import Path
+
+    if isinstance(source, Path) and isinstance(target, Path):
+        if source.resolve() == target.resolve():
+            return True
+        try:
+            return source.samefile(target)
+        except OSError:  # one of them does not exist yet: not the same file
+            return False
+    return str(source) == str(target)

@@ -17,7 +17,9 @@ wins) as more tasks are calibrated, so a task's bound does not depend on which t
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -25,6 +27,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from evalkit.home import evalkit_home
+
+log = logging.getLogger(__name__)
 
 CALIBRATION_SIZE = 64
 SAFETY_FACTOR = 3.0
@@ -173,10 +177,16 @@ def save_bound(key: str, bound: ErrorBound, path: Path | None = None) -> None:
     target = path or bounds_path()
     data = _read(target)
     data[key] = bound.as_dict()
-    target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
-    temporary.replace(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+        temporary.replace(target)
+    except OSError as exc:  # a cache: the run goes on, a later run measures the bound again
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        log.warning("fast-exact: could not keep the measured bound in %s (%s); a later run will calibrate again.",
+                    target, exc)
 
 
 def with_factor(bound: ErrorBound, factor: float) -> ErrorBound:

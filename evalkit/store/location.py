@@ -1,7 +1,10 @@
 """Where a results store lives: an SQLite file (a path), or a PostgreSQL database (a URL), the team store.
 
-A text starting with postgresql:// or postgres:// is a URL; anything else is a path. A URL is
-shown everywhere with its password masked: `str(location)` never prints it.
+A text starting with postgresql:// or postgres:// is a PostgreSQL URL; sqlite:///PATH is the SQLite
+file PATH (SQLAlchemy's spelling: sqlite:///relative.db, sqlite:////absolute.db); any other
+scheme:// is refused (it would otherwise become a file called 'mysql:' or 'sqlite:' in the
+current folder); anything else is a path. A URL is shown everywhere with its password masked:
+`str(location)` never prints it.
 """
 
 from __future__ import annotations
@@ -55,8 +58,36 @@ def store_location(value: str | os.PathLike[str] | PostgresURL | None) -> StoreL
         return value
     if value is None or str(value) == "":
         value = os.environ.get("EVALKIT_STORE") or DEFAULT_STORE
-    text = os.fspath(value)
-    return PostgresURL(text.strip()) if is_postgres_url(text) else Path(text)
+    return parse_store(os.fspath(value))
+
+
+_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<rest>.*)$", re.DOTALL)
+
+
+def parse_store(text: str) -> StoreLocation:
+    """The store a text names (see the module's docstring); a StoreError (exit 2) for an empty text,
+    an unknown URL scheme, or an in-memory SQLite database (it would keep nothing)."""
+    from evalkit.errors import StoreError
+
+    if not text.strip():
+        raise StoreError("The results store is empty text: it names no file and no server.",
+                         hint="Pass an SQLite file path (e.g. reports/evalkit.db) or a postgresql:// URL.")
+    if is_postgres_url(text):
+        return PostgresURL(text.strip())
+    match = _SCHEME.match(text.strip())
+    if not match:
+        return Path(text)
+    scheme, rest = match["scheme"].lower(), match["rest"]
+    if scheme != "sqlite":
+        raise StoreError(f"'{mask_password(text.strip())}' is a {scheme}:// URL; evalkit's results store is an "
+                         "SQLite file or a PostgreSQL database.",
+                         hint="Pass a file path, sqlite:///PATH, or postgresql://user:pass@host:port/db.")
+    if not rest.startswith("/") or rest in ("/", "/:memory:") or "?" in rest:
+        raise StoreError(f"'{text.strip()}' is not an SQLite URL evalkit can store results in "
+                         "(sqlite:///relative.db or sqlite:////absolute/path.db; no host, no in-memory "
+                         "database, no query options).",
+                         hint="Pass the database file's path instead.")
+    return Path(unquote(rest[1:]))
 
 
 def location_files(location: StoreLocation) -> list[Path]:

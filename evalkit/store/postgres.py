@@ -166,4 +166,9 @@ def _masked(exc: BaseException, location: PostgresURL) -> str:
     """The driver's message, on one line, never showing the password."""
     text = " ".join(str(exc).split()) or type(exc).__name__
     password = location.password
-    return text.replace(password, "***") if password else text
+    if not password:
+        return text
+    if len(password) >= 8:
+        return text.replace(password, "***")
+    # A short password is masked only where it stands alone, so that 'p' does not turn 'port' into '***ort'.
+    return re.sub(rf"(?<![A-Za-z0-9]){re.escape(password)}(?![A-Za-z0-9])", "***", text)

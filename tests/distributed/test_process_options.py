@@ -98,3 +98,14 @@ def test_the_launcher_exits_with_the_first_failed_process_code():
     hook.chunk_done()
     assert killed == [1]
     assert CrashHook(0, "1:2").after is None
+
+
+def test_more_processes_than_cores_is_bad_input_before_anything_starts(tiny_model_dir, tmp_path, evalkit_cli):
+    from evalkit.distributed import local_devices
+
+    devices, kind = local_devices()
+    result = evalkit_cli("run", "-m", tiny_model_dir, "-t", SENTIMENT, "--processes", str(devices + 1),
+                         "--store", tmp_path / "r.db")
+    assert result.exit_code == 2, result.output
+    assert f"more than this machine's {devices} {kind}" in result.stderr and "accelerate launch" in result.stderr
+    assert not (tmp_path / "r.db").exists()

@@ -112,3 +112,19 @@ def test_acc_bytes_divides_by_utf8_bytes() -> None:
 ], ids=["rolling", "generation", "loglikelihood", "brier", "mutual-info", "custom-process-results"])
 def test_tasks_without_an_argmax_decision_get_no_rule(task: SimpleNamespace) -> None:
     assert decision_rule(task) is None
+
+
+def test_a_bounds_file_that_cannot_be_written_or_read_is_only_a_cache_miss(tmp_path, caplog) -> None:
+    from evalkit.scoring.calibration import load_bound, save_bound
+
+    bound = ErrorBound(0.03, 0.1, 3.0, 64, ("t",))
+    blocked = tmp_path / "bounds.json"
+    blocked.mkdir()  # a folder where the file should be
+    save_bound("k", bound, blocked)  # no exception: a warning, the run goes on
+    assert "could not keep the measured bound" in caplog.text and blocked.is_dir()
+    assert load_bound("k", blocked) is None and list(tmp_path.iterdir()) == [blocked]
+    garbage = tmp_path / "garbage.json"
+    garbage.write_bytes(b"\xff{not json")
+    assert load_bound("k", garbage) is None
+    save_bound("k", bound, garbage)
+    assert load_bound("k", garbage) == bound
