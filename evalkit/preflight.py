@@ -63,6 +63,7 @@ def prepare_run(cells: list[Cell], registry: TaskRegistry, sink: Any = None) -> 
     quiet_libraries()
     sink = sink or _Silent()
     evalkit_home()
+    check_environment()
     for warning in registry.warnings:
         sink.message(f"Warning: {warning}")
     tasks = {ref: load_task_entry(registry, ref) for ref in dict.fromkeys(c.task for c in cells)}
@@ -175,6 +176,18 @@ def _naming_setting(setting: str) -> Iterator[None]:
         yield
     except TaskError as exc:
         raise type(exc)(f"--setting {setting}: {exc.message}", hint=exc.hint) from exc
+
+
+def check_environment() -> None:
+    """The EVALKIT_* switches the scoring backend reads, checked before any model load (a bad value
+    is exit 2 at the door, not after the model was loaded): the prefix cache switch and fast-exact's
+    safety factor and calibration size."""
+    from evalkit.scoring.calibration import calibration_size, safety_factor
+    from evalkit.scoring.prefix_cache import prefix_cache_enabled
+
+    prefix_cache_enabled()
+    safety_factor()
+    calibration_size()
 
 
 def load_checked_task(registry: TaskRegistry, name: str, limit: int | float | None) -> LoadedTask:
