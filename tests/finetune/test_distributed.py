@@ -66,10 +66,16 @@ def test_two_processes_train_one_adapter_that_both_ranks_hold(tiny_model_dir, ti
     single, _, alone = finetuned_model(tiny_loaded, toy_sentiment, make_cell(tiny_loaded.spec, "toy_sentiment",
                                                                             **OPTIONS), sink)
     assert alone["adapter_key"] == details[0]["adapter_key"]
-    assert alone["train_loss_first"] == pytest.approx(details[0]["train_loss_first"], abs=1e-5)
-    assert alone["train_loss_last"] == pytest.approx(details[0]["train_loss_last"], abs=1e-4)
+    assert alone["train_loss_first"] == pytest.approx(details[0]["train_loss_first"], rel=1e-5)
+    assert alone["train_loss_last"] == pytest.approx(details[0]["train_loss_last"], rel=1e-4)
+    # Float order (each process pads its own share of chains to its own longest row, so the matmul shapes
+    # differ, and DDP sums gradients in another order) moves the weights by a small fraction of what
+    # training moved them (in norm: Adam turns a near-zero gradient's rounding into a +-lr step on that
+    # element); a lost share or a doubled gradient would move them by about the update itself.
+    base = tiny_loaded.model.state_dict()
     for name, tensor in single.model.state_dict().items():
-        torch.testing.assert_close(weights[0][name], tensor, atol=1e-4, rtol=1e-3)
+        update = float((tensor - base[name]).norm())
+        assert float((weights[0][name] - tensor).norm()) <= max(1e-6, 0.05 * update), name
 
 
 def test_micro_batches_share_out_every_example_once():
