@@ -86,7 +86,8 @@ class StorePath(click.Path):
             self.fail(f"{exc.message} {exc.hint or ''}".strip(), param, ctx)
         if isinstance(parsed, PostgresURL):
             return parsed
-        value = str(parsed)
+        if str(value).strip().lower().startswith("sqlite:"):
+            value = str(parsed)  # sqlite:///PATH -> PATH (a plain path keeps its text: its trailing '/' matters)
         text, separators = str(value), "/\\"
         folder = text.rstrip(separators)
         if folder and folder != text:

@@ -82,10 +82,10 @@ def parse_store(text: str) -> StoreLocation:
         raise StoreError(f"'{mask_password(text.strip())}' is a {scheme}:// URL; evalkit's results store is an "
                          "SQLite file or a PostgreSQL database.",
                          hint="Pass a file path, sqlite:///PATH, or postgresql://user:pass@host:port/db.")
-    if not rest.startswith("/") or rest in ("/", "/:memory:") or "?" in rest:
+    if not rest.startswith("/") or rest in ("/", "/:memory:") or "?" in rest or rest.endswith(("/", "\\")):
         raise StoreError(f"'{text.strip()}' is not an SQLite URL evalkit can store results in "
                          "(sqlite:///relative.db or sqlite:////absolute/path.db; no host, no in-memory "
-                         "database, no query options).",
+                         "database, no query options, a file rather than a folder).",
                          hint="Pass the database file's path instead.")
     return Path(unquote(rest[1:]))
 

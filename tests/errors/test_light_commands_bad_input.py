@@ -53,7 +53,7 @@ CASES = [
            "empty file") for name, args in READERS.items()],
     *[Case(f"{name}: store is a text file", lambda t, s, a=args: [*a, "--store", _file(t, "notes.txt", b"hello" * 200)],
            "notes.txt") for name, args in READERS.items()],
-    Case("store given as an empty string", lambda t, s: ["results", "list", "--store", ""], "'.'"),
+    Case("store given as an empty string", lambda t, s: ["results", "list", "--store", ""], "empty text"),
     Case("report: a directory as a run reference", lambda t, s: ["report", f"{_dir(t)}/", "--store", s], "is a directory"),
     Case("compare: a directory as a run reference", lambda t, s: ["compare", "base", _dir(t), "--store", s],
          "is a directory"),

@@ -25,7 +25,7 @@ def test_sqlite_urls_name_files_the_way_sqlalchemy_spells_them() -> None:
 
 
 @pytest.mark.parametrize("text", ["mysql://u:pw@h/db", "http://example.com/evalkit.db", "sqlite:///:memory:",
-                                  "sqlite://host/x.db", "sqlite:///x.db?mode=ro", "sqlite://", "  ", ""])
+                                  "sqlite://host/x.db", "sqlite:///x.db?mode=ro", "sqlite://", "sqlite:///reports/", "  ", ""])
 def test_other_schemes_memory_and_empty_text_are_refused(text: str) -> None:
     with pytest.raises(StoreError) as caught:
         parse_store(text)
