@@ -106,7 +106,8 @@ def _zero(value: Any) -> Any:
 def compute_line(details: Mapping[str, Any]) -> dict[str, Any] | None:
     """What `evalkit results show` prints for a cell (None: stored before compute was recorded):
     requests the model answered this run, positions it ran, seconds, tokens per second, and a note
-    for a cell copied from an earlier run or answered from the request cache."""
+    for a cell copied from an earlier run or answered from the request cache, and for a fast-exact
+    cell how many of its documents were re-scored in float32."""
     compute = details.get("compute")
     if not isinstance(compute, dict):
         return None
@@ -118,6 +119,13 @@ def compute_line(details: Mapping[str, Any]) -> dict[str, Any] | None:
                 f"{_number(original.get('forward_tokens')):,.0f} tokens in {_number(original.get('model_seconds')):.2f} s")
     elif _number(cache.get("reused")) > 0:
         note = f"{_number(cache.get('reused')):.0f} requests answered from the request cache"
+    precision = details.get("precision") if isinstance(details.get("precision"), dict) else {}
+    if precision.get("precision") == "fast-exact":
+        rescored = (f"fast-exact: {_number(precision.get('rescored_documents')):.0f} of "
+                    f"{_number(precision.get('documents')):.0f} documents re-scored in float32")
+        if _number(precision.get("calibration_documents")) > 0:
+            rescored += f", {_number(precision.get('calibration_documents')):.0f} calibrated (both ways)"
+        note = f"{note}; {rescored}" if note else rescored
     requests = compute.get("requests") if isinstance(compute.get("requests"), dict) else {}
     return {"requests": int(sum(_number(v) for v in requests.values())),
             "tokens": int(_number(compute.get("forward_tokens"))),

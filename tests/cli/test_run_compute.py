@@ -107,3 +107,21 @@ def test_a_cell_answered_from_the_request_cache_ran_no_tokens(tiny_model_dir, tm
     assert again["compute"]["requests"] == {} and again["compute"]["forward_tokens"] == 0
     shown = evalkit_cli("results", "show", again["run_id"], "--store", store)
     assert "6 requests answered from the request cache" in " ".join(shown.stdout.split())
+
+
+def test_the_compute_line_of_a_fast_exact_cell_says_how_many_documents_were_re_scored():
+    from evalkit.compute import compute_line
+
+    details = {"compute": {"forward_tokens": 3244, "model_seconds": 5.85, "cell_seconds": 5.94,
+                           "requests": {"loglikelihood": 80}},
+               "requests": {"reused": 4},
+               "precision": {"precision": "fast-exact", "documents": 40, "rescored_documents": 7,
+                             "calibration_documents": 32}}
+    line = compute_line(details)
+    assert line is not None and line["requests"] == 80 and line["tokens"] == 3244
+    assert line["note"] == ("4 requests answered from the request cache; "
+                            "fast-exact: 7 of 40 documents re-scored in float32, 32 calibrated (both ways)")
+    details["precision"] = {"precision": "fast-exact", "documents": "forty", "rescored_documents": None,
+                            "calibration_documents": True}
+    assert compute_line({**details, "requests": {}})["note"] == "fast-exact: 0 of 0 documents re-scored in float32"
+    assert compute_line({**details, "precision": "exact", "requests": {}})["note"] == ""
