@@ -158,8 +158,7 @@ def local_devices() -> tuple[int, str]:
             return torch.cuda.device_count(), "CUDA GPU(s)"
     except ImportError:
         pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return cores, "CPU core(s)"
+    return usable_cores(), "CPU core(s)"
 
 
 def launch_command_line(argv: Sequence[str], processes: int) -> list[str]:
