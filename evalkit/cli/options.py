@@ -74,6 +74,9 @@ class StorePath(click.Path):
     def __init__(self) -> None:
         super().__init__(dir_okay=False, path_type=Path)
 
+    def get_metavar(self, *args: Any, **kwargs: Any) -> str:
+        return "PATH|URL"  # click.Path would say FILE, hiding that a URL is accepted
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         from evalkit.errors import StoreError
         from evalkit.store.location import PostgresURL, parse_store  # stdlib only: light
