@@ -28,34 +28,25 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_support import load_task  # noqa: E402
 
 
-class Bf16Linear:
-    """nn.Linear with bf16 weights and inputs, float32 output (built lazily: torch import)."""
-
-    @staticmethod
-    def wrap(linear: Any) -> Any:
-        import torch
-
-        class _Linear(torch.nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.weight = linear.weight.detach().to(torch.bfloat16)
-                self.bias = None if linear.bias is None else linear.bias.detach()
-
-            def forward(self, x: Any) -> Any:
-                y = torch.nn.functional.linear(x.to(torch.bfloat16), self.weight).float()
-                return y if self.bias is None else y + self.bias
-
-        return _Linear()
-
-
 def linear_only(model: Any) -> Any:
+    """A copy of `model` whose nn.Linear layers compute in bf16 (weights and inputs), float32 out."""
     import torch
+
+    class Bf16Linear(torch.nn.Module):
+        def __init__(self, linear: Any) -> None:
+            super().__init__()
+            self.weight = linear.weight.detach().to(torch.bfloat16)
+            self.bias = None if linear.bias is None else linear.bias.detach()
+
+        def forward(self, x: Any) -> Any:
+            y = torch.nn.functional.linear(x.to(torch.bfloat16), self.weight).float()
+            return y if self.bias is None else y + self.bias
 
     copied = copy.deepcopy(model)
     for module in list(copied.modules()):
         for name, child in list(module.named_children()):
             if isinstance(child, torch.nn.Linear):
-                setattr(module, name, Bf16Linear.wrap(child))
+                setattr(module, name, Bf16Linear(child))
     return copied
 
 
