@@ -65,9 +65,8 @@ class RunRef(click.ParamType):
 
 class StorePath(click.Path):
     """The results database: an SQLite file's path, or a postgresql:// (postgres://) URL for a team
-    store, returned as an `evalkit.store.location.PostgresURL` (its text masks the password). A path's
-    trailing separator names a folder, which pathlib would silently drop ('reports/' -> a database file
-    called 'reports'): refused, suggesting a file in it."""
+    store, returned as an `evalkit.store.location.PostgresURL` (its text masks the password); the rules
+    (URL schemes, a trailing separator) are `evalkit.store.location.parse_store`'s."""
 
     name = "PATH|URL"
 
@@ -87,18 +86,7 @@ class StorePath(click.Path):
             parsed = parse_store(str(value))
         except StoreError as exc:
             self.fail(f"{exc.message} {exc.hint or ''}".strip(), param, ctx)
-        if isinstance(parsed, PostgresURL):
-            return parsed
-        if str(value).strip().lower().startswith("sqlite:"):
-            value = str(parsed)  # sqlite:///PATH -> PATH (a plain path keeps its text: its trailing '/' matters)
-        text, separators = str(value), "/\\"
-        folder = text.rstrip(separators)
-        if folder and folder != text:
-            instead = (f"drop the trailing separator ('{folder}')" if Path(folder).is_file()
-                       else f"name a file in it (e.g. '{folder}/evalkit.db')")
-            self.fail(f"'{text}' ends with a path separator, so it names a folder, but the results database "
-                      f"is a file: {instead}.", param, ctx)
-        return super().convert(value, param, ctx)
+        return parsed if isinstance(parsed, PostgresURL) else super().convert(parsed, param, ctx)
 
 
 store_option: Decorator = click.option(

@@ -3,7 +3,8 @@
 A text starting with postgresql:// or postgres:// is a PostgreSQL URL; sqlite:///PATH is the SQLite
 file PATH (SQLAlchemy's spelling: sqlite:///relative.db, sqlite:////absolute.db); any other
 scheme:// is refused (it would otherwise become a file called 'mysql:' or 'sqlite:' in the
-current folder); anything else is a path. A URL is shown everywhere with its password masked:
+current folder); anything else is a path, refused when it ends with a path separator (it names a
+folder, which pathlib would silently drop: 'reports/' would become a database file 'reports'). A URL is shown everywhere with its password masked:
 `str(location)` never prints it.
 """
 
@@ -76,7 +77,7 @@ def parse_store(text: str) -> StoreLocation:
         return PostgresURL(text.strip())
     match = _SCHEME.match(text.strip())
     if not match:
-        return Path(text)
+        return _file_path(text)
     scheme, rest = match["scheme"].lower(), match["rest"]
     if scheme != "sqlite":
         raise StoreError(f"'{mask_password(text.strip())}' is a {scheme}:// URL; evalkit's results store is an "
@@ -87,7 +88,19 @@ def parse_store(text: str) -> StoreLocation:
                          "(sqlite:///relative.db or sqlite:////absolute/path.db; no host, no in-memory "
                          "database, no query options, a file rather than a folder).",
                          hint="Pass the database file's path instead.")
-    return Path(unquote(rest[1:]))
+    return _file_path(unquote(rest[1:]))
+
+
+def _file_path(text: str) -> Path:
+    from evalkit.errors import StoreError
+
+    folder = text.rstrip("/\\")
+    if folder != text:
+        instead = (f"drop the trailing separator ('{folder}')" if folder and Path(folder).is_file()
+                   else f"name a file in it (e.g. '{folder or text}{'/' if folder else ''}evalkit.db')")
+        raise StoreError(f"'{text}' ends with a path separator, so it names a folder, but the results database "
+                         f"is a file: {instead}.")
+    return Path(text)
 
 
 def location_files(location: StoreLocation) -> list[Path]:

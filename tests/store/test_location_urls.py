@@ -68,3 +68,15 @@ def test_a_short_password_is_masked_where_it_stands_alone_only() -> None:
     assert masked == 'connection to server at "127.0.0.1", port 1 failed: password *** rejected'
     long_one = _masked(Exception("auth xx-s3cret-passphrase-xx"), PostgresURL("postgresql://u:s3cret-passphrase@h/db"))
     assert "s3cret" not in long_one
+
+
+def test_the_api_and_evalkit_store_refuse_a_folder_path_as_the_cli_does(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "reports").mkdir()
+    monkeypatch.chdir(tmp_path)
+    for text in ("reports/", "reports\\", "/"):
+        with pytest.raises(StoreError, match="ends with a path separator"):
+            store_location(text)
+        monkeypatch.setenv("EVALKIT_STORE", text)
+        with pytest.raises(StoreError, match="ends with a path separator"):
+            store_location(None)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]  # nothing created
