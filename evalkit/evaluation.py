@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from evalkit.errors import RunFailedError
+from evalkit.errors import RunFailedError, TaskError
 from evalkit.prompting import PromptOptions
 from evalkit.stats import mean_interval
 from evalkit.store.records import MetricRecord, SampleRecord
@@ -55,6 +55,11 @@ def evaluate_task(lm: Any, loaded: LoadedTask, *, num_fewshot: int, limit: int |
     samples = _merge_filters(raw, task)
     keys = list(dict.fromkeys(_metric_key(m, s["filter"]) for s in raw for m in s["metrics"]))
     metrics = _metrics(keys, samples, task, results["results"][loaded.name])
+    if not metrics:
+        raise TaskError(f"Task '{loaded.name}' ({loaded.source}) computed no metrics: no document reported any "
+                        "metric its metric_list names.",
+                        hint="Check the names in metric_list against what its process_results returns "
+                             "(run `evalkit tasks validate PATH`).")
     if task.OUTPUT_TYPE == "loglikelihood_rolling":
         metrics.append(_mean_metric(DOC_LOGLIKELIHOOD, [s.scores[DOC_LOGLIKELIHOOD] for s in samples], True))
     return CellOutcome(samples, metrics)

@@ -36,6 +36,9 @@ def run_lm_eval(args: list[str]) -> int:
 
     from lm_eval.__main__ import cli_evaluate
 
+    from evalkit.tasks.templates import sandbox_lm_eval_templates
+
+    sandbox_lm_eval_templates()  # templates cannot reach Python's builtins here either
     with _argv(["lm-eval", *args]):
         try:
             cli_evaluate()

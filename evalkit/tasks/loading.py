@@ -22,6 +22,7 @@ from evalkit.tasks import data_files
 from evalkit.tasks.config_types import check_types
 from evalkit.tasks.discovery import TaskEntry
 from evalkit.tasks.hooks import import_hook
+from evalkit.tasks.templates import sandbox_lm_eval_templates
 from evalkit.tasks.yaml_source import FunctionRef
 
 SPLIT_KEYS = ("training_split", "validation_split", "test_split", "fewshot_split")
@@ -87,7 +88,9 @@ def task_config_hash(entry: TaskEntry) -> str:
 
 
 def load_task(entry: TaskEntry) -> LoadedTask:
-    """Build the lm-eval task (loads its data) and check its declared splits exist."""
+    """Build the lm-eval task (loads its data) and check its declared splits exist; its templates
+    render in a sandbox (evalkit.tasks.templates)."""
+    sandbox_lm_eval_templates()
     if entry.source == "lm_eval":
         return _load_from_lm_eval(entry)
     config = resolved_config(entry)

@@ -13,7 +13,7 @@ from evalkit.tasks.loading import load_task
 from evalkit.tasks.render_limit import RenderTimeout, render_timeout_s, time_limit
 from tests.tasks.conftest import WriteTask
 
-ENDLESS_TEMPLATE = 'doc_to_text: "{% for i in range(100000000) %}{% for j in range(100) %}{% endfor %}{% endfor %}{{text}}"\n'
+ENDLESS_TEMPLATE = 'doc_to_text: "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}{{text}}"\n'
 
 
 @pytest.fixture(autouse=True)
