@@ -4,6 +4,7 @@ and the result becomes typed per-document records plus metrics with 95% interval
 from __future__ import annotations
 
 import copy
+import logging
 import math
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from evalkit.prompting import PromptOptions
 from evalkit.stats import mean_interval
 from evalkit.store.records import MetricRecord, SampleRecord
 from evalkit.tasks.loading import LoadedTask
+
+log = logging.getLogger(__name__)
 
 
 # Per-document score of language-modelling (loglikelihood_rolling) tasks. Their metrics
@@ -82,24 +85,28 @@ def generation_overrides(task: Any, gen_kwargs: dict[str, Any]) -> Iterator[None
 
 def check_documents(loaded: LoadedTask, limit: int | None) -> None:
     """Input errors in the documents to be evaluated are found before any compute: an empty
-    evaluation split, or a gold index outside the choices."""
-    from evalkit.errors import TaskError
+    evaluation split, or a prompt, target or choice list lm-eval would score silently as wrong
+    (evalkit.tasks.document_checks); duplicate choices are logged as a warning."""
+    from evalkit.tasks.document_checks import document_problem, duplicate_choices
 
     task = loaded.task
     docs = task.eval_docs
     if len(docs) == 0:
         raise TaskError(f"Task '{loaded.name}' ({loaded.source}): the evaluation split has no documents.",
                         hint="Check the data file of the validation/test split.")
-    if task.OUTPUT_TYPE != "multiple_choice":
-        return
+    ties = []
     for i, doc in enumerate(docs):
         if limit is not None and i >= limit:
             break
-        target, choices = task.doc_to_target(doc), task.doc_to_choice(doc)
-        if isinstance(target, int) and not 0 <= target < len(choices):
-            raise TaskError(f"Task '{loaded.name}' ({loaded.source}), key 'doc_to_target': document {i} has "
-                            f"target index {target} but only {len(choices)} choices.",
-                            hint="Fix the label in the data or the doc_to_target template.")
+        problem = document_problem(task, doc)
+        if problem:
+            raise TaskError(f"Task '{loaded.name}' ({loaded.source}), document {i}: {problem}.",
+                            hint="Fix the data or the task's templates/hooks (`evalkit tasks validate PATH` "
+                                 "lists every document with a problem).")
+        if (note := duplicate_choices(task, doc)):
+            ties.append(f"document {i}: {note}")
+    if ties:
+        log.warning("Task '%s': %d document(s) offer the same choice twice (first: %s).", loaded.name, len(ties), ties[0])
 
 
 def check_fewshot_source(loaded: LoadedTask, k: int, setting: str) -> None:

@@ -109,6 +109,8 @@ def validate(paths: tuple[str, ...]) -> None:
                 console.print(f"    {problem}", markup=False, highlight=False, soft_wrap=True)
         else:
             console.print(f"[green]✓[/] {path}  ({report.name}: {report.documents} evaluation documents)")
+        for note in report.notes:
+            console.print(f"    note: {note}", markup=False, highlight=False, soft_wrap=True)
     if failed:
         raise TaskError(f"{failed} of {total} task file(s) have problems (listed above).")
 

@@ -97,6 +97,7 @@ class ValidationReport:
     name: str | None = None
     problems: list[str] = field(default_factory=list)
     documents: int = 0
+    notes: list[str] = field(default_factory=list)  # legal but worth a look (duplicate choices)
 
 
 def validate_file(registry: TaskRegistry, path: Path, root: Path | None = None) -> ValidationReport:
@@ -108,7 +109,7 @@ def validate_file(registry: TaskRegistry, path: Path, root: Path | None = None) 
         entry = registry.resolve_file(path, root)
         report.name = entry.name
         loaded, _ = rendered_examples(entry, 0)
-        report.problems += _document_problems(loaded.task, path)
+        report.problems += _document_problems(loaded.task, path, report)
         report.documents = len(loaded.task.eval_docs)
     except EvalkitError as exc:
         report.problems.append(exc.message)
@@ -117,7 +118,8 @@ def validate_file(registry: TaskRegistry, path: Path, root: Path | None = None) 
     return report
 
 
-def _document_problems(task: Any, path: Path, max_reported: int = 10) -> list[str]:
+def _document_problems(task: Any, path: Path, report: ValidationReport, max_reported: int = 10) -> list[str]:
+    from evalkit.tasks.document_checks import document_problem, duplicate_choices
     from evalkit.tasks.render_limit import RenderTimeout
 
     problems: list[str] = []
@@ -126,13 +128,11 @@ def _document_problems(task: Any, path: Path, max_reported: int = 10) -> list[st
         return [f"{path}: the evaluation split has no documents."]
     for i, doc in enumerate(docs):
         try:
-            task.doc_to_text(doc)
-            target = task.doc_to_target(doc)
-            if task.OUTPUT_TYPE == "multiple_choice":
-                choices = task.doc_to_choice(doc)
-                if isinstance(target, int) and not 0 <= target < len(choices):
-                    problems.append(f"{path}: document {i}: target index {target} is out of range "
-                                    f"for {len(choices)} choices (key 'doc_to_target').")
+            problem = document_problem(task, doc)
+            if problem:
+                problems.append(f"{path}: document {i}: {problem}.")
+            elif len(report.notes) < 3 and (note := duplicate_choices(task, doc)):
+                report.notes.append(f"document {i}: {note}.")
         except EvalkitError as exc:
             problems.append(f"{path}: document {i}: {exc.message}")
             if isinstance(exc.__cause__, RenderTimeout):

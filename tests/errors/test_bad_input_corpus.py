@@ -71,7 +71,7 @@ CASES = [
     Case("missing data file", lambda t, m: run_args(t, m, toy_task(t, lambda s: s.replace("data/train.jsonl", "data/nope.jsonl"))), 2, "data file 'data/nope.jsonl' does not exist"),
     Case("wrong split name", lambda t, m: run_args(t, m, toy_task(t, lambda s: s.replace("validation_split: validation", "validation_split: dev"))), 2, "split 'dev' is not in the data"),
     Case("target index out of range", lambda t, m: run_args(t, m, toy_task(t, data={"validation.jsonl": b'{"sentence": "x", "label": 7}\n'})), 2, "key 'doc_to_target'"),
-    Case("later target index out of range", lambda t, m: run_args(t, m, toy_task(t, data={"validation.jsonl": b'{"sentence": "x", "label": 1}\n{"sentence": "y", "label": 2}\n'})), 2, "document 1 has target index 2 but only 2 choices"),
+    Case("later target index out of range", lambda t, m: run_args(t, m, toy_task(t, data={"validation.jsonl": b'{"sentence": "x", "label": 1}\n{"sentence": "y", "label": 2}\n'})), 2, "document 1: key 'doc_to_target': target index 2 is out of range for 2 choices"),
     Case("empty dataset", lambda t, m: run_args(t, m, toy_task(t, data={"validation.jsonl": b""})), 2, "toy_sentiment"),
     Case("non-UTF-8 yaml", lambda t, m: run_args(t, m, write(t, "latin1.yaml", "task: caf\u00e9\n".encode("latin-1"))), 2, "is not UTF-8 text"),
     Case("non-UTF-8 data file", lambda t, m: run_args(t, m, toy_task(t, data={"validation.jsonl": '{"sentence": "caf\u00e9", "label": 1}\n'.encode("latin-1")})), 2, "failed to load its data"),
