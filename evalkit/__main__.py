@@ -1,6 +1,6 @@
 """`python -m evalkit ...` (how `accelerate launch -m evalkit run ...` starts each process)."""
 
-from evalkit.cli.main import main
+from evalkit.cli.main import console_main
 
 if __name__ == "__main__":
-    main()
+    console_main()

@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import sys
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
@@ -155,6 +156,9 @@ def check_limit(value: Any, where: str = "") -> None:
         raise InputError(f"Invalid --limit {value!r}{where}: it must be a whole number of documents of at least 1, "
                          "or a fraction between 0 and 1 (exclusive) of each task's documents.",
                          hint="For example --limit 200, --limit 0.1 or --limit wikitext=0.5.")
+    if whole and value > sys.maxsize:
+        raise InputError(f"Invalid --limit {value}{where}: it is larger than any data set can be "
+                         f"(at most {sys.maxsize}).", hint="Leave --limit out to evaluate every document.")
 
 
 def document_count(limit: Limit, n_docs: int) -> int | None:

@@ -79,6 +79,50 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(code)
 
 
+def console_main() -> None:
+    """The `evalkit` console script and `python -m evalkit`: main(), then exit even when code evalkit
+    ran (a task hook) left a non-daemon thread running, which would keep the process alive forever
+    after the run was stored. Such threads get STRAY_THREAD_GRACE_S to end; then exit handlers run,
+    output is flushed and the process ends with main's exit code, naming the threads."""
+    code: Any = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code
+    stray = _stray_threads()
+    if not stray:
+        sys.exit(code)
+    names = ", ".join(sorted(t.name for t in stray))
+    click.echo(f"Warning: evalkit is done, but code it ran left thread(s) running ({names}); exiting "
+               "without waiting for them.", err=True)
+    import atexit
+    import os
+
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else 1)
+
+
+STRAY_THREAD_GRACE_S = 2.0
+
+
+def _stray_threads() -> list[Any]:
+    """Non-daemon threads still alive after STRAY_THREAD_GRACE_S (the main thread aside)."""
+    import threading
+    import time
+
+    deadline = time.monotonic() + STRAY_THREAD_GRACE_S
+    alive = []
+    for thread in threading.enumerate():
+        if thread is threading.main_thread() or thread.daemon:
+            continue
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if thread.is_alive():
+            alive.append(thread)
+    return alive
+
+
 def _exit_code(exc: BaseException, *, debug: bool) -> int:
     """Report `exc` on stderr and return the process exit code it maps to."""
     if isinstance(exc, EvalkitError):

@@ -3,13 +3,17 @@
 lm-eval would import `!function /abs/path/mod.fn`, `!function ../../x.fn` or any module on
 sys.path; evalkit accepts only a dotted name (`utils.process_docs`, `pkg.mod.fn`) that names a
 `.py` file next to the YAML, inside the directory the task was found under (symlinks followed).
-A hook that raises SystemExit (e.g. calls `sys.exit()`) on import or when called becomes a
-TaskError naming it, instead of ending evalkit with exit 0 having done nothing.
+A hook that raises SystemExit (e.g. calls `sys.exit()`) or calls `os._exit()` on import or when
+called becomes a TaskError naming it, instead of ending evalkit with exit 0 having done nothing
+(`os._exit` is replaced while hook code runs: it would end the process with no message).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
 
@@ -50,7 +54,8 @@ def _load_module(path: Path, ref: FunctionRef, where: Path, key: str) -> Any:
     from lm_eval.tasks._yaml_loader import _load_module_with_cache
 
     try:
-        return _load_module_with_cache(path)
+        with no_hard_exit():
+            return _load_module_with_cache(path)
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # SystemExit on import included: a hook must not end evalkit
@@ -66,19 +71,45 @@ def contained(function: Callable[..., Any], label: str) -> Callable[..., Any]:
     @functools.wraps(function)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         try:
-            return function(*args, **kwargs)
+            with no_hard_exit():
+                return function(*args, **kwargs)
         except (TaskError, KeyboardInterrupt, RenderTimeout):
             raise
         except BaseException as exc:
             hint = ("A hook must return a value or raise an exception, not exit." if not isinstance(exc, Exception)
                     else "Fix the hook, or the data it reads.")
-            what = _describe(exc) if isinstance(exc, SystemExit) else f"failed: {_describe(exc)}"
+            what = _describe(exc) if isinstance(exc, (SystemExit, HardExit)) else f"failed: {_describe(exc)}"
             raise TaskError(f"Hook {label} {what}", hint=hint) from exc
 
     return guarded
 
 
+class HardExit(BaseException):
+    """Raised in place of `os._exit(code)` called by hook code."""
+
+    def __init__(self, code: Any) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@contextlib.contextmanager
+def no_hard_exit() -> Iterator[None]:
+    """While hook code runs, `os._exit(code)` raises HardExit instead of ending the process."""
+    real = os._exit
+
+    def refused(code: Any = 0) -> None:
+        raise HardExit(code)
+
+    os._exit = refused  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        os._exit = real
+
+
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, HardExit):
+        return f"called os._exit({exc.code!r})."
     if isinstance(exc, SystemExit):
         return f"called sys.exit({exc.code!r})."
     text = str(exc).strip().splitlines()

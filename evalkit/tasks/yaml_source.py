@@ -18,6 +18,9 @@ from evalkit.tasks.confinement import require_inside
 
 MAX_YAML_BYTES = 1 << 20
 MAX_INCLUDE_DEPTH = 32
+# Values once YAML aliases are expanded (a 700-byte "billion laughs" file expands to 10^9 and hung
+# every command that copies or hashes the config).
+MAX_EXPANDED_VALUES = 200_000
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,43 @@ def _parse(path: Path, text: str) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise TaskError(f"Task file '{path}' must hold a mapping of keys (task:, dataset_path:, ...), "
                         f"not a {type(config).__name__}.", hint="See README 'Writing a task'.")
+    _check_expanded_size(path, config)
     return config
+
+
+def _check_expanded_size(path: Path, config: dict[str, Any]) -> None:
+    """TaskError when the config refers to itself or expands (through `&anchor` / `*alias` reuse) to
+    more than MAX_EXPANDED_VALUES values; counted over shared objects once each, so this is fast."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(value: Any) -> int:
+        if not isinstance(value, (dict, list)):
+            return 1
+        key = id(value)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise TaskError(f"Task file '{path}' contains a value that contains itself (a YAML alias of its own "
+                            "anchor).", hint="Write the value out instead of referring to itself.")
+        active.add(key)
+        items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+        total = 1
+        for item in items:
+            total += size(item)
+            if total > MAX_EXPANDED_VALUES:
+                raise TaskError(f"Task file '{path}' expands to more than {MAX_EXPANDED_VALUES:,} values once its "
+                                "YAML aliases (*name) are expanded.",
+                                hint="Task YAML is a small mapping of keys; put data in data files.")
+        active.discard(key)
+        sizes[key] = total
+        return total
+
+    try:
+        size(config)
+    except RecursionError as exc:
+        raise TaskError(f"Task file '{path}' is nested too deeply to read.",
+                        hint="Task YAML is a flat mapping of keys; flatten the structure.") from exc
 
 
 def _read_text(path: Path) -> str:

@@ -32,6 +32,7 @@ def test_a_task_limit_overrides_the_limit_for_every_task(evalkit_cli, tiny_model
     (("=3",), "names no task"),
     (("x",), "neither a number"),
     (("toy_gen=0",), "at least 1"),
+    (("9223372036854775808",), "larger than any data set"),  # was a run-time failure after the model loaded
 ])
 def test_bad_limits_are_refused_before_anything_runs(evalkit_cli, tiny_model_dir: Path, tmp_path: Path,
                                                     limits: tuple[str, ...], message: str) -> None:

@@ -132,3 +132,20 @@ def test_a_wrongly_typed_listed_task_does_not_break_the_listing(evalkit_cli, wri
     listing = evalkit_cli("tasks", "list", "--include-path", tmp_path / "tasks")
     assert listing.exit_code == 0, listing.output
     assert "good" in listing.stdout and "odd" in listing.stdout and "odder" in listing.stdout
+
+
+def test_an_alias_bomb_or_a_self_reference_is_refused_quickly(evalkit_cli, tmp_path: Path) -> None:
+    import time
+
+    levels = ['  a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+    for prev, name in zip("abcdefgh", "bcdefghi"):
+        levels.append(f"  {name}: &{name} [{','.join(['*' + prev] * 10)}]")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("task: t\ndataset_path: json\nmetadata:\n" + "\n".join(levels) + "\n")
+    looped = tmp_path / "loop.yaml"
+    looped.write_text("task: t\ndataset_path: json\nmetadata: &m {self: *m}\n")
+    start = time.monotonic()
+    for path, needle in ((bomb, "expands to more than 200,000 values"), (looped, "contains itself")):
+        result = evalkit_cli("tasks", "validate", path)
+        assert result.exit_code == 2 and needle in result.output and "Traceback" not in result.output, result.output
+    assert time.monotonic() - start < 30

@@ -125,19 +125,36 @@ def test_validate_a_directory_uses_it_as_the_root(evalkit_cli, write_task: Write
     assert "t: 2 evaluation documents" in result.output and "include-only template, skipped" in result.output
 
 
+@pytest.mark.parametrize("how", ["sys.exit", "os._exit"])
 @pytest.mark.parametrize("where", ["import", "call"])
-def test_a_hook_that_exits_is_a_task_error(evalkit_cli, write_task: WriteTask, where: str) -> None:
+def test_a_hook_that_exits_is_a_task_error(evalkit_cli, write_task: WriteTask, where: str, how: str) -> None:
     path = write_task(extra="doc_to_text: !function utils.prompt\n")
-    body = "import sys\nsys.exit(0)\n" if where == "import" else ""
-    body += "def prompt(doc):\n    raise SystemExit(3)\n" if where == "call" else "def prompt(doc):\n    return 'x'\n"
+    body = f"import os, sys\n{how}(0)\n" if where == "import" else "import os, sys\n"
+    body += f"def prompt(doc):\n    {how}(3)\n" if where == "call" else "def prompt(doc):\n    return 'x'\n"
     (path.parent / "utils.py").write_text(body)
     for args in (("tasks", "validate", path), ("tasks", "show", path)):
         result = evalkit_cli(*args)
         assert result.exit_code == 2, result.output
-        assert "!function utils.prompt" in result.output and "sys.exit" in result.output
+        assert "!function utils.prompt" in result.output and f"{how}(" in result.output
         assert "Traceback" not in result.output
-    with pytest.raises(TaskError, match=r"sys\.exit\((0|3)\)"):
+    with pytest.raises(TaskError, match=rf"{how.replace('.', '[.]')}\((0|3)\)"):
         load_task(TaskRegistry([]).resolve(str(path)))
+
+
+def test_a_thread_left_running_by_a_hook_does_not_keep_evalkit_alive(write_task: WriteTask, tiny_model_dir: Path,
+                                                                      tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    path = write_task(extra="doc_to_text: !function utils.prompt\n")
+    (path.parent / "utils.py").write_text("import threading, time\nthreading.Thread(target=time.sleep, args=(3600,), "
+                                          "name='hook-sleeper').start()\ndef prompt(doc):\n    return doc['text']\n")
+    result = subprocess.run([sys.executable, "-m", "evalkit", "run", "-m", str(tiny_model_dir), "-t", str(path),
+                             "--store", str(tmp_path / "r.db")], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    assert result.returncode == 0, result.stderr
+    assert "stored in" in result.stdout and "left thread(s) running (hook-sleeper)" in result.stderr
 
 
 def test_a_failing_hook_is_named(write_task: WriteTask) -> None:
