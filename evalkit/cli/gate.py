@@ -25,16 +25,20 @@ from evalkit.report import ReportDocument
 @stats_options
 @click.option("--flips", type=click.IntRange(min=0), default=5, show_default=True,
               help="Flipped documents to list for each failing 0/1 metric.")
+@click.option("--allow-missing", is_flag=True,
+              help="Pass although the candidate lacks some of the baseline's cells or metrics (they are "
+                   "listed as not gated); by default a missing baseline result fails the gate.")
 @report_output_options
 @store_option
 def command(baseline: str, candidate: str, max_drop: float, correction: str, alpha: float,
-            metrics: tuple[str, ...], allow_incomparable: bool, flips: int, fmt: str | None, output: Path | None,
-            force: bool, store: Path | None) -> None:
+            metrics: tuple[str, ...], allow_incomparable: bool, flips: int, allow_missing: bool, fmt: str | None,
+            output: Path | None, force: bool, store: Path | None) -> None:
     """Fail (exit 1) when any metric of the candidate dropped below the baseline by more than
     --max-drop AND significantly after correction (direction respects higher_is_better).
 
-    Exit 0: passed. Exit 1: regression (the report lists failing rows and flipped documents), or
-    the store stayed locked by another process. Exit 2: bad input (missing or malformed baseline
+    Exit 0: passed. Exit 1: regression (the report lists failing rows and flipped documents), a
+    baseline cell or metric the candidate lacks (unless --allow-missing), or the store stayed locked
+    by another process. Exit 2: bad input (missing or malformed baseline
     file, unknown run, incomparable runs, baseline and candidate the same run, a run that is not
     complete, a per-document score that is missing or not a finite number).
     Corpus-level metrics (no per-document scores) are listed as not gated.
@@ -49,7 +53,7 @@ def command(baseline: str, candidate: str, max_drop: float, correction: str, alp
         sides = open_runs(opener, [baseline, candidate])
         require_distinct(sides)
         require_complete(sides)
-        outcome = decide_gate(compare_runs(sides, options), max_drop)
+        outcome = decide_gate(compare_runs(sides, options), max_drop, allow_missing=allow_missing)
     labels = outcome.comparison.labels
     doc = ReportDocument(title=f"evalkit gate: {labels[1]} against baseline {labels[0]}", gate=outcome)
     emit(doc, resolve_format(fmt, output), output, force=force, inputs=inputs, step_summary=True)
@@ -61,7 +65,12 @@ def _regression(outcome: GateOutcome) -> RegressionFound:
     """The error that makes the process exit 1, naming what regressed."""
     failing = outcome.failing
     names = [" / ".join(str(v) for v in (r.task, r.setting, r.metric) if v is not None) for r in failing.itertuples()]
-    return RegressionFound(f"Gate failed: {len(names)} metric(s) regressed beyond --max-drop {outcome.max_drop:g}: "
-                           f"{', '.join(names)}.",
-                           hint="Inspect the flipped documents above; re-baseline with `evalkit results export` "
-                                "if the drop is intended.")
+    parts = [f"{len(names)} metric(s) regressed beyond --max-drop {outcome.max_drop:g}: {', '.join(names)}"] if names else []
+    if outcome.missing:
+        parts.append(f"{len(outcome.missing)} baseline result(s) missing from the candidate: {'; '.join(outcome.missing)}")
+    hint = ("Inspect the flipped documents above; re-baseline with `evalkit results export` if the drop is intended."
+            if names else "")
+    if outcome.missing:
+        hint += (" " if hint else "") + ("Run the candidate on the baseline's tasks and settings, or pass "
+                                         "--allow-missing to gate only what both runs have.")
+    return RegressionFound(f"Gate failed: {'; '.join(parts)}.", hint=hint)

@@ -2,7 +2,9 @@
 is significant after multiple-comparison correction. Direction respects higher_is_better.
 
 The gate never passes on what it could not judge: runs that are not complete are refused (exit 2)
-before comparing, and rows without a p-value (corpus-level metrics compared on aggregates only)
+before comparing; a baseline cell or metric the candidate lacks (a task the candidate stopped
+running, no documents in common) fails the gate unless allowed (`--allow-missing`: then it is
+listed as not gated); rows without a p-value (corpus-level metrics compared on aggregates only)
 are listed as not gated; a gate with nothing it could judge is refused."""
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ def require_distinct(sides: list[RunSide]) -> None:
                               "so a candidate run that failed leaves `latest` on an older one.")
 
 
-def decide_gate(comparison: Comparison, max_drop: float) -> GateOutcome:
-    """Mark each row's drop (positive = worse) and whether it is a regression; keep failing rows' flips."""
+def decide_gate(comparison: Comparison, max_drop: float, *, allow_missing: bool = False) -> GateOutcome:
+    """Mark each row's drop (positive = worse) and whether it is a regression; keep failing rows' flips.
+    What the baseline has and the candidate lacks fails the gate, unless `allow_missing`."""
     max_drop = check_max_drop(max_drop)
     rows = comparison.rows.copy()
     gain = np.where(rows.higher_is_better.astype(bool), rows.delta, -rows.delta)
@@ -53,12 +56,14 @@ def decide_gate(comparison: Comparison, max_drop: float) -> GateOutcome:
         raise InputError(f"The gate has nothing it can judge: every compared metric of {comparison.labels[1]} "
                          f"against {comparison.labels[0]} lacks per-document scores ({'; '.join(untested)}).",
                          hint="Gate on a metric with per-document scores (e.g. acc), selected with --metric.")
-    # A baseline cell or metric the candidate lacks cannot regress, but nobody should mistake that for a pass.
-    not_gated = [f"not gated: {reason}" for reason in comparison.not_compared + untested]
+    # A baseline cell or metric the candidate lacks cannot be judged: a candidate that stopped running a
+    # task must not pass for it. Allowed, it is not gated, and nobody should mistake that for a pass.
+    missing = [] if allow_missing else list(comparison.not_compared)
+    not_gated = [f"not gated: {reason}" for reason in (comparison.not_compared if allow_missing else []) + untested]
     judged = replace(comparison, rows=rows, flips=_failing_flips(comparison.flips, failing),
-                     warnings=comparison.warnings + not_gated)
-    return GateOutcome(comparison=judged, max_drop=max_drop, passed=failing.empty, failing=failing,
-                       not_gated=not_gated)
+                     warnings=comparison.warnings + not_gated + [f"missing: {reason}" for reason in missing])
+    return GateOutcome(comparison=judged, max_drop=max_drop, passed=failing.empty and not missing, failing=failing,
+                       not_gated=not_gated, missing=missing)
 
 
 def _untested_rows(rows: pd.DataFrame) -> list[str]:

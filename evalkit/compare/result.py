@@ -77,6 +77,7 @@ class GateOutcome:
     passed: bool
     failing: pd.DataFrame
     not_gated: list[str] = field(default_factory=list)  # what was never judged (cells, metrics, rows), one reason each
+    missing: list[str] = field(default_factory=list)  # baseline cells/metrics the candidate lacks: they fail the gate
 
 
 def check_max_drop(max_drop: float) -> float:

@@ -44,7 +44,7 @@ def render_json(doc: ReportDocument) -> str:
         out["results"] = records(doc.results)
     if doc.gate is not None:
         out["gate"] = {"passed": doc.gate.passed, "max_drop": doc.gate.max_drop,
-                       "failing": records(doc.gate.failing)}
+                       "failing": records(doc.gate.failing), "missing": doc.gate.missing}
     out["comparisons"] = [_comparison(c) for c in doc.all_comparisons]
     if doc.studies:
         from evalkit.report.study_render import study_payload

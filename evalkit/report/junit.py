@@ -76,11 +76,20 @@ def _comparison_suite(comparison: Comparison) -> ET.Element:
     return suite
 
 
+def _add_missing_cases(suite: ET.Element, missing: list[str]) -> None:
+    """One failing case per baseline result the candidate lacks (the gate fails for it)."""
+    for reason in missing:
+        case = ET.SubElement(suite, "testcase", classname="evalkit.gate.missing", name=xml_safe(reason))
+        ET.SubElement(case, "failure", message=xml_safe(f"missing from the candidate: {reason}"), type="missing")
+
+
 def render_junit(doc: ReportDocument) -> str:
     """A <testsuites> document; counts of tests and failures are filled in per suite."""
     root = ET.Element("testsuites", name=xml_safe(doc.title))
     suites = [_results_suite(doc.results)] if doc.results is not None and not doc.results.empty else []
     suites += [_comparison_suite(c) for c in doc.all_comparisons]
+    if doc.gate is not None and doc.gate.missing and suites:
+        _add_missing_cases(suites[-1], doc.gate.missing)
     for suite in suites:
         cases = suite.findall("testcase")
         suite.set("tests", str(len(cases)))

@@ -162,7 +162,9 @@ def gate_lines(gate: GateOutcome) -> list[str]:
         return [f"Gate PASSED: no metric dropped by more than {gate.max_drop:g} with significance "
                 f"({correction_name(c.correction)}-adjusted p < {c.alpha:g}) across {rows}."]
     lines = [f"Gate FAILED: {len(gate.failing)} of {rows} dropped by more than "
-             f"{gate.max_drop:g} with significance ({correction_name(c.correction)}-adjusted p < {c.alpha:g})."]
+             f"{gate.max_drop:g} with significance ({correction_name(c.correction)}-adjusted p < {c.alpha:g})"
+             + (f"; {len(gate.missing)} baseline result(s) missing from the candidate." if gate.missing else ".")]
+    lines += [f"missing: {reason}" for reason in gate.missing]
     for _, row in gate.failing.iterrows():
         where = " / ".join(str(v) for v in (row.model, row.task, row.setting, row.metric) if not is_missing(v))
         lines.append(f"{where}: {fmt_value(row.value_a)} → {fmt_value(row.value_b)} "

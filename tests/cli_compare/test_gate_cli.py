@@ -293,3 +293,21 @@ def test_baseline_and_candidate_are_checked_as_run_references(store: Path, tmp_p
         r = evalkit_cli("gate", *[x for pair in args.items() for x in pair], "--store", store)
         assert r.exit_code == 2
         assert f"Invalid value for '{option}': '{tmp_path / 'ci'}/' is a directory, not a run" in r.stderr
+
+
+def test_a_candidate_that_stopped_running_a_baseline_task_fails_unless_allowed(tmp_path: Path, evalkit_cli) -> None:
+    store = tmp_path / "s.db"
+    conn = open_for_writing(store)
+    add_run(conn, "a", [CellSpec("rte", {"acc": binary(40, 20)}), CellSpec("sst2", {"acc": binary(40, 36)})],
+            name="base", created_at="1")
+    add_run(conn, "b", [CellSpec("rte", {"acc": binary(40, 20)})], name="cand", created_at="2")
+    conn.close()
+    r = evalkit_cli("gate", "--baseline", "base", "--candidate", "cand", "--store", store)
+    assert r.exit_code == 1, r.output
+    assert "1 baseline result(s) missing from the candidate" in r.stdout
+    assert "missing: tiny-model / sst2 / zero-shot has no counterpart in cand" in r.stdout
+    assert "--allow-missing" in r.stderr
+    junit = evalkit_cli("gate", "--baseline", "base", "--candidate", "cand", "--store", store, "--format", "junit")
+    assert junit.exit_code == 1 and 'type="missing"' in junit.stdout and 'failures="1"' in junit.stdout
+    allowed = evalkit_cli("gate", "--baseline", "base", "--candidate", "cand", "--allow-missing", "--store", store)
+    assert allowed.exit_code == 0 and "Gate PASSED" in allowed.stdout and "1 not gated" in allowed.stdout

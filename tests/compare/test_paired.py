@@ -143,14 +143,17 @@ def test_runs_without_common_cells_are_refused(tmp_path: Path) -> None:
         _compare(tmp_path / "s.db", ["a", "b"])
 
 
-def test_gate_warns_about_baseline_cells_the_candidate_lacks(tmp_path: Path) -> None:
+def test_a_baseline_cell_the_candidate_lacks_fails_the_gate_unless_allowed(tmp_path: Path) -> None:
     conn = open_for_writing(tmp_path / "s.db")
     add_run(conn, "a", [CellSpec("rte", {"acc": binary(20, 10)}), CellSpec("sst2", {"acc": binary(20, 10)})],
             name="a", created_at="1")
     add_run(conn, "b", [CellSpec("rte", {"acc": binary(20, 10)})], name="b", created_at="2")
     conn.close()
-    outcome = decide_gate(_compare(tmp_path / "s.db", ["a", "b"]), max_drop=0.01)
-    assert outcome.passed
+    strict = decide_gate(_compare(tmp_path / "s.db", ["a", "b"]), max_drop=0.01)
+    assert not strict.passed and strict.failing.empty  # a candidate that stopped running sst2 does not pass
+    assert strict.missing == ["tiny-model / sst2 / zero-shot has no counterpart in b"]
+    outcome = decide_gate(_compare(tmp_path / "s.db", ["a", "b"]), max_drop=0.01, allow_missing=True)
+    assert outcome.passed and outcome.missing == []
     assert outcome.comparison.warnings == ["not gated: tiny-model / sst2 / zero-shot has no counterpart in b"]
     assert outcome.comparison.notes == ["tiny-model / sst2 / zero-shot is only in a",
                                         "tiny-model / rte / zero-shot: a and b have identical per-document scores on 20 documents (acc)"]
@@ -162,7 +165,9 @@ def test_gate_lists_a_metric_the_candidate_does_not_report_as_not_gated(tmp_path
             created_at="1")
     add_run(conn, "b", [CellSpec("arc", {"acc": binary(20, 10)})], name="b", created_at="2")
     conn.close()
-    outcome = decide_gate(_compare(tmp_path / "s.db", ["a", "b"]), max_drop=0.01)
+    assert decide_gate(_compare(tmp_path / "s.db", ["a", "b"]), max_drop=0.01).missing == [
+        "tiny-model / arc / zero-shot / acc_norm is not reported by b"]
+    outcome = decide_gate(_compare(tmp_path / "s.db", ["a", "b"]), max_drop=0.01, allow_missing=True)
     assert outcome.passed  # acc is unchanged; acc_norm silently vanished before
     assert outcome.not_gated == ["not gated: tiny-model / arc / zero-shot / acc_norm is not reported by b"]
     assert outcome.not_gated[0] in outcome.comparison.warnings
@@ -176,5 +181,7 @@ def test_gate_lists_a_cell_without_documents_in_common_as_not_gated(tmp_path: Pa
                                                                               doc_offset=1000)],
             name="b", created_at="2")
     conn.close()
-    outcome = decide_gate(_compare(tmp_path / "s.db", ["a", "b"], allow_incomparable=True), max_drop=0.01)
+    comparison = _compare(tmp_path / "s.db", ["a", "b"], allow_incomparable=True)
+    assert decide_gate(comparison, max_drop=0.01).missing == ["tiny-model / sst2 / zero-shot has no documents in common with b"]
+    outcome = decide_gate(comparison, max_drop=0.01, allow_missing=True)
     assert "not gated: tiny-model / sst2 / zero-shot has no documents in common with b" in outcome.not_gated

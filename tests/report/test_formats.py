@@ -74,7 +74,7 @@ def test_junit_without_gate_fails_significant_worsening(three_runs_doc: ReportDo
 
 def test_json_gate_report_lists_failing_rows_and_flips(gate_doc: ReportDocument) -> None:
     doc = json.loads(render(gate_doc, "json"))
-    assert doc["gate"] == {"passed": False, "max_drop": 0.01, "failing": doc["gate"]["failing"]}
+    assert doc["gate"] == {"passed": False, "max_drop": 0.01, "failing": doc["gate"]["failing"], "missing": []}
     assert [r["task"] for r in doc["gate"]["failing"]] == ["sst2"]
     rows = doc["comparisons"][0]["rows"]
     assert [r["regression"] for r in rows] == [True, False]
