@@ -26,6 +26,9 @@ UNREADABLE_HINT = ("Every document of a per-document metric needs a finite numbe
                    "the gate never passes on scores it cannot read.")
 
 _OK, _CORPUS, _ABSENT, _BAD = "ok", "corpus", "absent", "bad"
+# The paired statistics square and sum scores: beyond this magnitude float64 overflows (1e308), and
+# no accuracy, log-likelihood or perplexity comes near it.
+MAX_ABS_SCORE = 1e150
 
 
 def score_kind(scores: Any, metric: str) -> str:
@@ -37,9 +40,16 @@ def score_kind(scores: Any, metric: str) -> str:
     value = scores[metric]
     if isinstance(value, (list, tuple, dict)):
         return _CORPUS
-    if isinstance(value, (int, float)) and math.isfinite(value):
+    if isinstance(value, (int, float)) and _in_range(value):
         return _OK
     return _BAD
+
+
+def _in_range(value: int | float) -> bool:
+    """Finite and at most MAX_ABS_SCORE in magnitude (an int is compared exactly: 10**400 has no float)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    return abs(value) <= MAX_ABS_SCORE
 
 
 def describe_score(scores: Any, metric: str) -> str:
@@ -53,8 +63,11 @@ def describe_score(scores: Any, metric: str) -> str:
         return "the score is null"
     if isinstance(value, float) and math.isnan(value):
         return "the score is NaN"
-    if isinstance(value, (int, float)):
+    if isinstance(value, float) and not math.isfinite(value):
         return f"the score is {value} (not finite)"
+    if isinstance(value, (int, float)):
+        shown = f"{value:.3g}" if isinstance(value, float) else f"an integer of {len(str(abs(value)))} digits"
+        return f"the score is {shown}, too large to compare (|score| must be at most {MAX_ABS_SCORE:g})"
     if isinstance(value, str):
         return f"the score is the text {value[:40]!r}"
     return f"the score is a {type(value).__name__}, not a number"

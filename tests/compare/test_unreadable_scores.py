@@ -19,11 +19,12 @@ from tests.compare.synthetic import CellSpec, add_run, binary
 
 def _store(path: Path, scores_a: dict[str, list[Any]], scores_b: dict[str, list[Any]], *,
            status_b: str = "complete", direction_b: dict[str, bool] | None = None) -> Path:
-    """Runs 'a' and 'b' with one sst2 cell each; non-numeric scores get a stored aggregate of 0.5."""
+    """Runs 'a' and 'b' with one sst2 cell each; non-numeric (or huge) scores get a stored aggregate of 0.5."""
     conn = open_for_writing(path)
     for run_id, scores, status, direction in (("a", scores_a, "complete", None),
                                               ("b", scores_b, status_b, direction_b)):
-        aggregates = {m: 0.5 for m, v in scores.items() if not all(isinstance(x, (int, float)) for x in v)}
+        aggregates = {m: 0.5 for m, v in scores.items()  # also for scores too large to average
+                      if not all(isinstance(x, (int, float)) and abs(x) <= 1 for x in v)}
         add_run(conn, run_id, [CellSpec("sst2", scores, aggregates=aggregates, higher_is_better=direction or {})],
                 name=run_id, created_at=f"2025-01-0{1 if run_id == 'a' else 2}", status=status)
     conn.close()
@@ -46,6 +47,8 @@ def _with(values: list[Any], **at: Any) -> list[Any]:
     (None, "the score is null"),
     (math.nan, "the score is null"),  # the store writes NaN as null
     ("oops", "the score is the text 'oops'"),
+    (10 ** 400, "the score is an integer of 401 digits, too large to compare"),  # was an OverflowError, exit 1
+    (1e308, "the score is 1e+308, too large to compare"),  # finite, but its square overflowed: exit 1
 ])
 def test_one_unreadable_candidate_score_is_an_input_error_naming_run_cell_metric_and_doc(
         tmp_path: Path, bad: Any, described: str) -> None:
@@ -55,7 +58,7 @@ def test_one_unreadable_candidate_score_is_an_input_error_naming_run_cell_metric
         _compare(store)
     message = caught.value.message
     assert message.startswith(f"Run 'b' in store '{store}': metric 'acc' of tiny-model / sst2 / zero-shot")
-    assert f"doc_id 7: {described}." in message
+    assert f"doc_id 7: {described}" in message
     assert "finite number" in (caught.value.hint or "")
 
 
