@@ -15,6 +15,7 @@ from evalkit.cli.options import RunRef, store_option
 from evalkit.cli.results_export import export_command
 from evalkit.cli.results_import import import_command
 from evalkit.cli.results_push import push_command
+from evalkit.report.formatting import literal, printable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,8 +46,8 @@ def list_runs_command(store: Path | None, show_all: bool) -> None:
         table.add_column(header, overflow="fold")
     for run in runs.itertuples():
         style = None if run.status == "complete" else "yellow"
-        table.add_row(run.run_id, run.name or "", run.created_at, run.status, str(run.cells),
-                      (run.git_commit or "")[:12], (run.command or "")[:60], style=style)
+        table.add_row(*(literal(v) for v in (run.run_id, run.name or "", run.created_at, run.status, str(run.cells),
+                                             (run.git_commit or "")[:12], (run.command or "")[:60])), style=style)
     Console().print(table)
 
 
@@ -110,12 +111,12 @@ def _compute_cells(line: dict[str, Any]) -> list[str]:
 
 
 def _print_run_header(console: Console, run: dict[str, Any]) -> None:
-    console.print(f"[bold]{escape(run['run_id'])}[/] {escape(run.get('name') or '')}  status={run['status']}  "
+    console.print(f"[bold]{escape(printable(run['run_id']))}[/] {escape(printable(run.get('name') or ''))}  status={run['status']}  "
                   f"created={run['created_at']}", highlight=False)
     console.print(f"evalkit {run.get('evalkit_version')} · lm-eval {run.get('lm_eval_version')} · transformers "
                   f"{run.get('transformers_version')} · torch {run.get('torch_version')} · git "
                   f"{run.get('git_commit') or '-'} · host {run.get('host')} · seed {run.get('seed')}", highlight=False)
-    console.print(f"command: {run.get('command')}", markup=False, highlight=False)
+    console.print(literal(f"command: {run.get('command')}"))
 
 
 command.add_command(export_command, "export")

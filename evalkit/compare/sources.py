@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from evalkit.errors import InputError, UnknownRunError
+from evalkit.report.formatting import printable
 from evalkit.store.baseline import load_baseline
 from evalkit.store.export import EXPORT_SUFFIXES, suffix_text
 from evalkit.store.reader import cells_frame, metrics_frame, resolve_run_ref, run_row, samples_frame
@@ -115,7 +116,7 @@ def open_runs(opener: RunOpener, refs: list[str]) -> list[RunSide]:
 
 def _side(conn: Any, run_id: str, *, source: str, file_name: str | None) -> RunSide:
     run = {k: (None if pd.isna(v) else v) for k, v in run_row(conn, run_id).to_dict().items()}
-    label = str(run.get("name") or run_id)  # ids start with the date: a prefix would not tell runs apart
+    label = printable(run.get("name") or run_id)  # ids start with the date: a prefix would not tell runs apart
     if file_name:
         label = f"{label} ({file_name})"
     side = RunSide(conn=conn, run_id=run_id, label=label, source=source, run=run,

@@ -69,3 +69,19 @@ def tail_text(text: Any, limit: int = 240) -> str:
 def correction_name(method: str) -> str:
     """Display name of a p-value correction."""
     return {"holm": "Holm", "bh": "Benjamini-Hochberg"}.get(method, method)
+
+
+def printable(text: Any) -> str:
+    """`text` with control characters (terminal escapes, newlines, tabs) shown as \\x1b-style escapes:
+    stored names and commands come from other people's stores and must not drive the terminal."""
+    import unicodedata
+
+    value = "" if text is None else str(text)
+    return "".join(c if unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp") else repr(c)[1:-1] for c in value)
+
+
+def literal(text: Any) -> Any:
+    """A rich Text of printable(text): never read as markup ('[red]x' stays '[red]x')."""
+    from rich.text import Text
+
+    return Text(printable(text))

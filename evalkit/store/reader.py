@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,8 @@ def _reference_clash(name: str, run_ids: list[str]) -> str | None:
     """Why `name` would be read as something other than a run name, or None."""
     if not name.strip():
         return "is empty"
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name):
+        return "contains a control character (a newline, tab or terminal escape) that would garble every listing"
     if re.match(r"^latest(~.*)?$", name):
         return "is a run reference (`latest`, `latest~N`)"
     if Path(name).suffix.lower() in EXPORT_SUFFIXES or "/" in name or "\\" in name:

@@ -266,3 +266,14 @@ def test_results_show_prints_a_run_name_with_markup_literally(tmp_path: Path, ev
     result = evalkit_cli("results", "show", "11111111", "--store", tmp_path / "s.db")
     assert result.exit_code == 0, result.output
     assert "11111111-x [red]x[/red]  status=complete" in result.stdout
+    listed = evalkit_cli("results", "list", "--store", tmp_path / "s.db")
+    assert "[red]x[/red]" in listed.stdout  # the table cell too (markup used to be eaten)
+
+
+def test_stored_control_characters_are_shown_escaped_not_sent_to_the_terminal(tmp_path: Path, evalkit_cli) -> None:
+    conn = new_store(tmp_path / "s.db")  # a store written by another tool, or before names were checked
+    add_run(conn, "11111111-x", [CellSpec("rte", {"acc": binary(10, 5)})], name="esc\x1b[31mRED")
+    conn.close()
+    for args in (("results", "list"), ("results", "show", "11111111")):
+        result = evalkit_cli(*args, "--store", tmp_path / "s.db")
+        assert result.exit_code == 0 and "\x1b" not in result.stdout and "esc\\x1b[31mRED" in result.stdout

@@ -31,6 +31,8 @@ def conn(tmp_path: Path):
     ("baseline.json", "looks like a results file"), ("b.CSV", "looks like a results file"),
     ("runs/base", "looks like a results file"), ("x.parquet", "looks like a results file"),
     ("", "is empty"), ("   ", "is empty"),
+    ("esc\x1b[31mRED", "contains a control character"), ("two\nlines", "contains a control character"),
+    ("tab\there", "contains a control character"), ("bidi\u202eevil", "contains a control character"),
 ])
 def test_names_that_are_references_are_refused(conn, name: str, why: str) -> None:
     with pytest.raises(InputError) as caught:
