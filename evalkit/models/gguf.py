@@ -25,7 +25,9 @@ def cached_checkpoint_for(gguf_path: Path) -> Path:
     try:
         try:
             _convert(gguf_path, staging)
-        except (ValueError, OSError, KeyError, RuntimeError, EOFError) as exc:
+        except ImportError:
+            raise  # the models extra is missing: main() names the install line
+        except Exception as exc:  # a truncated or foreign file fails in struct, numpy, gguf or transformers
             from evalkit.errors import ModelError
 
             raise ModelError(f"Cannot read GGUF file '{gguf_path}': {type(exc).__name__}: {str(exc)[:200]}",

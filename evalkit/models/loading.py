@@ -119,9 +119,14 @@ def _load_config(spec: ModelSpec, location: str) -> Any:
     except (OSError, ValueError) as exc:
         _raise_if_remote_code(spec, exc)
         offline = os.environ.get("HF_HUB_OFFLINE") == "1"
-        hint = ("Offline mode is on (HF_HUB_OFFLINE=1): the model must already be in the local "
-                "Hugging Face cache, or pass a local directory." if offline
-                else "Check the hub id, your network, and --revision.")
+        if spec.kind == "local":
+            hint = (f"Fix '{Path(location) / 'config.json'}': it must be a transformers model configuration "
+                    "(valid JSON with a model_type this transformers version knows).")
+        elif offline:
+            hint = ("Offline mode is on (HF_HUB_OFFLINE=1): the model must already be in the local "
+                    "Hugging Face cache, or pass a local directory.")
+        else:
+            hint = "Check the hub id, your network, and --revision."
         raise ModelError(f"Cannot load model '{spec.name}': {_first_line(exc)}", hint=hint) from exc
 
 

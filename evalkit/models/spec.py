@@ -101,6 +101,10 @@ def resolve_model_spec(
                    trust_remote_code=trust_remote_code)
     if model in ALIASES:
         return ModelSpec(name=model, kind="alias", location=model, **options)
+    if not model.strip():  # Path("") is the current folder: a checkpoint there would be evaluated silently
+        raise ModelError("The model is empty text: it names no alias, directory, file or hub id.",
+                         hint=f"Pass --model with an alias ({', '.join(ALIASES)}), a checkpoint directory (e.g. "
+                              "'.' for this folder), a .gguf file or a hub id.")
     path = Path(model).expanduser()
     if path.suffix == ".gguf":
         if not path.is_file():
