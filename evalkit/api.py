@@ -65,8 +65,10 @@ def run(models: Sequence[str] | str = (DEFAULT_MODEL,), tasks: Sequence[str] | s
     models = [models] if isinstance(models, str) else list(models)
     tasks = [tasks] if isinstance(tasks, str) else list(tasks)
     config = run_config(models, tasks, include_paths, options)
-    cells = build_cells(models, tasks, **options)
     registry = TaskRegistry.discover(include_paths)
+    if isinstance(options.get("limit"), Mapping):
+        options = {**options, "limit": limits_by_reference(options["limit"], tasks, registry)}
+    cells = build_cells(models, tasks, **options)
     store_path = store_location(store)  # a path or a postgresql:// URL
     result = execute(cells, registry, store_path, name=name, progress=progress, config=config,
                      executor=executor, rerun=rerun)  # evalkit.executors.ExecutorOptions; rerun: no cell reuse
@@ -77,6 +79,20 @@ def run(models: Sequence[str] | str = (DEFAULT_MODEL,), tasks: Sequence[str] | s
         conn.close()
     frame.attrs["run_id"] = result.run_id
     return frame
+
+
+def limits_by_reference(limits: Mapping[str, Any], tasks: list[str], registry: Any) -> dict[str, Any]:
+    """`--limit NAME=N` for a task given by path (`-t my/task.yaml`, named `my_task` in its YAML)
+    becomes `--limit my/task.yaml=N`: a task is known by its name in every table, so its name works too."""
+    from evalkit.errors import EvalkitError
+
+    names: dict[str, str] = {}
+    for ref in tasks:
+        try:
+            names.setdefault(registry.resolve(ref).name, ref)
+        except EvalkitError:
+            continue  # reported when the task is loaded
+    return {(names[key] if key not in tasks and key in names else key): value for key, value in limits.items()}
 
 
 def run_config(models: list[str], tasks: list[str], include_paths: Sequence[str | Path],

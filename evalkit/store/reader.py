@@ -167,7 +167,7 @@ def _reference_clash(name: str, run_ids: list[str]) -> str | None:
         return "contains a control character (a newline, tab or terminal escape) that would garble every listing"
     if re.match(r"^latest(~.*)?$", name):
         return "is a run reference (`latest`, `latest~N`)"
-    if Path(name).suffix.lower() in EXPORT_SUFFIXES or "/" in name or "\\" in name:
+    if Path(name).suffix.lower() in (*EXPORT_SUFFIXES, ".db", ".sqlite", ".sqlite3") or "/" in name or "\\" in name:
         return "looks like a results file (it has a path separator or an export suffix)"
     if _RUN_ID_START.match(name):
         return "looks like a run id (or the start of one)"

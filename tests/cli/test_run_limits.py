@@ -41,3 +41,12 @@ def test_bad_limits_are_refused_before_anything_runs(evalkit_cli, tiny_model_dir
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
     assert not store.exists()
+
+
+def test_a_task_given_by_path_takes_a_limit_by_its_name(evalkit_cli, tiny_model_dir: Path, tmp_path: Path) -> None:
+    store = tmp_path / "r.db"
+    path = FIXTURES / "toy_sentiment" / "toy_sentiment.yaml"
+    result = evalkit_cli("run", "-m", tiny_model_dir, "-t", path, "--limit", "toy_sentiment=3", "--store", store)
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(store) as conn:
+        assert conn.execute("SELECT task, n FROM cells").fetchall() == [("toy_sentiment", 3)]

@@ -30,6 +30,7 @@ def conn(tmp_path: Path):
     ("20991231-0000", "looks like a run id"), ("20250101-1200", "looks like a run id"),
     ("baseline.json", "looks like a results file"), ("b.CSV", "looks like a results file"),
     ("runs/base", "looks like a results file"), ("x.parquet", "looks like a results file"),
+    ("n.db", "looks like a results file"), ("team.sqlite", "looks like a results file"),
     ("", "is empty"), ("   ", "is empty"),
     ("esc\x1b[31mRED", "contains a control character"), ("two\nlines", "contains a control character"),
     ("tab\there", "contains a control character"), ("bidi\u202eevil", "contains a control character"),
