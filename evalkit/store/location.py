@@ -74,7 +74,7 @@ def parse_store(text: str) -> StoreLocation:
         raise StoreError("The results store is empty text: it names no file and no server.",
                          hint="Pass an SQLite file path (e.g. reports/evalkit.db) or a postgresql:// URL.")
     if is_postgres_url(text):
-        return PostgresURL(text.strip())
+        return _postgres_url(text.strip())
     match = _SCHEME.match(text.strip())
     if not match:
         return _file_path(text)
@@ -89,6 +89,23 @@ def parse_store(text: str) -> StoreLocation:
                          "database, no query options, a file rather than a folder).",
                          hint="Pass the database file's path instead.")
     return _file_path(unquote(rest[1:]))
+
+
+def _postgres_url(text: str) -> PostgresURL:
+    """The URL with its scheme in lower case (libpq reads 'POSTGRESQL://' as a key=value string),
+    its host and port checked (StoreError, exit 2: urllib's ValueError would be an unexpected error)."""
+    from evalkit.errors import StoreError
+
+    scheme, rest = text.split("://", 1)
+    url = f"{scheme.lower()}://{rest}"
+    try:
+        parts = urlsplit(url)
+        parts.hostname, parts.port  # noqa: B018 - both raise ValueError on a malformed URL
+    except ValueError as exc:
+        raise StoreError(f"'{mask_password(url)}' is not a PostgreSQL URL evalkit can connect to: {exc}.",
+                         hint="Write postgresql://user:password@host:port/database (port 1-65535; an IPv6 host "
+                              "in brackets, e.g. [::1]).") from exc
+    return PostgresURL(url)
 
 
 def _file_path(text: str) -> Path:

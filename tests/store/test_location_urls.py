@@ -80,3 +80,17 @@ def test_the_api_and_evalkit_store_refuse_a_folder_path_as_the_cli_does(tmp_path
         with pytest.raises(StoreError, match="ends with a path separator"):
             store_location(None)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]  # nothing created
+
+
+@pytest.mark.parametrize("url", ["postgresql://u:pw@localhost:99999/db", "postgresql://u:pw@localhost:abc/db",
+                                 "postgresql://u:pw@[::1/db"])
+def test_a_malformed_postgres_url_is_bad_input_not_an_unexpected_error(url: str) -> None:
+    with pytest.raises(StoreError) as caught:
+        parse_store(url)
+    assert caught.value.exit_code == 2 and "not a PostgreSQL URL" in caught.value.message
+    assert ":pw@" not in caught.value.message
+
+
+def test_an_upper_case_scheme_is_a_postgres_url() -> None:
+    parsed = parse_store("POSTGRESQL://u@h:5433/db")
+    assert isinstance(parsed, PostgresURL) and parsed.url == "postgresql://u@h:5433/db"
