@@ -4,6 +4,8 @@ in-memory store with the regular schema, so a CI job can compare against it with
 from __future__ import annotations
 
 import json
+import math
+import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,8 +166,20 @@ def _numeric_columns(path: Path, metrics: pd.DataFrame) -> pd.DataFrame:
                                 f"({exc}).") from exc
         metrics[column] = [None if pd.isna(v) else v for v in values]
     for column in (c for c in _NUMERIC if _column(c).type == "INTEGER"):
-        metrics[column] = [None if v is None else int(v) for v in metrics[column]]
+        metrics[column] = pd.Series([_whole(path, column, v) for v in metrics[column]], index=metrics.index,
+                                    dtype=object)  # object: None stays None (a float column would make it NaN)
     return metrics
+
+
+def _whole(path: Path, column: str, value: Any) -> int | None:
+    """An integer column's value: None when missing (NaN included: the required-field check names it),
+    else a whole number; 0.5 or 1e400 is refused rather than truncated."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        raise BaselineError(f"Baseline file '{path}': column '{column}' holds {value!r}, not a whole number.",
+                            hint=_EXPORT_AGAIN)
+    return int(value)
 
 
 def _column(name: str) -> Column:
@@ -247,7 +261,7 @@ def _doc_id(path: Path, cells: dict[Any, dict[str, Any]], row: dict[str, Any]) -
         value = value.item()  # numpy integers from Parquet
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
         return int(value)
     raise BaselineError(f"Baseline file '{path}': a document of {_cell_name(cells, row.get('cell_id'))} cannot be "
                         f"read: doc_id {value!r} is not an integer.", hint=_EXPORT_AGAIN)

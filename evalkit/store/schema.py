@@ -10,6 +10,7 @@ Neither modifies a database that is not an evalkit store, a damaged one, or one 
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -264,7 +265,7 @@ def _stored_version(conn: Any, where: StoreLocation, tables: set[str]) -> int:
     if len(rows) != 1:
         raise _damaged(where, "its 'meta' table has no schema_version")
     text = str(rows[0][0]).strip()
-    if not text.isdigit() or int(text) < 1:
+    if not re.fullmatch(r"[0-9]+", text) or int(text) < 1:  # isdigit() takes '³' and '٩', int() not both
         raise _damaged(where, f"its schema_version is {rows[0][0]!r}, not a version number")
     return int(text)
 

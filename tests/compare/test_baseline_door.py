@@ -148,3 +148,18 @@ def test_json_nested_too_deeply_is_a_baseline_error(tmp_path: Path) -> None:
     path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     with pytest.raises(BaselineError, match="nests JSON too deeply"):  # was a RecursionError
         load_baseline(path)
+
+
+@pytest.mark.parametrize(("value", "fragment"), [(float("nan"), "lacks higher_is_better"),
+                                                 (0.5, "holds 0.5, not a whole number")])
+def test_a_parquet_direction_that_is_nan_or_fractional_is_refused(store: Path, tmp_path: Path, value: float,
+                                                                  fragment: str) -> None:
+    import pandas as pd
+
+    path = _exported(store, tmp_path / "base.parquet")
+    metrics = pd.read_parquet(path)
+    metrics["higher_is_better"] = metrics["higher_is_better"].astype(float)
+    metrics.loc[0, "higher_is_better"] = value  # was 'Unexpected ValueError' (NaN) or silently 0 (0.5)
+    metrics.to_parquet(path)
+    with pytest.raises(BaselineError, match=fragment):
+        load_baseline(path)

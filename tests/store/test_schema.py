@@ -198,3 +198,15 @@ def test_store_writes_strict_json(tmp_path: Path) -> None:
         raise ValueError(token)
 
     assert texts and all(json.loads(t, parse_constant=refuse) is not None for t in texts)
+
+
+@pytest.mark.parametrize("version", ["\u00b3", "\u0669\u0669", "abc", "0"])
+def test_a_schema_version_that_is_not_ascii_digits_is_a_damaged_store(tmp_path: Path, version: str) -> None:
+    path = _filled_store(tmp_path / "s.db", n_docs=4)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (version,))
+    before = path.read_bytes()
+    for opener in (open_for_reading, open_for_writing):
+        with pytest.raises(StoreError, match="not a version number"):
+            opener(path)
+    assert path.read_bytes() == before  # '³' was an unexpected ValueError, '٩٩' read as version 99
