@@ -40,7 +40,7 @@ def command(refs: tuple[str, ...], correction: str, alpha: float, metrics: tuple
     if len(refs) < 2:
         raise click.UsageError("compare needs at least two run references.")
     inputs = report_inputs(store, refs)
-    check_report_output(output, force=force, inputs=inputs)
+    check_report_output(output, force=force, inputs=inputs, fmt=fmt)
     check_step_summary(inputs)
     options = CompareOptions(metrics=metrics, correction=correction, alpha=alpha, flips=flips,
                              allow_incomparable=allow_incomparable)

@@ -45,7 +45,7 @@ def command(baseline: str, candidate: str, max_drop: float, correction: str, alp
     With $GITHUB_STEP_SUMMARY set, the markdown report is appended to it.
     """
     inputs = report_inputs(store, [baseline, candidate])
-    check_report_output(output, force=force, inputs=inputs)
+    check_report_output(output, force=force, inputs=inputs, fmt=fmt)
     check_step_summary(inputs)
     options = CompareOptions(metrics=metrics, correction=correction, alpha=alpha, flips=flips,
                              allow_incomparable=allow_incomparable)

@@ -116,7 +116,7 @@ def command(runs: tuple[str, ...], correction: str, alpha: float, metrics: tuple
     each setting is compared with zero-shot on the same documents.
     """
     inputs = report_inputs(store, runs)
-    check_report_output(output, force=force, inputs=inputs)
+    check_report_output(output, force=force, inputs=inputs, fmt=fmt)
     options = CompareOptions(metrics=metrics, correction=correction, alpha=alpha, flips=flips,
                              allow_incomparable=allow_incomparable)
     with RunOpener(store) as opener:

@@ -19,6 +19,7 @@ from evalkit.store.export import samples_sibling
 LOG_WIDTH = 120
 _SUFFIX_FORMATS = {".md": "markdown", ".markdown": "markdown", ".json": "json", ".xml": "junit",
                    ".html": "html", ".htm": "html", ".txt": "rich"}
+_OTHER_FORMAT_SUFFIXES = (".csv", ".parquet", ".junit", ".yaml", ".yml", ".db", ".sqlite")  # never a report
 _TIDY_SUFFIXES = (".parquet", ".csv")  # exports whose per-document rows sit in a samples sibling file
 
 report_output_options = output_options(
@@ -28,12 +29,22 @@ report_output_options = output_options(
 
 
 def resolve_format(fmt: str | None, output: Path | None) -> str:
-    """The explicit --format, else the one the output file's suffix names, else rich."""
-    if fmt:
-        return fmt
-    if output is not None:
-        return _SUFFIX_FORMATS.get(output.suffix.lower(), "rich")
-    return "rich"
+    """The explicit --format, else the one the output file's suffix names, else rich. A suffix that
+    names another format than --format, or no report format at all (-o r.csv), is refused
+    (InputError, exit 2) rather than filled with text of another kind."""
+    from evalkit.errors import InputError
+
+    suffix = output.suffix.lower() if output is not None else ""
+    named = _SUFFIX_FORMATS.get(suffix)
+    if not suffix or (named is not None and fmt in (None, named)):
+        return fmt or named or "rich"
+    if fmt and named is None and suffix not in _OTHER_FORMAT_SUFFIXES:
+        return fmt  # a suffix of no known format (-o report.log): the explicit format decides
+    known = ", ".join(f"{k} ({v})" for k, v in _SUFFIX_FORMATS.items())
+    raise InputError(f"-o '{output}': its suffix '{suffix}' "
+                     + (f"names the {named} format, but --format {fmt} was given." if named and fmt
+                        else "is not a report format."),
+                     hint=f"Use a report suffix ({known}), or pass --format with a file name that agrees.")
 
 
 def report_inputs(store: Any, refs: Iterable[str]) -> list[Path]:
@@ -47,10 +58,12 @@ def report_inputs(store: Any, refs: Iterable[str]) -> list[Path]:
     return inputs
 
 
-def check_report_output(output: Path | None, *, force: bool, inputs: Sequence[Path]) -> None:
-    """Refuse a bad -o before any work is done (the same check runs again when writing)."""
+def check_report_output(output: Path | None, *, force: bool, inputs: Sequence[Path], fmt: str | None = None) -> None:
+    """Refuse a bad -o (or one whose suffix contradicts --format) before any work is done (the same
+    checks run again when writing)."""
     if output is not None:
         check_output_path(output, force=force, inputs=inputs)
+    resolve_format(fmt, output)  # after the path check: '-o the store' is named as such
 
 
 def emit(doc: ReportDocument, fmt: str, output: Path | None, *, force: bool = False,

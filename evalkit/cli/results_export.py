@@ -12,6 +12,7 @@ import click
 from evalkit.cli.options import RunRef, output_options, store_option
 from evalkit.cli.report_output import report_inputs
 from evalkit.compare import RunOpener, RunSide
+from evalkit.outputs import check_output_path
 from evalkit.store.export import EXPORT_FORMATS, export_run
 
 EEE_FORMAT = "eee"  # not an export suffix: it names a folder, and files in it are not baselines
@@ -24,11 +25,24 @@ def default_export_path(label: str, fmt: str) -> Path:
 
 
 def export_format(fmt: str | None, output: Path | None) -> str:
-    """The explicit --format, else the one the -o suffix names, else json."""
-    if fmt is not None:
-        return fmt
+    """The explicit --format, else the one the -o suffix names, else json (no -o, or no suffix). The
+    baseline reader goes by the suffix, so a file whose suffix says another format is refused
+    (InputError, exit 2): `--format csv -o b.json` or `-o b.txt` would give a baseline that cannot
+    be read back."""
+    from evalkit.errors import InputError
+
     suffix = output.suffix.lower().lstrip(".") if output is not None else ""
-    return suffix if suffix in EXPORT_FORMATS else "json"
+    if fmt == EEE_FORMAT or output is None or (fmt is None and not suffix):
+        return fmt or "json"
+    chosen = fmt or suffix
+    readable = suffix == chosen or (chosen == "json" and suffix not in EXPORT_FORMATS)
+    if chosen not in EXPORT_FORMATS or (fmt is not None and not readable) or (fmt is None and suffix != chosen):
+        raise InputError(f"-o '{output}' does not say which export format it holds"
+                         + (f" (--format {fmt}, but its suffix is '.{suffix}')" if fmt else f" ('.{suffix}')")
+                         + ": a baseline is read back by its suffix.",
+                         hint=f"Name the file .json, .parquet or .csv (e.g. -o {output.with_suffix('.' + (fmt or 'json'))}), "
+                              "or pass the matching --format.")
+    return chosen
 
 
 @click.command("export")
@@ -43,8 +57,10 @@ def export_format(fmt: str | None, output: Path | None) -> str:
 @store_option
 def export_command(run: str, fmt: str | None, output: Path | None, force: bool, store: Path | None) -> None:
     """Export RUN (id, name, latest, latest~N, or another export file) for use as a CI baseline."""
-    fmt = export_format(fmt, output)
     inputs = report_inputs(store, [run])
+    if output is not None and fmt != EEE_FORMAT:
+        check_output_path(output, force=force, inputs=inputs)  # first: '-o the store' is named as such
+    fmt = export_format(fmt, output)
     with RunOpener(store) as opener:
         side = opener.open(run)
         path = output or default_export_path(side.run.get("name") or side.run_id, fmt)

@@ -153,3 +153,28 @@ def test_output_onto_the_samples_file_of_a_csv_baseline_is_refused(store: Path, 
                          "--store", store)
     assert result.exit_code == 2 and "also an input of this command" in result.stderr
     assert samples.read_bytes() == before
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["results", "export", "base", "--format", "csv", "-o", "b.json"], "--format csv, but its suffix is '.json'"),
+    (["results", "export", "base", "--format", "parquet", "-o", "b.csv"], "--format parquet, but its suffix is '.csv'"),
+    (["results", "export", "base", "-o", "b.txt"], "('.txt'): a baseline is read back by its suffix"),
+    (["compare", "base", "noise", "-o", "r.csv"], "its suffix '.csv' is not a report format"),
+    (["gate", "--baseline", "base", "--candidate", "noise", "--format", "json", "-o", "r.md"],
+     "names the markdown format, but --format json"),
+    (["report", "base", "-o", "r.junit"], "its suffix '.junit' is not a report format"),
+])
+def test_an_output_suffix_that_contradicts_the_format_is_refused_and_nothing_is_written(
+        store: Path, evalkit_cli, tmp_path: Path, args: list[str], needle: str) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    args = [*args[:-1], str(out / args[-1])]
+    result = evalkit_cli(*args, "--store", store)
+    assert result.exit_code == 2 and needle in result.stderr and "Traceback" not in result.output, result.output
+    assert list(out.iterdir()) == []
+
+
+def test_a_suffix_of_no_known_format_with_an_explicit_format_is_written(store: Path, evalkit_cli, tmp_path: Path) -> None:
+    assert evalkit_cli("compare", "base", "noise", "--format", "json", "-o", tmp_path / "r.log", "--store", store).exit_code == 0
+    assert evalkit_cli("results", "export", "base", "--format", "json", "-o", tmp_path / "b.txt", "--store", store).exit_code == 0
+    assert (tmp_path / "r.log").read_text().startswith("{") and (tmp_path / "b.txt").read_text().startswith("{")

@@ -43,8 +43,10 @@ def test_output_file_needs_force_to_be_replaced(study_cli: Cli, store: Path, tmp
     out.write_text("keep me")
     again = study_cli("trajectory", "ckpt", "--store", store, "-o", out)
     assert again.exit_code == 2 and "already exists" in again.stderr and out.read_text() == "keep me"
-    forced = study_cli("transfer", "matrix", "--store", store, "-o", out, "--force", "--format", "markdown")
-    assert forced.exit_code == 0 and out.read_text().startswith("## evalkit transfer")
+    forced = study_cli("transfer", "matrix", "--store", store, "-o", out, "--force")
+    assert forced.exit_code == 0 and out.read_text().startswith("<!DOCTYPE html>") and "transfer" in out.read_text()
+    mixed = study_cli("transfer", "matrix", "--store", store, "-o", out, "--force", "--format", "markdown")
+    assert mixed.exit_code == 2 and "names the html format, but --format markdown" in mixed.stderr
 
 
 def test_output_suffix_chooses_the_format(study_cli: Cli, store: Path, tmp_path: Path) -> None:
