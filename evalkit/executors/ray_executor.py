@@ -36,10 +36,37 @@ def ray_session(options: ExecutorOptions, sink: Any) -> Iterator[Any]:
 def _connect(ray: Any, address: str | None, sink: Any) -> None:
     sink.message(f"Connecting to the Ray cluster at {address} ..." if address else "Starting a local Ray cluster ...")
     kwargs: dict[str, Any] = {"address": address} if address else {"include_dashboard": False}
+    if address:
+        _check_reachable(address)
     try:
         ray.init(**kwargs)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise InputError(f"Cannot connect to the Ray cluster at '{address}' (--ray-address): {exc}",
+                         hint="Start one with `ray start --head` and pass its address (host:6379), "
+                              "or leave out --ray-address to start a local cluster.") from exc
+
+
+REACH_TIMEOUT_S = 5.0
+
+
+def _check_reachable(address: str) -> None:
+    """InputError within REACH_TIMEOUT_S when nothing listens at a host:port address (ray:// included):
+    ray.init would retry a dead address for minutes. 'auto', 'local' and other forms go to Ray as they are."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"gcs://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return  # Ray names the malformed address itself
+    if not host or port is None:
+        return
+    try:
+        socket.create_connection((host, port), timeout=REACH_TIMEOUT_S).close()
+    except OSError as exc:
+        raise InputError(f"Cannot connect to the Ray cluster at '{address}' (--ray-address): nothing answers at "
+                         f"{host}:{port} ({exc.strerror or exc}).",
                          hint="Start one with `ray start --head` and pass its address (host:6379), "
                               "or leave out --ray-address to start a local cluster.") from exc
 

@@ -45,3 +45,17 @@ def test_cells_are_grouped_by_model_base(tiny_model_dir: Path, tmp_path: Path) -
     groups = model_groups(cells + other + with_adapter)
     assert [len(g) for g in groups] == [4, 2]
     assert groups[0] == cells + with_adapter
+
+
+def test_a_dead_ray_address_fails_fast_with_exit_2(tiny_model_dir: Path, tmp_path: Path, evalkit_cli) -> None:
+    import socket
+    import time
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    start = time.monotonic()
+    result = evalkit_cli("run", "-m", tiny_model_dir, "-t", "sst2", "--limit", "2", "--executor", "ray",
+                         "--ray-address", f"127.0.0.1:{port}", "--store", tmp_path / "r.db")
+    assert result.exit_code == 2 and f"nothing answers at 127.0.0.1:{port}" in result.output, result.output
+    assert time.monotonic() - start < 60  # ray.init retried a dead address for minutes
