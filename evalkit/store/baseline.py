@@ -122,6 +122,7 @@ def _tables_from_tidy(path: Path, suffix: str) -> dict[str, list[dict[str, Any]]
     _require_columns(sibling, samples, SAMPLES.required_names)
     if metrics.empty:
         raise BaselineError(f"Baseline file '{path}' holds no metric rows.")
+    _require_one_run(path, metrics, sibling, samples)
     metrics = _numeric_columns(path, metrics)
     run = {c: metrics.iloc[0].get("run_name" if c == "name" else c) for c in RUN_EXPORT_COLUMNS}
     cells = metrics.drop_duplicates("cell_id")
@@ -132,6 +133,21 @@ def _tables_from_tidy(path: Path, suffix: str) -> dict[str, list[dict[str, Any]]
     sample_rows = [{c: row.get(c) for c in SAMPLE_EXPORT_COLUMNS if c != "run_id"}
                    for _, row in samples.iterrows()]
     return {"runs": [run], "cells": cell_rows, "metrics": metric_rows, "samples": sample_rows}
+
+
+def _require_one_run(path: Path, metrics: pd.DataFrame, sibling: Path, samples: pd.DataFrame) -> None:
+    """A baseline is one run: rows of several run ids (two exports concatenated, an edited row)
+    would otherwise be merged silently into the first row's run."""
+    for where, frame in ((path, metrics), (sibling, samples)):
+        if "run_id" not in frame.columns:
+            continue
+        ids = list(dict.fromkeys(str(v) for v in frame["run_id"]))
+        first = str(metrics["run_id"].iloc[0])
+        others = [i for i in ids if i != first]
+        if others:
+            raise BaselineError(f"Baseline file '{where}' mixes runs: rows of {first} and of {', '.join(others[:3])}; "
+                                "a baseline is one run.", hint="Export each run to its own file with "
+                                                                "`evalkit results export RUN -o FILE`.")
 
 
 def _read_tidy(path: Path, suffix: str) -> pd.DataFrame:

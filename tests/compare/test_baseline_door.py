@@ -163,3 +163,16 @@ def test_a_parquet_direction_that_is_nan_or_fractional_is_refused(store: Path, t
     metrics.to_parquet(path)
     with pytest.raises(BaselineError, match=fragment):
         load_baseline(path)
+
+
+@pytest.mark.parametrize("which", ["metrics", "samples"])
+def test_a_tidy_baseline_that_mixes_runs_is_refused(store: Path, tmp_path: Path, which: str) -> None:
+    import pandas as pd
+
+    path = _exported(store, tmp_path / "base.csv")
+    target = path if which == "metrics" else path.with_name("base.samples.csv")
+    frame = pd.read_csv(target, dtype=str, keep_default_na=False)
+    frame.loc[len(frame) - 1, "run_id"] = "other-run"  # was merged silently into the first row's run
+    frame.to_csv(target, index=False)
+    with pytest.raises(BaselineError, match="mixes runs: rows of 00000000-base and of other-run"):
+        load_baseline(path)
