@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from evalkit.errors import InputError, did_you_mean
-from evalkit.models.spec import ModelSpec
+from evalkit.models.spec import ModelSpec, distinct_labels
 from evalkit.prompting import PromptOptions
 from evalkit.settings import Setting
 
@@ -142,7 +142,7 @@ def make_plan(models: list[ModelSpec], tasks: list[str], settings: list[Setting]
     options = finetune or FineTuneOptions()
     return [Cell(model, task, setting, limits[task], seed, batch_size, options, request_cache,
                  prompt or PromptOptions())
-            for model in models for task in tasks for setting in settings]
+            for model in distinct_labels(models) for task in tasks for setting in settings]
 
 
 def check_limit(value: Any, where: str = "") -> None:

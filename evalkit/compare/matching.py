@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from evalkit.compare.sources import RunSide
+from evalkit.errors import InputError
 from evalkit.settings import reference_label
 
 
@@ -51,6 +52,8 @@ def align_samples(samples_a: pd.DataFrame, samples_b: pd.DataFrame) -> tuple[pd.
 
 def pair_run_cells(a: RunSide, b: RunSide) -> tuple[list[CellPair], list[str], list[str]]:
     """Cell pairs of two runs (rule in the module docstring), and the cells only in A and only in B."""
+    for side in (a, b):
+        check_distinct_labels(side)
     by_model = len(a.models) > 1 and len(b.models) > 1
     pairs: list[CellPair] = []
     used_b: set[str] = set()
@@ -68,6 +71,23 @@ def pair_run_cells(a: RunSide, b: RunSide) -> tuple[list[CellPair], list[str], l
     return pairs, only_a, only_b
 
 
+def check_distinct_labels(side: RunSide) -> None:
+    """Cells are matched by their labels: a run holding two cells of one (model, task, setting) label
+    (two models of one folder name, stored before labels were made unique per run) cannot be paired
+    without guessing which is which, so it is refused rather than cross-paired."""
+    keys = side.cells[["model", "task", "setting"]]
+    repeated = side.cells[keys.duplicated(keep=False)]
+    if repeated.empty:
+        return
+    first = repeated.iloc[0]
+    ids = ", ".join(repeated[(repeated.model == first.model) & (repeated.task == first.task)
+                             & (repeated.setting == first.setting)].cell_id)
+    raise InputError(f"{side.where} holds several cells labelled '{cell_name(first)}' (cells {ids}): "
+                     "two of its models share the label, so its cells cannot be matched to another run's.",
+                     hint="Re-run those models with this evalkit version (it labels them by their distinct parent "
+                          "folders, e.g. a/final and b/final), or compare runs that hold one of them each.")
+
+
 def cell_name(cell: pd.Series) -> str:
     """'model / task / setting'."""
     return f"{cell.model} / {cell.task} / {cell.setting}"
@@ -80,6 +100,7 @@ def pair_settings(side: RunSide) -> list[CellPair]:
     against 'few-shot:5', 'fine-tuned' against 'zero-shot') when the run has it; every other
     setting's reference is 'zero-shot' when present, otherwise the setting of the first cell.
     """
+    check_distinct_labels(side)
     pairs: list[CellPair] = []
     for (_, _), group in side.cells.groupby(["model", "task"], sort=False):
         if group.setting.nunique() < 2:

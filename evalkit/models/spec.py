@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from evalkit.errors import ModelError, did_you_mean
+from evalkit.errors import InputError, ModelError, did_you_mean
 from evalkit.models.series import SeriesMember
 
 SourceKind = Literal["alias", "hub", "local", "gguf"]
@@ -59,6 +59,37 @@ class ModelSpec:
 
 
 _SERIES_FIELDS = ("tokenizer", "member")
+
+
+def distinct_labels(specs: list[ModelSpec]) -> list[ModelSpec]:
+    """The run's models with one label each: the same model given twice is kept once, and local
+    models (folders, GGUF files) whose labels collide are named by the fewest trailing parts of their
+    path that tell them apart ('a/final', 'b/final'); tables, gates and exports key on the label."""
+    unique = list(dict.fromkeys(specs))
+    for depth in range(2, max((len(Path(s.location).parts) for s in unique), default=0) + 1):
+        clashing = _clashing(unique)
+        if not clashing:
+            return unique
+        unique = [_named_by_path(s, depth) if s.label in clashing else s for s in unique]
+    clashing = _clashing(unique)
+    if clashing:
+        raise InputError(f"Two models of this run would share the label '{sorted(clashing)[0]}' in its tables.",
+                         hint="Give each -m a distinct model (folders with different paths or names).")
+    return unique
+
+
+def _clashing(specs: list[ModelSpec]) -> set[str]:
+    labels = [s.label for s in specs]
+    return {label for label in labels if labels.count(label) > 1}
+
+
+def _named_by_path(spec: ModelSpec, depth: int) -> ModelSpec:
+    """A local model named by the last `depth` parts of its path (a GGUF file without its suffix)."""
+    if spec.kind not in ("local", "gguf") or (spec.member is not None and spec.member.in_series):
+        return spec
+    path = Path(spec.location)
+    parts = path.with_suffix("").parts if spec.kind == "gguf" else path.parts
+    return dataclasses.replace(spec, name="/".join(parts[-depth:]).lstrip("/") or spec.name)
 
 
 def member_spec(member: SeriesMember, *, adapter: str | None = None, revision: str | None = None,

@@ -34,6 +34,7 @@ def results_table(frame: pd.DataFrame) -> TextTable | None:
         return None
     frame = frame.assign(setting=frame.setting.fillna(""))
     keys = (["run"] if "run" in frame and frame.run.nunique() > 1 else []) + ["model", "setting"]
+    frame = _distinct_models(frame, keys)
     columns = list(dict.fromkeys(zip(frame.task, frame.metric)))
     common_n = {col: _common_n(frame[(frame.task == col[0]) & (frame.metric == col[1])].n) for col in columns}
     cells = {(tuple(r[k] for k in keys), (r["task"], r["metric"])):
@@ -47,6 +48,16 @@ def results_table(frame: pd.DataFrame) -> TextTable | None:
         for task, metric in columns]
     return TextTable(title="Results (value ± half-width of the 95% CI; n documents)", headers=headers, rows=rows,
                      numeric=frozenset(range(len(keys), len(headers))))
+
+
+def _distinct_models(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """A store written before labels were unique per run may hold two models of one label: tell them
+    apart by their fingerprints rather than let one overwrite the other's cells."""
+    if "model_fingerprint" not in frame or not frame.duplicated(keys + ["task", "metric"]).any():
+        return frame
+    shared = frame.groupby([k for k in keys if k != "setting"]).model_fingerprint.transform("nunique") > 1
+    marked = frame.model.where(~shared, frame.model + " (" + frame.model_fingerprint.astype(str).str[:8] + ")")
+    return frame.assign(model=marked)
 
 
 def _common_n(values: pd.Series) -> int | None:

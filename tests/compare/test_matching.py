@@ -69,3 +69,22 @@ def test_pair_settings_uses_zero_shot_as_the_reference(tmp_path: Path) -> None:
         pairs = pair_settings(side)
     assert [(p.label_a, p.label_b) for p in pairs] == [("zero-shot", "fine-tuned"), ("zero-shot", "few-shot:5")]
     assert all(p.setting is None and len(p.aligned) == 10 for p in pairs)
+
+
+def test_a_run_holding_two_models_of_one_label_is_refused_not_cross_paired(tmp_path: Path) -> None:
+    import pytest
+
+    from evalkit.errors import InputError
+
+    conn = open_for_writing(tmp_path / "s.db")
+    add_run(conn, "old", [CellSpec("sst2", {"acc": binary(10, 9)}, model="final"),
+                          CellSpec("sst2", {"acc": binary(10, 2)}, model="final")], name="old")
+    add_run(conn, "new", [CellSpec("sst2", {"acc": binary(10, 9)}, model="a/final"),
+                          CellSpec("sst2", {"acc": binary(10, 2)}, model="b/final")], name="new",
+            created_at="2025-01-02")
+    conn.close()
+    with RunOpener(tmp_path / "s.db") as opener:
+        old, new = open_runs(opener, ["old", "new"])
+        for calls in (lambda: pair_run_cells(new, old), lambda: pair_run_cells(old, new), lambda: pair_settings(old)):
+            with pytest.raises(InputError, match="several cells labelled 'final / sst2 / zero-shot'"):
+                calls()

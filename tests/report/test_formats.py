@@ -84,3 +84,13 @@ def test_json_gate_report_lists_failing_rows_and_flips(gate_doc: ReportDocument)
 def test_unknown_format_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown report format"):
         render(ReportDocument(title="x"), "pdf")
+
+
+def test_results_table_keeps_both_models_of_one_label_from_an_old_store() -> None:
+    frame = pd.concat([_results().assign(model_fingerprint="aaaaaaaa11"),
+                       _results().assign(model_fingerprint="bbbbbbbb22", value=[0.1, 0.2, 0.3])])
+    table = results_table(frame)
+    assert table is not None
+    assert [row[:2] for row in table.rows] == [["m (aaaaaaaa)", "zero-shot"], ["m (aaaaaaaa)", "fine-tuned"],
+                                               ["m (bbbbbbbb)", "zero-shot"], ["m (bbbbbbbb)", "fine-tuned"]]
+    assert table.rows[2][2:] == ["0.100 ± 0.100", "0.300"]
