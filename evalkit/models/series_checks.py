@@ -16,15 +16,26 @@ from evalkit.errors import ModelError
 if TYPE_CHECKING:
     from evalkit.models.series import SeriesMember
 
+_ABSENT = object()
+
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
                    "vocab.json", "merges.txt", "vocab.txt", "tokenizer.model", "spiece.model",
                    "sentencepiece.bpe.model")
+CHAT_TEMPLATE_FILES = ("chat_template.jinja", "chat_template.json")
 # Keys that say where and how a tokenizer was loaded before it was saved, not what it does
 # (transformers writes loading options such as local_files_only back into tokenizer_config.json).
 _VOLATILE_KEYS = frozenset({"name_or_path", "_name_or_path", "is_local", "local_files_only", "cache_dir",
                             "force_download", "proxies", "token", "use_auth_token", "revision", "subfolder",
                             "trust_remote_code", "_commit_hash", "_from_auto", "use_fast"})
-
+# Per file, the state a tokenizer was last *called* with, which Trainer saves as it finds it and which
+# changes no token id: truncation / padding in tokenizer.json, lengths and sides in tokenizer_config.json.
+# clean_up_tokenization_spaces only changes decoding, and every member of a series decodes with the
+# series' one tokenizer, so it does not count either. What counts: vocabulary, merges, normalizer,
+# pre-tokenizer, post-processor (BOS/EOS), decoder, added and special tokens, add_bos/eos_token, the
+# tokenizer class and the chat template.
+_CALL_STATE_KEYS = {"tokenizer.json": frozenset({"truncation", "padding"}),
+                    "tokenizer_config.json": frozenset({"model_max_length", "padding_side", "truncation_side",
+                                                        "clean_up_tokenization_spaces"})}
 
 def check_series(label: str, members: Sequence["SeriesMember"]) -> None:
     """Raise a ModelError naming the folder when a series mixes things that cannot be compared."""
@@ -99,28 +110,59 @@ def _check_base_model(label: str, members: Sequence["SeriesMember"]) -> None:
                                   "as a separate -m.")
 
 
-def tokenizer_digests(folder: Path) -> dict[str, str]:
-    """Content hash of each tokenizer file in a folder (JSON compared as data, without saved-from paths)."""
-    digests: dict[str, str] = {}
+def canonical_tokenizer(folder: Path) -> dict[str, Any]:
+    """What decides a folder's token ids, file by file: JSON files as data without load paths or call
+    state (truncation, padding, max length), the chat template folded into tokenizer_config.json,
+    other vocabulary files by content hash. Empty when the folder holds no tokenizer files."""
+    canonical: dict[str, Any] = {}
     for name in TOKENIZER_FILES:
         path = folder / name
         if path.is_file():
-            digests[name] = hashlib.sha256(_canonical_bytes(path)).hexdigest()
-    return digests
+            canonical[name] = _canonical_content(path)
+    config = canonical.get("tokenizer_config.json")
+    template = _chat_template_file(folder)
+    if isinstance(config, dict) and template is not None:
+        config["chat_template"] = template
+    return canonical
 
 
-def _canonical_bytes(path: Path) -> bytes:
-    """File bytes; JSON objects re-serialised with sorted keys so formatting does not count."""
+def tokenizer_digest(folder: Path) -> str:
+    """One digest of what decides a folder's token ids (canonical_tokenizer), equal across re-saves."""
+    return _digest(canonical_tokenizer(folder))
+
+
+def tokenizer_digests(folder: Path) -> dict[str, str]:
+    """The digest of each tokenizer file's id-deciding content (canonical_tokenizer), by file name."""
+    return {name: _digest(content) for name, content in canonical_tokenizer(folder).items()}
+
+
+def _digest(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _canonical_content(path: Path) -> Any:
+    """A JSON object without load paths and call state; any other file as the hash of its bytes."""
     raw = path.read_bytes()
-    if path.suffix != ".json":
-        return raw
-    try:
-        data: Any = json.loads(raw)
-    except ValueError:
-        return raw
-    if isinstance(data, dict):
-        data = {k: v for k, v in data.items() if k not in _VOLATILE_KEYS}
-    return json.dumps(data, sort_keys=True).encode()
+    data: Any = None
+    if path.suffix == ".json":
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            data = None
+    if not isinstance(data, dict):
+        return hashlib.sha256(raw).hexdigest()
+    ignored = _VOLATILE_KEYS | _CALL_STATE_KEYS.get(path.name, frozenset())
+    return {k: v for k, v in data.items() if k not in ignored}
+
+
+def _chat_template_file(folder: Path) -> Any:
+    """The chat template saved beside tokenizer_config.json (newer transformers), or None."""
+    for name in CHAT_TEMPLATE_FILES:
+        path = folder / name
+        if path.is_file():
+            content = _canonical_content(path) if name.endswith(".json") else path.read_text(encoding="utf-8")
+            return content.get("chat_template", content) if isinstance(content, dict) else content
+    return None
 
 
 def series_tokenizer(label: str, root: Path | None,
@@ -137,7 +179,7 @@ def series_tokenizer(label: str, root: Path | None,
                              hint="Save the tokenizer into the training output directory "
                                   "(tokenizer.save_pretrained(OUT)) or pass processing_class to Trainer.")
         return lambda member: None
-    expected = tokenizer_digests(reference)
+    expected = canonical_tokenizer(reference)
     for member in local:
         _check_same_tokenizer(label, Path(member.ref), reference, expected)
     return lambda member: str(reference)
@@ -152,24 +194,33 @@ def _reference_tokenizer(root: Path | None, members: Sequence["SeriesMember"]) -
         candidates.append(root)
     candidates.extend(Path(m.ref) for m in members)
     for folder in candidates:
-        if folder.is_dir() and tokenizer_digests(folder):
+        if folder.is_dir() and canonical_tokenizer(folder):
             return folder
     return None
 
 
-def _check_same_tokenizer(label: str, folder: Path, reference: Path, expected: dict[str, str]) -> None:
-    """A checkpoint with tokenizer files must agree with the series' on every file both hold."""
-    found = tokenizer_digests(folder)
+def _check_same_tokenizer(label: str, folder: Path, reference: Path, expected: dict[str, Any]) -> None:
+    """A checkpoint with tokenizer files must agree with the series' on what decides token ids in every
+    file both hold (not on bytes, nor on the truncation / padding it was last called with)."""
+    found = canonical_tokenizer(folder)
     if not found or folder == reference:
         return
     common = sorted(set(found) & set(expected))
-    differing = [name for name in common if found[name] != expected[name]]
+    differing = [_difference(name, found[name], expected[name]) for name in common if found[name] != expected[name]]
     if differing or not common:
-        what = ", ".join(differing) if differing else "no tokenizer file in common"
+        what = "; ".join(differing) if differing else "no tokenizer file in common"
         raise ModelError(f"Checkpoint '{folder}' has a different tokenizer from series '{label}' "
                          f"(compared with '{reference}': {what}).",
                          hint="Every checkpoint of a series must use one tokenizer, or its scores cannot be "
                               "compared step to step; evaluate this checkpoint as a separate -m.")
+
+
+def _difference(name: str, found: Any, expected: Any) -> str:
+    """'tokenizer.json (model, added_tokens)': a file and, for JSON, the keys that differ."""
+    if not (isinstance(found, dict) and isinstance(expected, dict)):
+        return name
+    keys = sorted(k for k in set(found) | set(expected) if found.get(k, _ABSENT) != expected.get(k, _ABSENT))
+    return f"{name} ({', '.join(keys)})"
 
 
 def _where(member: "SeriesMember") -> str:
