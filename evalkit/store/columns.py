@@ -126,6 +126,7 @@ SAMPLES = Table("samples", (
     _text("doc_hash", not_null=True), _text("prompt_hash", not_null=True), _text("prompt"), _text("target"),
     _text("prediction"), _text("scores_json", not_null=True, json_key="scores"),
     _text("outputs_json", json_key="outputs"),
+    _text("cluster", required=False),  # the document's group (a task's metadata.cluster field); None: none named
 ), primary_key=("run_id", "cell_id", "doc_id"), constraints=(_CELL_FK,))
 
 TABLES: tuple[Table, ...] = (META, RUNS, CELLS, METRICS, SAMPLES)

@@ -112,3 +112,10 @@ def _strict_payloads(conn: sqlite3.Connection, table: str, column: str) -> None:
         strict = strict_json(finite(value), field=f"{table}.{column}")
         if strict != text:
             conn.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?", (strict, rowid))
+
+
+@migration
+def m003_sample_clusters(conn: sqlite3.Connection) -> None:
+    """samples.cluster: the group a document belongs to (a passage, a subject), for cluster-robust
+    statistics; rows stored before it have none (NULL). Same statement for SQLite and PostgreSQL."""
+    conn.execute("ALTER TABLE samples ADD COLUMN cluster TEXT")

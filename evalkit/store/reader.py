@@ -98,7 +98,8 @@ def metrics_frame(conn: Connection, run_ids: list[str] | None = None,
 
 
 def samples_frame(conn: Connection, run_id: str, cell_id: str | None = None) -> pd.DataFrame:
-    """Per-document records of a run (optionally one cell), scores parsed into a dict column."""
+    """Per-document records of a run (optionally one cell), scores parsed into a dict column; `cluster`
+    is each document's group (str) or None."""
     sql = f"SELECT {SAMPLES.select_list} FROM samples WHERE run_id = ?"
     params: list[str] = [run_id]
     if cell_id is not None:
@@ -108,6 +109,9 @@ def samples_frame(conn: Connection, run_id: str, cell_id: str | None = None) -> 
     for column, name in (("scores_json", "scores"), ("outputs_json", "outputs")):
         frame[name] = [_parsed(conn, row, column) for row in frame.itertuples()]
         frame.pop(column)
+    # None for a document without a cluster (pandas would make it NaN beside strings)
+    frame["cluster"] = pd.Series([None if pd.isna(c) else str(c) for c in frame["cluster"]], index=frame.index,
+                                 dtype=object)
     return frame
 
 

@@ -33,6 +33,7 @@ class SampleRecord:
     prediction: str
     scores: dict[str, float]
     outputs: Any = None
+    cluster: str | None = None  # the group of related documents it belongs to (a task's metadata.cluster)
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ def _metric(m: Any) -> MetricRecord:
 def _sample(s: Any) -> SampleRecord:
     return SampleRecord(doc_id=int(s.doc_id), doc_hash=str(s.doc_hash), prompt_hash=str(s.prompt_hash),
                         prompt=_text(s.prompt), target=_text(s.target), prediction=_text(s.prediction),
-                        scores=dict(s.scores or {}), outputs=s.outputs)
+                        scores=dict(s.scores or {}), outputs=s.outputs, cluster=_text(s.cluster))
 
 
 def _json(text: Any, empty: Any) -> Any:

@@ -62,7 +62,7 @@ def _sample_row(run_id: str, cell_id: str, s: SampleRecord) -> dict[str, Any]:
     return {"run_id": run_id, "cell_id": cell_id, "doc_id": s.doc_id, "doc_hash": s.doc_hash,
             "prompt_hash": s.prompt_hash, "prompt": s.prompt, "target": s.target, "prediction": s.prediction,
             "scores_json": strict_json(finite(s.scores), field="scores_json"),
-            "outputs_json": strict_json(finite(s.outputs), field="outputs_json")}
+            "outputs_json": strict_json(finite(s.outputs), field="outputs_json"), "cluster": s.cluster}
 
 
 def finish_run(conn: Connection, run_id: str, status: str) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.store import baseline, export, reader
+from evalkit.store import baseline, export, migrations, reader
 from evalkit.store.columns import CELLS, JSON_COLUMNS, METRICS, RESULT_TABLES, RUNS, SAMPLES, TABLES, ddl_statements
 from evalkit.store.records import RunInfo
 from evalkit.store.schema import open_for_writing
@@ -25,9 +25,11 @@ def _structure(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
     return out
 
 
-def test_the_generated_ddl_is_the_v1_schema_on_disk() -> None:
+def test_the_generated_ddl_is_the_v1_schema_on_disk_after_its_migrations() -> None:
     v1, v2 = sqlite3.connect(":memory:"), sqlite3.connect(":memory:")
     v1.executescript(V1_SCHEMA.read_text())
+    for _, step in migrations.pending(1):
+        step(v1)
     for statement in ddl_statements():
         v2.execute(statement)
     assert _structure(v2) == _structure(v1)

@@ -37,8 +37,8 @@ def _version(path: Path) -> str:
         conn.close()
 
 
-def test_schema_version_is_two() -> None:
-    assert SCHEMA_VERSION == 2 and [v for v, _ in migrations.MIGRATIONS] == [2]
+def test_schema_version_is_three() -> None:
+    assert SCHEMA_VERSION == 3 and [v for v, _ in migrations.MIGRATIONS] == [2, 3]
 
 
 def test_opening_a_v1_store_for_writing_migrates_it_to_typed_config(tmp_path: Path) -> None:
@@ -46,7 +46,7 @@ def test_opening_a_v1_store_for_writing_migrates_it_to_typed_config(tmp_path: Pa
     before = _dump(path)
     open_for_writing(path).close()
     after = _dump(path)
-    assert _version(path) == "2"
+    assert _version(path) == "3"
     config = json.loads(after["runs"][0][-1])
     assert config == {"models": ["smollm2-135m"], "tasks": ["sst2"], "settings": ["zero-shot", "fine-tuned"],
                       "limit": None, "seed": 1234, "batch_size": "auto", "dtype": "float32",
@@ -61,7 +61,7 @@ def test_opening_a_v1_store_for_writing_migrates_it_to_typed_config(tmp_path: Pa
     nan_rows = [i for i, row in enumerate(before["samples"]) if "NaN" in row[8]]
     assert nan_rows == [2, 6]
     for i, (old, new) in enumerate(zip(before["samples"], after["samples"])):
-        assert new[:8] == old[:8] and new[9] == old[9]
+        assert new[:8] == old[:8] and new[9] == old[9] and new[10:] == (None,)  # v3: no cluster
         assert new[8] == ('{"acc": null}' if i in nan_rows else old[8])
 
 

@@ -44,7 +44,7 @@ def _sql(path: Path, *statements: str) -> None:
 def test_new_store_is_created_with_current_version(tmp_path: Path) -> None:
     conn = open_for_writing(tmp_path / "sub" / "r.db")
     version = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
-    assert int(version) == SCHEMA_VERSION == 2
+    assert int(version) == SCHEMA_VERSION == 3
 
 
 def test_newer_schema_is_refused_and_untouched(tmp_path: Path) -> None:
