@@ -28,6 +28,8 @@ _CHECKPOINT_NAME = re.compile(r"^checkpoint-(\d+)$")
 _HUB_REVISION = re.compile(r"^(?P<hub>[A-Za-z0-9][\w.\-]*/[\w.\-]+)@(?P<revision>[^@\s]+)$")
 _TRAILING_NUMBER = re.compile(r"(\d+)$")
 _GLOB_CHARS = ("*", "?", "[")
+# The largest step a trajectory can hold: TensorBoard's event files (and SQLite) keep it as a signed 64-bit integer.
+MAX_STEP = 2**63 - 1
 FULL_WEIGHTS = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json",
                 "pytorch_model.bin.index.json")
 ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
@@ -111,7 +113,7 @@ def _group_for(ref: str) -> _Group | None:
     """The series a `-m` value names, or None when it is a plain model."""
     path = Path(ref).expanduser()
     if path.is_dir():
-        checkpoints = [p for p in path.iterdir() if p.is_dir() and _CHECKPOINT_NAME.match(p.name)]
+        checkpoints = [p for p in path.iterdir() if _CHECKPOINT_NAME.match(p.name) and _checkpoint_dir(p)]
         return _folder_group(path, checkpoints) if checkpoints else None
     if path.exists():
         return None
@@ -122,6 +124,14 @@ def _group_for(ref: str) -> _Group | None:
         member = SeriesMember(ref=match["hub"], kind="full", revision=match["revision"])
         return _Group(key=f"hub:{match['hub']}", label=match["hub"], root=None, members=(member,))
     return None
+
+
+def _checkpoint_dir(path: Path) -> bool:
+    """Whether a checkpoint-N entry is a folder (a symbolic link to one counts); a link to nothing is an error."""
+    if path.is_symlink() and not path.exists():
+        raise ModelError(f"Checkpoint '{path}' is a symbolic link to '{os.readlink(path)}', which does not exist.",
+                         hint="Point the link at the checkpoint folder, or remove it.")
+    return path.is_dir()
 
 
 def _glob_group(pattern: str) -> _Group:
@@ -140,15 +150,18 @@ def _glob_group(pattern: str) -> _Group:
 def _folder_group(root: Path, folders: list[Path]) -> _Group:
     """A group of local checkpoint folders under `root`."""
     root = root.resolve()
-    members = tuple(_local_member(folder.resolve()) for folder in folders)
+    members = tuple(_local_member(folder) for folder in folders)
     return _Group(key=f"dir:{root}", label=root.name or str(root), root=root, members=members)
 
 
-def _local_member(folder: Path) -> SeriesMember:
-    """A checkpoint folder read as a member: its kind, step and training counters."""
+def _local_member(entry: Path) -> SeriesMember:
+    """A checkpoint folder read as a member: its kind, step and training counters. `entry` is the
+    folder as listed (it may be a symbolic link): its name, not its target's, says checkpoint-N."""
+    folder = entry.resolve()
     kind, base = _checkpoint_kind(folder)
     state = _read_trainer_state(folder)
-    return SeriesMember(ref=str(folder), kind=kind, step=_step(folder, state), epoch=_number(state, "epoch"),
+    step = _step(folder, entry.name, state)
+    return SeriesMember(ref=str(folder), kind=kind, step=step, epoch=_number(state, "epoch"),
                         tokens_seen=_tokens_seen(state), flos=_number(state, "total_flos") or None,
                         base_model=base)
 
@@ -198,17 +211,35 @@ def _read_trainer_state(folder: Path) -> dict[str, Any]:
     return read_json(path) if path.is_file() else {}
 
 
-def _step(folder: Path, state: dict[str, Any]) -> int:
-    """Training step: trainer_state's global_step, else the N of a checkpoint-N folder name."""
-    step = state.get("global_step")
-    if isinstance(step, int) and not isinstance(step, bool):
-        return step
-    match = _CHECKPOINT_NAME.match(folder.name)
-    if match:
-        return int(match.group(1))
-    raise ModelError(f"Cannot tell the training step of checkpoint '{folder}': it has no trainer_state.json "
-                     "with global_step and its name is not checkpoint-N.",
-                     hint="Name checkpoint folders checkpoint-<step> as Trainer does, or keep trainer_state.json.")
+def _step(folder: Path, name: str, state: dict[str, Any]) -> int:
+    """Training step: trainer_state's global_step, else the N of a checkpoint-N folder name; both
+    given, they must agree (a copied or renamed folder would otherwise move in the trajectory)."""
+    match = _CHECKPOINT_NAME.match(name)
+    named = checked_step(int(match.group(1)), f"the step in folder name '{name}'") if match else None
+    if "global_step" not in state:
+        if named is None:
+            raise ModelError(f"Cannot tell the training step of checkpoint '{folder}': it has no trainer_state.json "
+                             "with global_step and its name is not checkpoint-N.",
+                             hint="Name checkpoint folders checkpoint-<step> as Trainer does, or keep "
+                                  "trainer_state.json.")
+        return named
+    where = f"'global_step' in '{folder / 'trainer_state.json'}'"
+    step = checked_step(state["global_step"], where)
+    if named is not None and step != named:
+        raise ModelError(f"Checkpoint '{folder}' is named '{name}' but {where} says step {step}, not {named}.",
+                         hint="The folder was copied or renamed from another checkpoint: give it the name of its "
+                              "step (checkpoint-<global_step>), or leave it out of the series.")
+    return step
+
+
+def checked_step(value: Any, where: str) -> int:
+    """A training step: an integer from 0 to MAX_STEP (a bool, a string or 12.7 is not one)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_STEP:
+        return value
+    raise ModelError(f"{where[0].upper()}{where[1:]} is {json.dumps(value)}, not a training step (a whole number "
+                     f"from 0 to {MAX_STEP}).",
+                     hint="A step counts optimiser steps (Trainer writes global_step as an integer); "
+                          "correct the value or leave the checkpoint out of the series.")
 
 
 def _number(state: dict[str, Any], key: str) -> float | None:
@@ -250,6 +281,7 @@ def _hub_steps(members: Sequence[SeriesMember]) -> list[SeriesMember]:
     """Hub revisions: step = trailing number of every revision if all have one, else order of appearance."""
     numbers = [_TRAILING_NUMBER.search(m.revision or "") for m in members]
     if all(numbers):
-        stepped = [replace(m, step=int(n.group(1))) for m, n in zip(members, numbers) if n]
+        stepped = [replace(m, step=checked_step(int(n.group(1)), f"the step in revision '{m.ref}@{m.revision}'"))
+                   for m, n in zip(members, numbers) if n]
         return sorted(stepped, key=lambda m: m.step or 0)
     return [replace(m, step=i) for i, m in enumerate(members)]

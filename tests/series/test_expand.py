@@ -92,6 +92,22 @@ def test_folder_name_gives_the_step_without_trainer_state(full_run: TrainerRun, 
     assert {m.epoch for m in members} == {None} and {m.tokens_seen for m in members} == {None}
 
 
+def test_symbolically_linked_checkpoints_count_by_the_links_name(full_run: TrainerRun, tmp_path: Path) -> None:
+    # checkpoints kept elsewhere (another disk), linked into OUT; checkpoint-9's target is not named checkpoint-N
+    run = copy_run(full_run, tmp_path)
+    store = (tmp_path / "elsewhere").resolve()
+    store.mkdir()
+    (run.checkpoint(5) / "trainer_state.json").unlink()  # the step comes from the link's name alone
+    for step, target in ((5, "kept-5"), (9, "snapshot")):
+        shutil.move(run.checkpoint(step), store / target)
+        run.checkpoint(step).symlink_to(store / target, target_is_directory=True)
+    members = expand_model_refs([str(run.out)])
+    assert [(m.ref, m.step) for m in members] == [(str(store / "kept-5"), 5), (str(store / "snapshot"), 9),
+                                                  (str(run.checkpoint(10)), 10)]
+    glob_members = expand_model_refs([str(run.out / "checkpoint-*")])
+    assert [m.step for m in glob_members] == [5, 9, 10]
+
+
 def test_hub_revisions_order_by_trailing_number_and_group_by_id() -> None:
     members = expand_model_refs(["org/pythia@step3000", "other/model", "org/pythia@step1000"])
     assert [(m.ref, m.revision, m.step, m.series) for m in members] == [

@@ -112,9 +112,39 @@ def test_full_series_without_any_tokenizer(full_run: TrainerRun, tmp_path: Path)
 
 
 def test_two_checkpoints_at_one_step(full_run: TrainerRun, tmp_path: Path) -> None:
+    for name in ("snap-a", "snap-b"):  # names that do not say a step; both trainer_states say step 10
+        shutil.copytree(full_run.checkpoint(10), tmp_path / "snaps" / name)
+    snaps = (tmp_path / "snaps").resolve()
+    expect_error([str(snaps / "snap-*")], str(snaps / "snap-a"), str(snaps / "snap-b"), "step 10")
+
+
+def test_global_step_that_contradicts_the_folder_name(full_run: TrainerRun, tmp_path: Path) -> None:
     run = copy_run(full_run, tmp_path)
     shutil.copytree(run.checkpoint(10), run.out / "checkpoint-11")  # its trainer_state says step 10
-    expect_error([str(run.out)], str(run.checkpoint(10)), str(run.out / "checkpoint-11"), "step 10")
+    state = run.out / "checkpoint-11" / "trainer_state.json"
+    expect_error([str(run.out)], str(state), "checkpoint-11", "step 10", "not 11")
+
+
+@pytest.mark.parametrize("value", ["12", 12.7, 12.0, -3, True, None, 2**63])
+def test_global_step_that_is_not_a_step(full_run: TrainerRun, tmp_path: Path, value: object) -> None:
+    run = copy_run(full_run, tmp_path)
+    edit_json(run.checkpoint(9) / "trainer_state.json", global_step=value)
+    expect_error([str(run.out)], str(run.checkpoint(9) / "trainer_state.json"), "'global_step'", json.dumps(value),
+                 "not a training step")
+
+
+def test_folder_name_step_beyond_what_a_trajectory_holds(full_run: TrainerRun, tmp_path: Path) -> None:
+    name = f"checkpoint-{10**30}"
+    shutil.copytree(full_run.checkpoint(9), tmp_path / "out" / name)
+    (tmp_path / "out" / name / "trainer_state.json").unlink()
+    expect_error([str(tmp_path / "out")], name, "not a training step")
+    expect_error([f"org/m@step{10**30}"], f"org/m@step{10**30}", "not a training step")
+
+
+def test_symbolic_link_to_nothing(full_run: TrainerRun, tmp_path: Path) -> None:
+    run = copy_run(full_run, tmp_path)
+    (run.out / "checkpoint-12").symlink_to(tmp_path / "gone")
+    expect_error([str(run.out)], str(run.out / "checkpoint-12"), "does not exist")
 
 
 def test_same_checkpoint_given_twice(full_run: TrainerRun) -> None:
