@@ -28,6 +28,28 @@ report_output_options = output_options(
                 "needs --force.")
 
 
+class CommentId(click.ParamType):
+    """The id in a gate report's first-line marker (`evalkit.report.markdown.COMMENT_ID`): letters,
+    digits, '.', '_' and '-', so it can end neither the HTML comment nor its line."""
+
+    name = "ID"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from evalkit.report.markdown import COMMENT_ID
+
+        text = str(value)
+        if not COMMENT_ID.fullmatch(text):
+            self.fail(f"{text!r} is not a comment id: use up to 100 letters, digits, '.', '_' or '-', "
+                      "starting with a letter or digit (e.g. nightly-gpu).", param, ctx)
+        return text
+
+
+comment_id_option = click.option(
+    "--comment-id", type=CommentId(), default="default", show_default=True,
+    help="Names the pull-request comment: the markdown report starts with <!-- evalkit-gate: ID -->, "
+         "which a CI step finds to update its earlier comment in place (one id per gate in a workflow).")
+
+
 def resolve_format(fmt: str | None, output: Path | None) -> str:
     """The explicit --format, else the one the output file's suffix names, else rich. A suffix that
     names another format than --format, or no report format at all (-o r.csv), is refused

@@ -1,6 +1,7 @@
 """Pure renderers: a ReportDocument (DataFrames plus context) in, a rich renderable or text out.
 
-Formats: rich (terminal), markdown (PR comments, $GITHUB_STEP_SUMMARY), json, junit (XML), html.
+Formats: rich (terminal), markdown (PR comments, $GITHUB_STEP_SUMMARY), json, junit (XML), html,
+github (GitHub Actions workflow commands: annotations).
 The HTML renderer alone imports jinja2 and matplotlib, and only when called.
 """
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from evalkit.report.document import ReportDocument
 
-FORMATS = ("rich", "markdown", "json", "junit", "html")
+FORMATS = ("rich", "markdown", "json", "junit", "html", "github")
 
 __all__ = ["FORMATS", "ReportDocument", "render"]
 
@@ -37,4 +38,8 @@ def render(doc: ReportDocument, fmt: str) -> Any:
         from evalkit.report.html import render_html
 
         return render_html(doc)
+    if fmt == "github":
+        from evalkit.report.github import render_github
+
+        return render_github(doc)
     raise ValueError(f"unknown report format {fmt!r}; choose one of: {', '.join(FORMATS)}")

@@ -24,6 +24,7 @@ class ReportDocument:
 
     results: tidy metrics (evalkit.store.reader.metrics_frame) with a `run` label column.
     studies: trajectory / transfer views of the runs that have such cells, shown after the comparisons.
+    comment_id: names the pull-request comment a gate's markdown report is (its first line's marker).
     """
 
     title: str
@@ -32,6 +33,7 @@ class ReportDocument:
     gate: GateOutcome | None = None
     warnings: tuple[str, ...] = ()
     studies: tuple[StudyView, ...] = ()
+    comment_id: str = "default"
 
     @property
     def all_comparisons(self) -> tuple[Comparison, ...]:

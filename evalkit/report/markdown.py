@@ -11,6 +11,13 @@ from evalkit.report.tables import TextTable, comparison_tables, flips_table, gat
 
 # Markdown punctuation that could start emphasis, code, links or strikethrough, or end a table cell.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+# A gate comment's id: text that can neither end the HTML comment (-->) nor the marker's line.
+COMMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def comment_marker(comment_id: str) -> str:
+    """The first line of a gate's markdown report: a CI step finds its earlier comment by it and updates it."""
+    return f"<!-- evalkit-gate: {comment_id} -->"
 
 
 def md_escape(text: str) -> str:
@@ -41,6 +48,8 @@ def _md_cell(value: str) -> str:
 def render_markdown(doc: ReportDocument) -> str:
     """The whole document as markdown text (ends with a newline)."""
     blocks = [f"## {md_escape(doc.title)}"]
+    if doc.gate is not None:
+        blocks.insert(0, comment_marker(doc.comment_id))
     blocks += [f"> **Warning:** {md_escape(w)}" for w in doc.all_warnings]
     if doc.gate is not None:
         lines = gate_lines(doc.gate)

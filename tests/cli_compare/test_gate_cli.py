@@ -82,7 +82,7 @@ def test_gate_appends_markdown_to_the_github_step_summary(store: Path, tmp_path:
     r = evalkit_cli("gate", "--baseline", "base", "--candidate", "drop", "--store", store)
     text = summary.read_text(encoding="utf-8")
     assert r.exit_code == 1
-    assert text.startswith("# earlier step\n## evalkit gate: drop against baseline base")
+    assert text.startswith("# earlier step\n<!-- evalkit-gate: default -->\n\n## evalkit gate: drop against baseline base")
     assert "**❌ Gate FAILED" in text and "&lt;script&gt;" in text
 
 
