@@ -21,6 +21,13 @@ _ABSENT = object()
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
                    "vocab.json", "merges.txt", "vocab.txt", "tokenizer.model", "spiece.model",
                    "sentencepiece.bpe.model")
+# config.json keys that make two checkpoints different models (type, classes, sizes), across model families.
+ARCHITECTURE_KEYS = ("model_type", "architectures", "vocab_size", "hidden_size", "num_hidden_layers",
+                     "num_attention_heads", "num_key_value_heads", "head_dim", "intermediate_size",
+                     "n_embd", "n_layer", "n_head", "n_inner", "d_model", "num_layers", "num_heads", "d_ff",
+                     "is_encoder_decoder")
+# adapter_config.json keys that one training run keeps for all its checkpoints.
+ADAPTER_KEYS = ("peft_type", "r", "target_modules")
 CHAT_TEMPLATE_FILES = ("chat_template.jinja", "chat_template.json")
 # Keys that say where and how a tokenizer was loaded before it was saved, not what it does
 # (transformers writes loading options such as local_files_only back into tokenizer_config.json).
@@ -76,22 +83,51 @@ def _check_one_kind(label: str, members: Sequence["SeriesMember"]) -> None:
 
 
 def _check_architecture(label: str, members: Sequence["SeriesMember"]) -> None:
-    """Full checkpoints share config.json's model_type and architectures."""
+    """Full checkpoints share config.json's architecture: model type, classes and every shape key."""
     expected = _architecture(Path(members[0].ref))
     for member in members[1:]:
-        found = _architecture(Path(member.ref))
-        if found != expected:
-            raise ModelError(f"Checkpoint '{member.ref}' is a {_arch_words(found)} but series '{label}' starts "
-                             f"with a {_arch_words(expected)} ('{members[0].ref}').",
-                             hint="A series holds checkpoints of one model; evaluate the other model as a separate -m.")
+        _refuse_differences(label, members[0], member, "config.json", expected, _architecture(Path(member.ref)),
+                            "A series holds checkpoints of one model (one architecture, one size); evaluate the "
+                            "other model as a separate -m.")
 
 
-def _architecture(folder: Path) -> tuple[str | None, tuple[str, ...]]:
-    """(model_type, architectures) from a checkpoint's config.json."""
+def _architecture(folder: Path) -> dict[str, Any]:
+    """The ARCHITECTURE_KEYS a checkpoint's config.json sets (a nested text_config's as text_config.KEY)."""
     from evalkit.models.series import read_json
 
     config = read_json(folder / "config.json")
-    return config.get("model_type"), tuple(config.get("architectures") or ())
+    found = {key: config[key] for key in ARCHITECTURE_KEYS if key in config}
+    text = config.get("text_config")
+    if isinstance(text, dict):
+        found.update({f"text_config.{key}": text[key] for key in ARCHITECTURE_KEYS if key in text})
+    return found
+
+
+def _adapter_shape(folder: Path) -> dict[str, Any]:
+    """The ADAPTER_KEYS of an adapter_config.json (target_modules as a sorted list: peft saves a set)."""
+    from evalkit.models.series import read_json
+
+    config = read_json(folder / "adapter_config.json")
+    found = {key: config[key] for key in ADAPTER_KEYS if key in config}
+    if isinstance(found.get("target_modules"), list):
+        found["target_modules"] = sorted(map(str, found["target_modules"]))
+    return found
+
+
+def _refuse_differences(label: str, first: "SeriesMember", member: "SeriesMember", file: str,
+                        expected: dict[str, Any], found: dict[str, Any], hint: str) -> None:
+    """A ModelError naming both checkpoints and each key of `file` whose value differs."""
+    keys = [key for key in dict.fromkeys([*expected, *found]) if expected.get(key) != found.get(key)]
+    if not keys:
+        return
+    values = ", ".join(f"{key} {_value(expected.get(key))} vs {_value(found.get(key))}" for key in keys)
+    raise ModelError(f"Checkpoints '{first.ref}' and '{member.ref}' of series '{label}' differ in {file}: {values}.",
+                     hint=hint)
+
+
+def _value(value: Any) -> str:
+    """A config value as JSON ('unset' when missing)."""
+    return "unset" if value is None else json.dumps(value)
 
 
 def _check_base_model(label: str, members: Sequence["SeriesMember"]) -> None:
@@ -102,12 +138,16 @@ def _check_base_model(label: str, members: Sequence["SeriesMember"]) -> None:
                              "(no base_model_name_or_path in adapter_config.json).",
                              hint="Set base_model_name_or_path in adapter_config.json to the model it was trained on.")
     expected = members[0].base_model
+    shape = _adapter_shape(Path(members[0].ref))
     for member in members[1:]:
         if member.base_model != expected:
             raise ModelError(f"Adapter checkpoint '{member.ref}' was trained on '{member.base_model}' but series "
                              f"'{label}' starts with one trained on '{expected}' ('{members[0].ref}').",
                              hint="Adapters in one series must share their base model; evaluate the others "
                                   "as a separate -m.")
+        _refuse_differences(label, members[0], member, "adapter_config.json", shape, _adapter_shape(Path(member.ref)),
+                            "Adapters in one series come from one training run (one adapter type, rank and "
+                            "target modules); evaluate the others as a separate -m.")
 
 
 def canonical_tokenizer(folder: Path) -> dict[str, Any]:
@@ -231,9 +271,3 @@ def _where(member: "SeriesMember") -> str:
 def _kind_words(member: "SeriesMember") -> str:
     """'full checkpoint' or 'PEFT adapter checkpoint'."""
     return "PEFT adapter checkpoint" if member.kind == "adapter" else "full checkpoint"
-
-
-def _arch_words(arch: tuple[str | None, tuple[str, ...]]) -> str:
-    """'llama model (LlamaForCausalLM)'."""
-    model_type, architectures = arch
-    return f"{model_type or 'unknown'} model ({', '.join(architectures) or 'no architectures'})"

@@ -74,6 +74,31 @@ def _same_step_twice(full: TrainerRun, adapter: TrainerRun, tmp: Path) -> tuple[
     return ["-m", str(run.out)], [str(run.out / "checkpoint-11"), "step 10"]
 
 
+def _smaller_model_mid_series(full: TrainerRun, adapter: TrainerRun, tmp: Path) -> tuple[list[str], list[str]]:
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    run = copy_run(full, tmp)
+    shutil.rmtree(run.checkpoint(9))
+    small = LlamaConfig(vocab_size=400, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                        num_attention_heads=2, num_key_value_heads=1)
+    LlamaForCausalLM(small).save_pretrained(run.checkpoint(9))  # hidden 32 x 1 layer among 64 x 2
+    write_state(run.checkpoint(9), trainer_state(9, tokens_in_state=False))
+    return ["-m", str(run.out)], [str(run.checkpoint(5)), str(run.checkpoint(9)), "hidden_size 64 vs 32",
+                                  "num_hidden_layers 2 vs 1", "intermediate_size 128 vs 64"]
+
+
+def _adapter_of_another_rank(full: TrainerRun, adapter: TrainerRun, tmp: Path) -> tuple[list[str], list[str]]:
+    run = copy_run(adapter, tmp)
+    edit_json(run.checkpoint(9) / "adapter_config.json", r=8, target_modules=["q_proj", "k_proj"])
+    return ["-m", str(run.out)], [str(run.checkpoint(5)), str(run.checkpoint(9)), "r 4 vs 8", "target_modules"]
+
+
+def _global_step_as_text(full: TrainerRun, adapter: TrainerRun, tmp: Path) -> tuple[list[str], list[str]]:
+    run = copy_run(full, tmp)
+    edit_json(run.checkpoint(9) / "trainer_state.json", global_step="9")
+    return ["-m", str(run.out)], [str(run.checkpoint(9) / "trainer_state.json"), "'global_step'", "not a training step"]
+
+
 def _with_adapter_option(full: TrainerRun, adapter: TrainerRun, tmp: Path) -> tuple[list[str], list[str]]:
     return ["-m", str(full.out), "--adapter", str(adapter.checkpoint(5))], ["--adapter", full.out.name]
 
@@ -90,6 +115,7 @@ def _fine_tuned_adapters(full: TrainerRun, adapter: TrainerRun, tmp: Path) -> tu
 @pytest.mark.parametrize("case", [
     _glob_matching_nothing, _no_weights, _different_tokenizer, _mixed_architectures, _full_and_adapter,
     _two_bases, _same_step_twice, _with_adapter_option, _with_revision_option, _fine_tuned_adapters,
+    _smaller_model_mid_series, _adapter_of_another_rank, _global_step_as_text,
 ], ids=lambda case: case.__name__.strip("_"))
 def test_bad_series_exits_2_before_anything(case: Case, full_run: TrainerRun, adapter_run: TrainerRun,
                                             tmp_path: Path, evalkit_cli: Any, no_model_load: None,

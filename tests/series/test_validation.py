@@ -54,6 +54,23 @@ def test_mixed_architectures(full_run: TrainerRun, tmp_path: Path) -> None:
     expect_error([str(run.out)], str(run.checkpoint(9)), "gpt2", "GPT2LMHeadModel", "LlamaForCausalLM")
 
 
+def test_mixed_model_sizes_name_both_checkpoints_and_the_keys(full_run: TrainerRun, tmp_path: Path) -> None:
+    run = copy_run(full_run, tmp_path)
+    edit_json(run.checkpoint(10) / "config.json", hidden_size=32, num_hidden_layers=1)
+    expect_error([str(run.out)], str(run.checkpoint(5)), str(run.checkpoint(10)), "hidden_size 64 vs 32",
+                 "num_hidden_layers 2 vs 1")
+    edit_json(run.checkpoint(10) / "config.json", hidden_size=64, num_hidden_layers=2, vocab_size=999)
+    expect_error([str(run.out)], "vocab_size")
+
+
+def test_adapter_target_modules_in_another_order_are_the_same(adapter_run: TrainerRun, tmp_path: Path) -> None:
+    run = copy_run(adapter_run, tmp_path)
+    edit_json(run.checkpoint(9) / "adapter_config.json", target_modules=["v_proj", "q_proj"])
+    assert [m.step for m in expand_model_refs([str(run.out)])] == [5, 9, 10]
+    edit_json(run.checkpoint(9) / "adapter_config.json", target_modules=["v_proj"])
+    expect_error([str(run.out)], str(run.checkpoint(9)), "target_modules")
+
+
 def test_adapters_on_different_base_models(adapter_run: TrainerRun, tmp_path: Path) -> None:
     run = copy_run(adapter_run, tmp_path)
     edit_json(run.checkpoint(10) / "adapter_config.json", base_model_name_or_path="org/another-model")
