@@ -16,6 +16,7 @@ from evalkit.errors import EvalkitError, InputError, RunFailedError
 from evalkit.evaluation import CellOutcome, evaluate_task
 from evalkit.plan import Cell, trains_on_itself
 from evalkit.provenance import evalkit_version
+from evalkit.report.truncation import DETAILS_KEY as TRUNCATION_KEY
 from evalkit.resume import RequestCache, ResumableLM, request_cache_path
 from evalkit.store.records import CellRecord
 from evalkit.tasks.loading import LoadedTask
@@ -37,9 +38,11 @@ def evaluate_cell(cell: Cell, loaded: Any, task: LoadedTask, sink: Any,
                                                       trajectory=trains_on_itself(cell.setting, task.name))
     _seed_everything(cell.seed)
     meter = ComputeMeter()  # tokens and seconds: details["compute"] (evalkit.compute)
-    outcome, stats, precision = _score(cell, model, task, sink, meter)
+    outcome, stats, precision, truncation = _score(cell, model, task, sink, meter)
     if stats is not None:
         details["requests"] = stats
+    if truncation is not None and truncation["truncated_documents"] > 0:
+        details[TRUNCATION_KEY] = truncation  # prompts cut to the model's context (evalkit.scoring.truncation)
     if precision.get("precision", "exact") != "exact":
         details["precision"] = precision  # fast-exact: documents and requests re-scored, the bound
     # Checkpoint series: the series member's point (evalkit.models.series.SeriesMember.trajectory) is
@@ -97,10 +100,12 @@ def with_trajectory(details: dict[str, Any], series: dict[str, Any] | None) -> d
 
 
 def _score(cell: Cell, model: Any, task: LoadedTask, sink: Any,
-           meter: ComputeMeter) -> tuple[CellOutcome, dict[str, int] | None, dict[str, Any]]:
-    """lm-eval's evaluation on evalkit's backend (through the request cache unless disabled)."""
+           meter: ComputeMeter) -> tuple[CellOutcome, dict[str, int] | None, dict[str, Any], dict[str, Any] | None]:
+    """lm-eval's evaluation on evalkit's backend (through the request cache unless disabled), measuring
+    the prompts cut to the model's context outside the cache (evalkit.scoring.truncation)."""
     from evalkit.distributed import current_processes
     from evalkit.scoring import make_backend
+    from evalkit.scoring.truncation import TruncationMeter
 
     processes = current_processes()  # several: each computes a share of the requests (evalkit.distributed)
     with sink.cell(f"{cell.model.label} · {cell.task} · {cell.setting.shown_label}") as report:
@@ -108,6 +113,7 @@ def _score(cell: Cell, model: Any, task: LoadedTask, sink: Any,
         backend: Any = make_backend(model, batch_size=cell.batch_size, progress=progress, precision=cell.precision)
         backend.register_task(task.name, task.task)  # fast-exact reads the task's decisions (metrics)
         backend.chat_template_name = cell.prompt.template_name  # --apply-chat-template NAME
+        scorer = backend
         backend = meter.wrap(backend)
         if processes.distributed:
             from evalkit.scoring.distributed import ShardedLM
@@ -118,12 +124,14 @@ def _score(cell: Cell, model: Any, task: LoadedTask, sink: Any,
             if cache is not None:
                 backend = ResumableLM(backend, cache, request_model_key(model, cell.precision), processes)
             with reported_failures(cell, task, "Evaluating"):
-                outcome = evaluate_task(backend, task, num_fewshot=cell.setting.num_fewshot,
+                truncation = TruncationMeter(backend, scorer)
+                outcome = evaluate_task(truncation, task, num_fewshot=cell.setting.num_fewshot,
                                         limit=cell.limit, seed=cell.fewshot_seed, prompt=cell.prompt)
         finally:
             if cache is not None:
                 cache.close()
-    return outcome, dict(backend.stats) if isinstance(backend, ResumableLM) else None, backend.precision_details()
+    return (outcome, dict(backend.stats) if isinstance(backend, ResumableLM) else None, backend.precision_details(),
+            truncation.record())
 
 
 def _share_progress(report: Any, processes: Any) -> Any:

@@ -161,6 +161,7 @@ class CellLedger:
         self.ids.add(record.cell_id)
         self.records.append(record)
         _log_scalars(self.run_id, record, self.sink)
+        _warn_truncation(record, self.sink)
 
 
 def _check_name(conn: Any, name: str | None, sink: ProgressSink) -> None:
@@ -171,6 +172,15 @@ def _check_name(conn: Any, name: str | None, sink: ProgressSink) -> None:
     warning = check_run_name(conn, name)
     if warning:
         sink.message(warning)
+
+
+def _warn_truncation(record: CellRecord, sink: ProgressSink) -> None:
+    """A cell whose prompts were cut to the model's context saw less than its setting says (fewer shots)."""
+    from evalkit.report.truncation import truncation_line
+
+    line = truncation_line(record.details or {})
+    if line:
+        sink.message(f"Warning: task {record.task} {record.setting} (model {record.model}): {line}.")
 
 
 def _log_scalars(run_id: str, record: CellRecord, sink: ProgressSink) -> None:

@@ -68,6 +68,8 @@ def show_run(ref: str, store: Path | None) -> None:
 
         for line in prompt_lines(side):  # setting ('(task default)') and lm-eval prompt options per cell
             console.print(line, markup=False, highlight=False)
+        for line in truncation_lines(side.cells):
+            console.print(line, markup=False, highlight=False)
         if len(side.metrics) and side.run["status"] == "complete":
             console.print(render(build_document([side], CompareOptions()), "rich"))
             console.print(compute_table(side.cells))
@@ -76,6 +78,19 @@ def show_run(ref: str, store: Path | None) -> None:
                           "stored before it stopped.")
         else:
             console.print("No metrics stored for this run.")
+
+
+def truncation_lines(cells: pd.DataFrame) -> list[str]:
+    """One line per cell whose prompts were cut to the model's context (details["truncation"])."""
+    from evalkit.report.truncation import truncation_line
+
+    lines = []
+    for _, cell in cells.iterrows():
+        details = json.loads(cell["details_json"]) if isinstance(cell.get("details_json"), str) else {}
+        line = truncation_line(details) if isinstance(details, dict) else None
+        if line:
+            lines.append(f"Truncated prompts: {cell['model']} · {cell['task']} · {cell['setting']}: {line}")
+    return lines
 
 
 def compute_table(cells: pd.DataFrame) -> Table:

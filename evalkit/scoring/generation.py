@@ -76,11 +76,9 @@ class Generator:
 
     def _encode(self, text: str, max_ctx: int) -> list[int]:
         """As HFLM.tok_batch_encode: no special tokens when the text already starts with BOS."""
-        from lm_eval.models.utils import has_bos_prefix
+        from evalkit.scoring.truncation import generation_context_tokens
 
-        bos = getattr(self.tokenizer, "bos_token", None)
-        kwargs = {"add_special_tokens": False} if not self.encoder_decoder and has_bos_prefix(text, bos) else {}
-        return list(self.tokenizer(text, **kwargs)["input_ids"])[-max_ctx:]
+        return generation_context_tokens(self.tokenizer, text, encoder_decoder=self.encoder_decoder)[-max_ctx:]
 
     def _left_pad(self, batch: Sequence[list[int]]) -> tuple[Any, Any]:
         import torch
