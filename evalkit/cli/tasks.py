@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.syntax import Syntax
-from rich.table import Table
 
 from evalkit.errors import TaskError
 from evalkit.tasks.yaml_source import dump_task_yaml
@@ -29,20 +29,19 @@ def command() -> None:
 @include_option
 def list_tasks(include_path: tuple[str, ...]) -> None:
     """Every task evalkit can find: name, output type, splits with row counts, where defined."""
+    from evalkit.report.formatting import printable
+    from evalkit.report.rich_fit import TERMINAL_HINT, Column, FittedTable
     from evalkit.tasks.discovery import TaskRegistry
     from evalkit.tasks.inspection import list_rows
 
     registry = TaskRegistry.discover(include_path)
     console = Console()
-    table = Table(title="Tasks", expand=False)
-    table.add_column("name", no_wrap=True, style="bold")
-    table.add_column("output type", no_wrap=True)
-    table.add_column("splits (rows)", overflow="fold")
-    table.add_column("source", no_wrap=True)
-    table.add_column("defined in", overflow="fold")
-    for row in list_rows(registry):
-        table.add_row(row.name, row.output_type, row.splits, row.source, _short(row.path))
-    console.print(table)
+    columns = (Column("name", whole=True, style="bold"), Column("output type", whole=True), Column("splits (rows)"),
+               Column("source", whole=True), Column("defined in"))
+    rows = tuple(tuple((printable(text), "") for text in (row.name, row.output_type, row.splits, row.source,
+                                                          _short(row.path))) for row in list_rows(registry))
+    console.print(FittedTable(title="Tasks", columns=columns, rows=rows, optional=((4,), (3,)),
+                              hint=TERMINAL_HINT, style={}))
     _print_notes(registry)
 
 
@@ -121,8 +120,12 @@ def _files_to_validate(paths: tuple[str, ...]) -> list[tuple[Path, Path | None]]
     from evalkit.tasks.discovery import yaml_files
 
     found: list[tuple[Path, Path | None]] = []
+    skipped: list[str] = []
     for path in map(Path, paths):
-        files = [(f, path) for f in yaml_files(path)] if path.is_dir() else [(path, None)]
+        files = [(f, path) for f in yaml_files(path, skipped)] if path.is_dir() else [(path, None)]
+        for warning in skipped:
+            Console(stderr=True).print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+        skipped.clear()
         if not files:
             raise TaskError(f"No task YAML files (*.yaml, *.yml) under '{path}'.",
                             hint="Give a task .yaml file or a directory that contains some.")

@@ -10,12 +10,14 @@ non-UTF-8 CSV row) and, when `datasets` still fails, looks for the first bad lin
 from __future__ import annotations
 
 import csv
+import glob
 import json
 from pathlib import Path
 from typing import Any, Iterator
 
 from evalkit.errors import TaskError
 from evalkit.json_lines import json_lines
+from evalkit.regular_files import non_regular_kind
 
 KEY = "dataset_kwargs.data_files"
 _HINT = "Data paths are relative to the task's YAML file."
@@ -47,14 +49,25 @@ def _existing(relative: str, yaml_path: Path, key: str) -> str:
         return relative
     path = (yaml_path.parent / relative).expanduser()
     if any(ch in relative for ch in "*?["):
+        for match in glob.glob(str(path), recursive=True):
+            _require_regular(Path(match), relative, yaml_path, key)
         return str(path)
     if path.is_dir():
         raise TaskError(f"Task file '{yaml_path}', key '{key}': data file '{relative}' is a directory "
                         f"({path}), not a file.", hint=_HINT)
+    _require_regular(path, relative, yaml_path, key)
     if not path.is_file():
         raise TaskError(f"Task file '{yaml_path}', key '{key}': data file '{relative}' does not exist "
                         f"(looked at {path}).", hint=_HINT)
     return str(path.resolve())
+
+
+def _require_regular(path: Path, relative: str, yaml_path: Path, key: str) -> None:
+    """A FIFO or device would make `datasets` (and evalkit's checks) read forever."""
+    kind = non_regular_kind(path)
+    if kind is not None and kind != "a directory":
+        raise TaskError(f"Task file '{yaml_path}', key '{key}': data file '{relative}' ({path}) is {kind}, "
+                        "not a regular file.", hint="Data files must be regular files. " + _HINT)
 
 
 def declared_files(config: dict[str, Any], base: Path | None) -> list[Path]:

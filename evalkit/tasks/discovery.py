@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from evalkit.errors import TaskError, UnknownTaskError, did_you_mean
+from evalkit.regular_files import non_regular_kind
 from evalkit.tasks.confinement import is_inside, real
-from evalkit.tasks.yaml_source import read_task_yaml
+from evalkit.tasks.yaml_source import not_regular_task_file, read_task_yaml
 
 ENTRY_POINT_GROUP = "evalkit.tasks"
 LM_EVAL_PREFIX = "lm_eval:"
@@ -116,6 +117,8 @@ class TaskRegistry:
         if path.is_dir():
             raise TaskError(f"Task file '{path}' is a directory, not a YAML file.",
                             hint="Give a .yaml file, or a task name from `evalkit tasks list`.")
+        if non_regular_kind(path) is not None:
+            raise not_regular_task_file(path)
         if not path.is_file():
             raise TaskError(f"Task file '{path}' does not exist.",
                             hint="Give an existing .yaml file, or a task name from `evalkit tasks list`.")
@@ -134,7 +137,7 @@ class TaskRegistry:
     def _build(self) -> dict[str, TaskEntry]:
         index: dict[str, TaskEntry] = {}
         for source in self.sources:
-            for path in yaml_files(source.directory):
+            for path in yaml_files(source.directory, self.warnings):
                 entry = self._read_entry(path, source)
                 if entry is None:
                     continue
@@ -170,9 +173,19 @@ def _missing_source_warning(source: TaskSource) -> str:
             "(check EVALKIT_TASKS_PATH or the package that registered it).")
 
 
-def yaml_files(directory: Path) -> list[Path]:
-    """Task YAML files under `directory` (hidden and `__` folders skipped)."""
+def yaml_files(directory: Path, skipped: list[str] | None = None) -> list[Path]:
+    """Task YAML files under `directory` (hidden and `__` folders skipped). A `*.yaml` name that is a
+    FIFO or device (symlinks followed) is left out, with a warning appended to `skipped`: reading it
+    would never end."""
     if not directory.is_dir():
         return []
-    return sorted(p for p in directory.rglob("*.y*ml")
-                  if p.suffix in {".yaml", ".yml"} and not p.is_dir() and not any(part.startswith((".", "__")) for part in p.relative_to(directory).parts))
+    found = sorted(p for p in directory.rglob("*.y*ml")
+                   if p.suffix in {".yaml", ".yml"} and not p.is_dir() and not any(part.startswith((".", "__")) for part in p.relative_to(directory).parts))
+    regular = []
+    for path in found:
+        kind = non_regular_kind(path)
+        if kind is None:
+            regular.append(path)
+        elif skipped is not None:
+            skipped.append(f"'{path}' is {kind}, not a regular file; skipped.")
+    return regular

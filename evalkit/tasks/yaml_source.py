@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from evalkit.errors import TaskError
+from evalkit.regular_files import FileTooLargeError, NotRegularFileError, non_regular_kind, read_regular_bytes
 from evalkit.tasks.confinement import require_inside
 
 MAX_YAML_BYTES = 1 << 20
@@ -123,16 +124,14 @@ def _check_expanded_size(path: Path, config: dict[str, Any]) -> None:
 
 def _read_text(path: Path) -> str:
     try:
-        size = path.stat().st_size
-        if size > MAX_YAML_BYTES:
-            raise TaskError(f"Task file '{path}' is {size:,} bytes; task YAML files are limited to "
-                            f"{MAX_YAML_BYTES:,} bytes.", hint="Put data in data files, not in the YAML.")
-        raw = path.read_bytes()
+        raw = read_regular_bytes(path, MAX_YAML_BYTES)
     except FileNotFoundError as exc:
         raise TaskError(f"Task file '{path}' does not exist.") from exc
-    except IsADirectoryError as exc:
-        raise TaskError(f"Task file '{path}' is a directory, not a YAML file.",
-                        hint="Rename the directory, or point at the .yaml file inside it.") from exc
+    except FileTooLargeError as exc:
+        raise TaskError(f"Task file '{path}' is {exc.size:,} bytes; task YAML files are limited to "
+                        f"{MAX_YAML_BYTES:,} bytes.", hint="Put data in data files, not in the YAML.") from exc
+    except (IsADirectoryError, NotRegularFileError) as exc:
+        raise not_regular_task_file(path) from exc
     except OSError as exc:
         raise TaskError(f"Cannot read task file '{path}': {exc.strerror}.") from exc
     if b"\x00" in raw:
@@ -144,6 +143,16 @@ def _read_text(path: Path) -> str:
         line = raw[: exc.start].count(b"\n") + 1
         raise TaskError(f"Task file '{path}' is not UTF-8 text (invalid byte at line {line}).",
                         hint="Save the file as UTF-8.") from exc
+
+
+def not_regular_task_file(path: Path) -> TaskError:
+    """The error for a task YAML path that exists but is a directory, FIFO or device."""
+    kind = non_regular_kind(path) or "not a regular file"
+    if kind == "a directory":
+        return TaskError(f"Task file '{path}' is a directory, not a YAML file.",
+                         hint="Rename the directory, or point at the .yaml file inside it.")
+    return TaskError(f"Task file '{path}' is {kind}, not a regular file; evalkit reads task YAML only from "
+                     "regular files.", hint="Point at a .yaml file (a FIFO or device would never end).")
 
 
 def _merge_includes(path: Path, config: dict[str, Any], root: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
@@ -169,8 +178,8 @@ def _include_path(path: Path, include: str, root: Path) -> Path:
     candidate = Path(include).expanduser()
     candidate = candidate if candidate.is_absolute() else path.parent / candidate
     resolved = require_inside(candidate, root, yaml_path=path, key="include", reference=f"include: {include}")
-    if resolved.is_dir():
-        raise TaskError(f"Task file '{path}', key 'include': '{include}' is a directory, not a YAML file.")
+    if (kind := non_regular_kind(resolved)) is not None:
+        raise TaskError(f"Task file '{path}', key 'include': '{include}' is {kind}, not a YAML file.")
     if not resolved.is_file():
         raise TaskError(f"Task file '{path}', key 'include': file '{include}' does not exist.",
                         hint=f"Paths in `include:` are relative to {path.parent}.")
