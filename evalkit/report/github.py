@@ -50,11 +50,11 @@ def _row_command(row: Any) -> str | None:
     return "warning" if row.verdict == "INCONCLUSIVE" else None
 
 
-def _row_message(row: Any, confidence: float) -> str:
-    """The row's reason, then the figures behind it."""
-    return (f"{row.reason} Drop {fmt_value(row.drop)} ({confidence:.0%} interval {fmt_value(row.drop_low)} to "
-            f"{fmt_value(row.drop_high)}) against a tolerance of {fmt_value(row.tolerance)}; "
-            f"{fmt_value(row.value_a)} -> {fmt_value(row.value_b)}.")
+def _row_message(row: Any) -> str:
+    """The row's reason, then the figures behind it (the interval is the gate's, on the drop)."""
+    return (f"{str(row.reason).rstrip('.')}. Baseline {fmt_value(row.value_a)}, candidate {fmt_value(row.value_b)}; "
+            f"drop {fmt_value(row.drop)} [{fmt_value(row.drop_low)}, {fmt_value(row.drop_high)}], "
+            f"tolerance {row.tolerance:g}.")
 
 
 def _gate_annotations(gate: GateOutcome) -> list[str]:
@@ -65,7 +65,7 @@ def _gate_annotations(gate: GateOutcome) -> list[str]:
         command = _row_command(row)
         if command is not None:
             label = row.verdict + (" (advisory)" if row.tier == "advisory" else "")
-            lines.append(workflow_command(command, _row_message(row, comparison.confidence),
+            lines.append(workflow_command(command, _row_message(row),
                                           title=f"{label}: {_where(row)}"))
     return lines + [workflow_command("error", f"Missing from the candidate: {reason}", title="missing result")
                     for reason in gate.missing]

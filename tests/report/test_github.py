@@ -63,12 +63,11 @@ def test_gate_lines_are_exact() -> None:
     lines = render(_gate_doc(), "github").splitlines()
     assert lines == [
         "::error title=FAIL%3A tiny / sst2 / zero-shot / acc::Dropped beyond the tolerance, significantly. "
-        "Drop 0.150 (95%25 interval 0.080 to 0.220) against a tolerance of 0.010; 0.800 -> 0.650.",
+        "Baseline 0.800, candidate 0.650; drop 0.150 [0.080, 0.220], tolerance 0.01.",
         "::warning title=FAIL (advisory)%3A tiny / rte / zero-shot / acc::Dropped beyond the tolerance, "
-        "significantly. Drop 0.050 (95%25 interval 0.020 to 0.080) against a tolerance of 0.010; 0.800 -> 0.750.",
+        "significantly. Baseline 0.800, candidate 0.750; drop 0.050 [0.020, 0.080], tolerance 0.01.",
         "::warning title=INCONCLUSIVE%3A tiny / 50%25%3A a%2Cb%0Ac%0D / zero-shot / acc::The interval spans "
-        "100%25 of it:%0Aunsure. Drop 0.020 (95%25 interval -0.010 to 0.050) against a tolerance of 0.010; "
-        "0.800 -> 0.780.",
+        "100%25 of it:%0Aunsure. Baseline 0.800, candidate 0.780; drop 0.020 [-0.010, 0.050], tolerance 0.01.",
         "::notice title=evalkit gate%3A NO-GO::evalkit gate: cand against baseline base: "
         "2 FAIL, 1 INCONCLUSIVE, 1 PASS, 1 NOT GATED.",
     ]
