@@ -14,6 +14,7 @@ from evalkit.errors import RunFailedError, TaskError
 from evalkit.prompting import PromptOptions
 from evalkit.stats import mean_interval
 from evalkit.store.records import MetricRecord, SampleRecord
+from evalkit.tasks.clusters import document_cluster, task_cluster_field
 from evalkit.tasks.loading import LoadedTask
 
 log = logging.getLogger(__name__)
@@ -174,10 +175,11 @@ def _merge_filters(raw: list[dict[str, Any]], task: Any) -> list[SampleRecord]:
     by_doc: dict[int, list[dict[str, Any]]] = {}
     for sample in raw:
         by_doc.setdefault(int(sample["doc_id"]), []).append(sample)
-    return [_sample_record(doc_id, group, task) for doc_id, group in sorted(by_doc.items())]
+    field = task_cluster_field(task)
+    return [_sample_record(doc_id, group, task, field) for doc_id, group in sorted(by_doc.items())]
 
 
-def _sample_record(doc_id: int, group: list[dict[str, Any]], task: Any) -> SampleRecord:
+def _sample_record(doc_id: int, group: list[dict[str, Any]], task: Any, cluster_field: str | None) -> SampleRecord:
     first = group[0]
     scores: dict[str, float] = {}
     if task.OUTPUT_TYPE == "loglikelihood_rolling":
@@ -190,7 +192,8 @@ def _sample_record(doc_id: int, group: list[dict[str, Any]], task: Any) -> Sampl
     return SampleRecord(
         doc_id=doc_id, doc_hash=first["doc_hash"], prompt_hash=first["prompt_hash"],
         prompt=str(prompt), target=_target_text(first, task), prediction=_prediction(first, task),
-        scores=scores, outputs=_outputs(first))
+        scores=scores, outputs=_outputs(first),
+        cluster=document_cluster(first["doc"], cluster_field, f"Task '{task.config.task}', document {doc_id}"))
 
 
 def _rolling_loglikelihood(sample: dict[str, Any]) -> float:

@@ -12,6 +12,7 @@ from evalkit.evaluation import DOC_LOGLIKELIHOOD, _metric_key
 from evalkit.interop.lm_eval_files import LmEvalTaskOutput
 from evalkit.stats import mean_interval
 from evalkit.store.records import MetricRecord, SampleRecord
+from evalkit.tasks.clusters import cluster_field, document_cluster
 
 Z95 = 1.96
 _NUMERIC_OUTPUTS = {"multiple_choice", "loglikelihood", "loglikelihood_rolling"}
@@ -23,6 +24,11 @@ def sample_records(task: LmEvalTaskOutput) -> list[SampleRecord]:
     for sample in task.samples:
         by_doc.setdefault(int(sample["doc_id"]), []).append(sample)
     return [_record(doc_id, group, task.config) for doc_id, group in sorted(by_doc.items())]
+
+
+def _cluster(doc_id: int, sample: dict[str, Any], config: dict[str, Any]) -> str | None:
+    """The document's cluster when the task's recorded config names `metadata.cluster` (checked on read)."""
+    return document_cluster(sample.get("doc"), cluster_field(config.get("metadata")), f"document {doc_id}")
 
 
 def metric_records(task: LmEvalTaskOutput, samples: list[SampleRecord]) -> list[MetricRecord]:
@@ -62,7 +68,8 @@ def _record(doc_id: int, group: list[dict[str, Any]], config: dict[str, Any]) ->
         doc_id=doc_id, doc_hash=str(first["doc_hash"]), prompt_hash=str(first["prompt_hash"]),
         prompt=str(arguments[0][0]) if arguments and arguments[0] else "",
         target=_target(first["target"], choices), prediction=_prediction(first["filtered_resps"], choices, output_type),
-        scores=scores, outputs=_outputs(first["resps"], numeric=output_type in _NUMERIC_OUTPUTS))
+        scores=scores, outputs=_outputs(first["resps"], numeric=output_type in _NUMERIC_OUTPUTS),
+        cluster=_cluster(doc_id, first, config))
 
 
 def _arguments(value: Any) -> list[list[Any]]:

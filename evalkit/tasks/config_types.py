@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import TaskError
+from evalkit.tasks.clusters import cluster_key_problem
 from evalkit.tasks.metric_names import check_metric_names
 from evalkit.tasks.yaml_source import FunctionRef
 
@@ -89,6 +90,8 @@ def _check_values(config: dict[str, Any], yaml_path: Path | None) -> None:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not isinstance(item.get("filter"), list):
             _fail(yaml_path, f"filter_list[{i}]", f"must be a mapping with `name:` and a `filter:` list, not {_shown(item)}")
     _check_generation_kwargs(config.get("generation_kwargs"), yaml_path)
+    if (cluster := cluster_key_problem(config.get("metadata"))):
+        _fail(yaml_path, "metadata.cluster", cluster)
     check_metric_names(config, yaml_path)
 
 

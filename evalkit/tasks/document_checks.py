@@ -6,15 +6,21 @@ choices, or an index past them (gold -100: every prediction counts as a miss), a
 returning None or a list (an AssertionError deep in few-shot context building), an integer
 `doc_to_text` ("multiple inputs": the index of the context among the choices) out of range.
 Duplicate choices are legal but make a decision a tie (argmax takes the first): reported as a note.
+A task whose `metadata.cluster` names a document field needs that field in every document.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from evalkit.tasks.clusters import cluster_problem, task_cluster_field
+
 
 def document_problem(task: Any, doc: Any) -> str | None:
     """The first thing wrong with one document, naming the key, or None."""
+    field = task_cluster_field(task)
+    if field is not None and (missing := cluster_problem(doc, field)):
+        return missing
     text = task.doc_to_text(doc)
     if task.OUTPUT_TYPE != "multiple_choice":
         return None if isinstance(text, str) else _not_text("doc_to_text", text)
