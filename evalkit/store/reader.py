@@ -36,7 +36,8 @@ def list_runs(conn: Connection, *, include_incomplete: bool = True) -> pd.DataFr
 
 
 def resolve_run_ref(conn: Connection, ref: str) -> str:
-    """A run id, a unique id prefix, a run name (its latest complete run), `latest` or `latest~N`."""
+    """A run id, a unique id prefix, a run name (its complete run with the newest created_at; two such runs
+    created at the same instant are ambiguous: InputError naming their ids), `latest` or `latest~N`."""
     runs = list_runs(conn)
     complete = runs[runs.status == "complete"]
     match = _LATEST.match(ref)
@@ -50,7 +51,7 @@ def resolve_run_ref(conn: Connection, ref: str) -> str:
         return ref
     named = complete[complete.name == ref]
     if len(named):
-        return str(named.iloc[0].run_id)
+        return _newest_named(ref, named)
     unfinished = runs[runs.name == ref]
     if len(unfinished):  # the name exists, but only on runs a name does not reach
         newest = unfinished.iloc[0]
@@ -68,6 +69,18 @@ def resolve_run_ref(conn: Connection, ref: str) -> str:
     known = [str(x) for x in list(runs.run_id) + list(runs.name.dropna())]
     raise UnknownRunError(f"Unknown run '{ref}'." + did_you_mean(ref, known),
                           hint="Use a run id, a run name, `latest` or `latest~N`; see `evalkit results list`.")
+
+
+def _newest_named(name: str, named: pd.DataFrame) -> str:
+    """The newest of a name's complete runs (newest first); a tie on created_at (two concurrent runs given
+    one --name) is refused rather than settled by the order the store happens to hold them in."""
+    tied = named[named.created_at == named.iloc[0].created_at]
+    if len(tied) > 1:
+        ids = ", ".join(str(run_id) for run_id in tied.run_id)
+        raise InputError(f"Run name '{name}' is ambiguous: {len(tied)} complete runs of that name were created at "
+                         f"the same instant ({named.iloc[0].created_at}): {ids}.",
+                         hint="Name the run you mean by its id (see `evalkit results list`).")
+    return str(named.iloc[0].run_id)
 
 
 def run_row(conn: Connection, run_id: str) -> pd.Series:
@@ -152,6 +165,11 @@ def check_run_name(conn: Connection, name: str | None) -> str | None:
         return None
     runs = read_frame(conn, "SELECT run_id, name FROM runs ORDER BY created_at DESC, rowid DESC")
     why = _reference_clash(name, [str(r) for r in runs.run_id])
+    if why and name.startswith("-"):
+        raise InputError(f"Run name '{name}' {why}: was the value after --name left out, so that the next "
+                         "option was taken as the name?",
+                         hint="Put the name right after --name, e.g. --name nightly; a name cannot start with "
+                              "'-' (quoting it does not help: the shell removes the quotes).")
     if why:
         raise InputError(f"Run name '{name}' {why}, so references to it would be ambiguous.",
                          hint="Choose a name with a letter in it that is not 'latest' and has no '/' or "
@@ -167,6 +185,8 @@ def _reference_clash(name: str, run_ids: list[str]) -> str | None:
     """Why `name` would be read as something other than a run name, or None."""
     if not name.strip():
         return "is empty"
+    if name.startswith("-"):
+        return "starts with '-' like an option"
     if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name):
         return "contains a control character (a newline, tab or terminal escape) that would garble every listing"
     if re.match(r"^latest(~.*)?$", name):

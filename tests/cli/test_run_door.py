@@ -147,3 +147,11 @@ def test_python_api_seed_is_checked(tiny_model_dir):
 
     with pytest.raises(InputError, match="--seed"):
         build_cells([str(tiny_model_dir)], [SENTIMENT], seed=2**32)
+
+
+def test_a_run_name_that_swallowed_the_next_option_is_refused(tiny_model_dir, tmp_path, evalkit_cli, no_model_load):
+    store = tmp_path / "r.db"
+    r = evalkit_cli("run", "-m", tiny_model_dir, "-t", SENTIMENT, "--store", store, "--name", "--rerun")
+    assert r.exit_code == 2, r.output
+    assert "Run name '--rerun' starts with '-'" in r.stderr and "Traceback" not in r.output
+    assert run_count(store) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,7 @@ def conn(tmp_path: Path):
     ("", "is empty"), ("   ", "is empty"),
     ("esc\x1b[31mRED", "contains a control character"), ("two\nlines", "contains a control character"),
     ("tab\there", "contains a control character"), ("bidi\u202eevil", "contains a control character"),
+    ("--store", "starts with '-' like an option"), ("-nightly", "starts with '-' like an option"),
 ])
 def test_names_that_are_references_are_refused(conn, name: str, why: str) -> None:
     with pytest.raises(InputError) as caught:
@@ -68,3 +70,37 @@ def test_refused_names_are_what_resolve_run_ref_reads_as_references(conn) -> Non
     for name in ("latest~1", "20250102"):
         with pytest.raises(InputError):
             check_run_name(conn, name)
+
+
+def test_a_name_like_an_option_says_the_value_after_name_was_left_out(conn) -> None:
+    with pytest.raises(InputError) as caught:
+        check_run_name(conn, "--store")
+    assert "was the value after --name left out" in caught.value.message
+    assert "quoting it does not help" in (caught.value.hint or "")
+
+
+def _named_runs(tmp_path: Path, runs: list[tuple[str, str]]):
+    conn = open_for_writing(tmp_path / "n.db")
+    for run_id, created_at in runs:
+        info, _ = synthetic_run(run_id)
+        begin_run(conn, replace(info, name="nightly", created_at=created_at))
+        finish_run(conn, run_id, "complete")
+    return conn
+
+
+def test_a_name_means_its_newest_complete_run_whatever_order_it_was_stored_in(tmp_path: Path) -> None:
+    conn = _named_runs(tmp_path, [("run-new", "2026-01-02T00:00:00+00:00"), ("run-old", "2026-01-01T00:00:00+00:00")])
+    assert resolve_run_ref(conn, "nightly") == "run-new"
+    conn.close()
+
+
+def test_two_runs_of_one_name_created_at_the_same_instant_are_ambiguous(tmp_path: Path) -> None:
+    same = "2026-01-02T00:00:00+00:00"
+    conn = _named_runs(tmp_path, [("run-old", "2026-01-01T00:00:00+00:00"), ("run-a", same), ("run-b", same)])
+    with pytest.raises(InputError) as caught:
+        resolve_run_ref(conn, "nightly")
+    assert "Run name 'nightly' is ambiguous" in caught.value.message and caught.value.exit_code == 2
+    assert "run-a" in caught.value.message and "run-b" in caught.value.message
+    assert "run-old" not in caught.value.message
+    assert resolve_run_ref(conn, "run-a") == "run-a"  # an id still reaches each of them
+    conn.close()
