@@ -15,6 +15,8 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
 from rich.markup import escape
 from rich.text import Text
 
+from evalkit.report.formatting import printable
+
 Report = Callable[[str, int, int], None]
 PLAIN_INTERVAL_S = 10.0
 
@@ -47,11 +49,12 @@ class RichProgress:
     def _live_cell(self, label: str) -> Iterator[Report]:
         columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=20),
                    MofNCompleteColumn(), RateColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
+        label = printable(label)  # a task or model name from a YAML file must not drive the terminal
         with Progress(*columns, console=self.console, transient=False) as progress:
             task_id = progress.add_task(escape(label), total=None)
 
             def report(kind: str, done: int, total: int) -> None:
-                shown = " · ".join(_kind_parts(label, kind))
+                shown = printable(" · ".join(_kind_parts(label, kind)))
                 progress.update(task_id, total=total, completed=done,
                                 description=f"{escape(label)} · [dim]{escape(shown)}[/]" if shown else escape(label))
 
@@ -106,7 +109,7 @@ class PlainCellLines:
 
     def _print(self, text: str) -> None:
         where = " · ".join([self.label, *_kind_parts(self.label, self.kind)])
-        self.console.print(f"{where}: {text}", markup=False, highlight=False, soft_wrap=True)
+        self.console.print(printable(f"{where}: {text}"), markup=False, highlight=False, soft_wrap=True)
 
 
 def _kind_parts(label: str, kind: str) -> list[str]:

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from evalkit.cli.options import RunRef, store_option
 from evalkit.cli.results_export import export_command
 from evalkit.cli.results_import import import_command
 from evalkit.cli.results_push import push_command
 from evalkit.report.formatting import literal, printable
+from evalkit.report.rich_fit import TERMINAL_HINT, Column, FittedTable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,14 +41,14 @@ def list_runs_command(store: Path | None, show_all: bool) -> None:
         runs = list_runs(conn, include_incomplete=show_all)
     finally:
         conn.close()
-    table = Table(title=f"Runs in {path}")
-    for header in ("run id", "name", "created", "status", "cells", "git commit", "command"):
-        table.add_column(header, overflow="fold")
-    for run in runs.itertuples():
-        style = None if run.status == "complete" else "yellow"
-        table.add_row(*(literal(v) for v in (run.run_id, run.name or "", run.created_at, run.status, str(run.cells),
-                                             (run.git_commit or "")[:12], (run.command or "")[:60])), style=style)
-    Console().print(table)
+    columns = (Column("run id", whole=True), Column("name"), Column("created"), Column("status", whole=True),
+               Column("cells", whole=True, justify="right"), Column("git commit"), Column("command"))
+    rows = tuple(tuple((printable(v), "") for v in (run.run_id, run.name or "", run.created_at, run.status, str(run.cells),
+                                                    (run.git_commit or "")[:12], (run.command or "")[:60]))
+                 for run in runs.itertuples())
+    styles = tuple("" if run.status == "complete" else "yellow" for run in runs.itertuples())
+    Console().print(FittedTable(title=f"Runs in {printable(path)}", columns=columns, rows=rows, row_styles=styles,
+                                optional=((6,), (5,), (2,)), hint=TERMINAL_HINT, style={}))
 
 
 @command.command("show")
@@ -93,30 +93,33 @@ def truncation_lines(cells: pd.DataFrame) -> list[str]:
     return lines
 
 
-def compute_table(cells: pd.DataFrame) -> Table:
+def compute_table(cells: pd.DataFrame) -> FittedTable:
     """Each cell's compute this run (details["compute"], evalkit.compute) and the run's total: requests
     the model answered, positions it ran (padding included), seconds inside the model backend and for
     the whole cell, tokens per second."""
     from evalkit.compute import compute_line
 
-    table = Table(title="Compute per cell (this run)")
-    for header in ("cell", "requests", "tokens", "model s", "cell s", "tokens/s", "note"):
-        table.add_column(header, justify="left" if header in ("cell", "note") else "right", overflow="fold")
-    lines = []
+    rows, lines = [], []
     for _, cell in cells.iterrows():
         details = json.loads(cell["details_json"]) if isinstance(cell.get("details_json"), str) else {}
         line = compute_line(details if isinstance(details, dict) else {})
-        name = f"{cell['model']} · {cell['task']} · {cell['setting']}"
+        name = printable(f"{cell['model']} · {cell['task']} · {cell['setting']}")
         if line is None:
-            table.add_row(name, "-", "-", "-", "-", "-", "not recorded (stored before evalkit recorded compute)")
+            rows.append([name, "-", "-", "-", "-", "-", "not recorded (stored before evalkit recorded compute)"])
             continue
         lines.append(line)
-        table.add_row(name, *_compute_cells(line))
+        rows.append([name, *_compute_cells(line)])
+    styles = [""] * len(rows)
     if len(lines) > 1:
         total = {key: sum(line[key] for line in lines) for key in ("requests", "tokens", "model_seconds", "cell_seconds")}
         rate = total["tokens"] / total["model_seconds"] if total["model_seconds"] > 0 else None
-        table.add_row("total", *_compute_cells({**total, "tokens_per_second": rate, "note": ""}), style="bold")
-    return table
+        rows.append(["total", *_compute_cells({**total, "tokens_per_second": rate, "note": ""})])
+        styles.append("bold")
+    columns = tuple(Column(h) if h in ("cell", "note") else Column(h, whole=True, justify="right")
+                    for h in ("cell", "requests", "tokens", "model s", "cell s", "tokens/s", "note"))
+    return FittedTable(title="Compute per cell (this run)", columns=columns,
+                       rows=tuple(tuple((text, "") for text in row) for row in rows), row_styles=tuple(styles),
+                       optional=((6,), (4,), (3,)), hint=TERMINAL_HINT, style={})
 
 
 def _compute_cells(line: dict[str, Any]) -> list[str]:

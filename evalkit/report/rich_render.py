@@ -5,60 +5,43 @@ All text goes in as `Text`, never as markup, so a model output like '[bold]' sho
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from rich import box
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from evalkit.report.document import ReportDocument
+from evalkit.report.rich_fit import BREAK, Column, FittedTable
 from evalkit.report.tables import TextTable, comparison_tables, flips_table, gate_lines, results_table
 
 
-def rich_table(table: TextTable) -> Table:
-    """A rich Table from a TextTable, numeric columns right-aligned."""
-    out = Table(title=Text(table.title, style="bold"), caption=Text(table.caption) if table.caption else None,
-                caption_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
-                show_edge=False, collapse_padding=True)
-    for index, header in enumerate(table.headers):
-        cells = [_stacked(row[index]) for row in table.rows]
-        out.add_column(Text(header), **_column_layout(index in table.numeric, header, cells))
-    for row in table.rows:
-        out.add_row(*(_cell(value) for value in row))
-    return out
+def rich_table(table: TextTable, styles: list[list[str]] | None = None) -> FittedTable:
+    """The terminal layout of a TextTable (numbers and decisions never cut, optional columns left out
+    to fit); `styles` colours cells, else verdicts are coloured."""
+    columns = tuple(Column(header, whole=index in table.numeric or index in table.whole,
+                           justify="right" if index in table.numeric else "left")
+                    for index, header in enumerate(table.headers))
+    rows = tuple(tuple((_stacked(value), styles[r][c] if styles else _verdict_style(value))
+                       for c, value in enumerate(row)) for r, row in enumerate(table.rows))
+    return FittedTable(title=table.title, columns=columns, rows=rows, optional=table.optional,
+                       caption=table.caption)
 
 
-def _column_layout(numeric: bool, header: str, cells: list[str]) -> dict[str, Any]:
-    """Text keeps a readable minimum width; a number is never broken; a stacked interval keeps its lines."""
-    if not numeric:
-        return {"justify": "left", "overflow": "fold",
-                "min_width": min(max([len(c) for c in cells] + [len(header)]), _MIN_TEXT_WIDTH)}
-    lines = [line for cell in cells for line in cell.split("\n")]
-    if not any(" " in line for line in lines):
-        return {"justify": "right", "no_wrap": True}
-    if any(_INTERVAL.match(line.replace("\n", " ")) for line in cells):
-        return {"justify": "right", "min_width": max(len(line) for line in lines)}
-    return {"justify": "right"}
-
-
-_MIN_TEXT_WIDTH = 10  # text columns keep this much width before numbers are wrapped
-_INTERVAL = re.compile(r"^(\S+) (\[\S+ \S+\])$")
+_INTERVAL = re.compile(r"^(\S+) (\[\S+ \S+\])(.*)$")
+_ESTIMATE_N = re.compile(r"^(\S+ ± \S+) (\(n=\d+\))$")
+_SHIP = re.compile(r"^(step \S+) (\(.*\))$")
 
 
 def _stacked(value: str) -> str:
-    """An interval goes under its estimate, so comparison tables stay narrow."""
-    return _INTERVAL.sub(r"\1\n\2", value)
+    """An interval goes under its estimate (marks stay beside the estimate), so tables stay narrow;
+    '(n=40)' and a ship step's reason may go under their figure when the column is narrow."""
+    value = _INTERVAL.sub(r"\1\3\n\2", value)
+    value = _ESTIMATE_N.sub(lambda m: m[1] + BREAK + m[2], value)
+    return _SHIP.sub(lambda m: m[1] + BREAK + m[2], value)
 
 
-def _cell(value: str) -> Text:
+def _verdict_style(value: str) -> str:
     """Regression verdicts in red, improvements in green, everything else plain."""
-    value = _stacked(value)
-    if value == "REGRESSION" or value == "worse":
-        return Text(value, style="bold red")
-    if value == "better":
-        return Text(value, style="green")
-    return Text(value)
+    return {"REGRESSION": "bold red", "worse": "bold red", "better": "green"}.get(value, "")
 
 
 def render_rich(doc: ReportDocument) -> RenderableType:

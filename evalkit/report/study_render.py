@@ -10,9 +10,7 @@ import json
 from typing import Any, Callable
 
 import pandas as pd
-from rich import box
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from evalkit.report.json_render import records
@@ -45,17 +43,10 @@ def render_study(frame: pd.DataFrame, view: str, fmt: str, *, title: str | None 
 
 
 def _rich(table: ToneTable | TextTable) -> RenderableType:
-    """A TextTable through the report's rich layout; a ToneTable with coloured cells."""
+    """A TextTable through the report's terminal layout; a ToneTable with its cells coloured."""
     if isinstance(table, TextTable):
         return rich_table(table)
-    text = table.table
-    out = Table(title=Text(text.title, style="bold"), caption=Text(text.caption) if text.caption else None,
-                caption_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
-    for index, header in enumerate(text.headers):
-        out.add_column(Text(header), justify="right" if index in text.numeric else "left")
-    for row, tones in zip(text.rows, table.tones):
-        out.add_row(*(Text(cell, style=_RICH_TONES.get(tone, "")) for cell, tone in zip(row, tones)))
-    return out
+    return rich_table(table.table, [[_RICH_TONES.get(tone, "") for tone in tones] for tones in table.tones])
 
 
 def study_json(frame: pd.DataFrame, view: str, title: str) -> str:

@@ -81,7 +81,8 @@ def trajectory_summary_table(frame: pd.DataFrame) -> TextTable:
                      fmt_delta(last.vs_best_delta, last.vs_best_ci_low, last.vs_best_ci_high),
                      _p_mark(last.vs_best_p_adjusted, alpha), _ship_text(last)])
     return TextTable(title="Trajectories (value at every step; ★ = best step)", headers=headers, rows=rows,
-                     numeric=frozenset({6, 7, 8, 9, 10}), caption=trajectory_note(frame))
+                     numeric=frozenset({6, 7, 8, 9, 10}), caption=trajectory_note(frame), whole=frozenset({4, 5, 11}),
+                     optional=((5,), (6,), (4,), (2,), (0,), (9, 10)))
 
 
 def _metric_name(row: pd.Series) -> str:
@@ -105,7 +106,10 @@ def trajectory_step_table(group: pd.DataFrame, alpha: float) -> TextTable:
                      if not is_missing(getattr(row, f"{ref}_step")) else ""]
         rows.append(line + [BEST_MARK if bool(row.is_best) else ""])
     title = f"{first.task} · {_metric_name(first)} · series {first.series} ({first.setting})"
-    return TextTable(title=title, headers=headers, rows=rows, numeric=frozenset(range(0, len(headers) - 1)))
+    deltas = len(headers) - 7  # Δ prev, p adj, Δ first, p adj, Δ best, p adj, Best close the table
+    return TextTable(title=title, headers=headers, rows=rows, numeric=frozenset(range(0, len(headers) - 1)),
+                     whole=frozenset({len(headers) - 1}),
+                     optional=((1,), (2,), (deltas + 2, deltas + 3), (deltas, deltas + 1)) + (((4,),) if lm else ()))
 
 
 def trajectory_tables(frame: pd.DataFrame) -> list[TextTable]:
@@ -149,7 +153,7 @@ def transfer_matrix(frame: pd.DataFrame, model: str) -> ToneTable:
         tones.append(tone)
     title = f"Transfer / forgetting matrix, model {model} (Δ vs zero-shot on the evaluated task)"
     table = TextTable(title=title, headers=headers, rows=rows, numeric=frozenset(range(1, len(headers))),
-                      caption=transfer_note(frame))
+                      caption=transfer_note(frame), optional=tuple((i,) for i in reversed(range(2, len(headers)))))
     return ToneTable(table=table, tones=tones)
 
 
@@ -183,7 +187,7 @@ def language_model_table(frame: pd.DataFrame) -> TextTable | None:
              fmt_signed(r.bits_per_byte - r.base_bits_per_byte), fmt_delta(r.delta, r.ci_low, r.ci_high),
              _p_mark(r.p_adjusted, alpha)] for r in lm.itertuples(index=False)]
     return TextTable(title="Language modelling (bits per byte: lower is better)", headers=headers, rows=rows,
-                     numeric=frozenset(range(3, len(headers))))
+                     numeric=frozenset(range(3, len(headers))), optional=((3,), (4,), (0,)))
 
 
 def transfer_note(frame: pd.DataFrame) -> str:

@@ -16,13 +16,19 @@ REGRESSION = "REGRESSION"
 
 @dataclass(frozen=True)
 class TextTable:
-    """A titled table of text cells; `numeric` lists the columns to right-align."""
+    """A titled table of text cells; `numeric` lists the columns to right-align.
+
+    On a terminal (evalkit.report.rich_fit) numeric columns and those in `whole` (decisions, step
+    labels) are never wrapped or cut; `optional` lists the groups of columns a narrow terminal may
+    leave out, the first group first (a note then names them)."""
 
     title: str
     headers: list[str]
     rows: list[list[str]]
     numeric: frozenset[int] = field(default_factory=frozenset)
     caption: str | None = None
+    whole: frozenset[int] = field(default_factory=frozenset)
+    optional: tuple[tuple[int, ...], ...] = ()
 
 
 def results_table(frame: pd.DataFrame) -> TextTable | None:
@@ -47,7 +53,8 @@ def results_table(frame: pd.DataFrame) -> TextTable | None:
         f"{task} {metric}" + (f" (n={common_n[(task, metric)]})" if common_n[(task, metric)] else "")
         for task, metric in columns]
     return TextTable(title="Results (value ± half-width of the 95% CI; n documents)", headers=headers, rows=rows,
-                     numeric=frozenset(range(len(keys), len(headers))))
+                     numeric=frozenset(range(len(keys), len(headers))),
+                     optional=tuple((i,) for i in reversed(range(len(keys) + 1, len(headers)))))
 
 
 def _distinct_models(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -101,8 +108,10 @@ def _long_table(comparison: Comparison, rows: pd.DataFrame, a: str, b: str) -> T
                fmt_p(row.p_value), fmt_p(row.p_adjusted), fmt_mde(row.mde, not is_missing(row.p_value)),
                fmt_count(row.n), _result(row)]
             for _, row in rows.iterrows()]
+    k = len(keys)  # A, B, Δ, p, p adj, MDE, n, Result follow the keys
     return TextTable(title=f"A = {a}, B = {b}{fixed}", headers=headers, rows=body,
-                     numeric=frozenset(range(len(keys), len(headers) - 1)), caption=method_note(comparison))
+                     numeric=frozenset(range(k, len(headers) - 1)), caption=method_note(comparison),
+                     whole=frozenset({k + 7}), optional=((k + 5,), (k + 3,), (k + 6,), (k,), (k + 1,)))
 
 
 def _split_constant(rows: pd.DataFrame, keys: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], str]:
@@ -138,8 +147,12 @@ def _wide_table(comparison: Comparison, rows: pd.DataFrame, a: str, others: list
             line += [fmt_value(row.value_b), fmt_delta(row.delta, row.ci_low, row.ci_high),
                      fmt_p(row.p_adjusted) + (f" ({mark})" if mark else "")]
         body.append(line)
+    k = len(keys)  # the reference's value, then (value, Δ, p adj) for each other side
+    values = tuple((k + 1 + 3 * j,) for j in range(len(others)))
+    later = tuple((k + 2 + 3 * j, k + 3 + 3 * j) for j in reversed(range(1, len(others))))
     return TextTable(title=f"Reference = {a}{fixed}", headers=headers, rows=body,
-                     numeric=frozenset(range(len(keys), len(headers))), caption=method_note(comparison))
+                     numeric=frozenset(range(k, len(headers))), caption=method_note(comparison),
+                     optional=((k,),) + values + later)
 
 
 def method_note(comparison: Comparison) -> str:
@@ -161,7 +174,8 @@ def flips_table(flips: pd.DataFrame) -> TextTable | None:
     body = [[_text(r.task) + (f" / {r.setting}" if not is_missing(r.setting) else f" ({r.a} → {r.b})"),
              _text(r.metric), _text(r.direction), fmt_count(r.doc_id), tail_text(r.prompt), tail_text(r.target),
              tail_text(r.prediction_a), tail_text(r.prediction_b)] for r in flips.itertuples(index=False)]
-    return TextTable(title="Flipped documents", headers=headers, rows=body, numeric=frozenset({3}))
+    return TextTable(title="Flipped documents", headers=headers, rows=body, numeric=frozenset({3}),
+                     whole=frozenset({2}), optional=((4,), (5,)))
 
 
 def gate_lines(gate: GateOutcome) -> list[str]:

@@ -26,11 +26,11 @@ Holm across 2 compared rows; significant at α = 0.05. MDE: smallest difference
 detectable with 80% power at that n (n/e: not estimable, no discordant documents or
 no variance).
                                          Flipped documents
-Task           Metric  Flip           Doc  Prompt         Target      Prediction A    Prediction B
+Task            Metric  Flip           Doc  Prompt          Target      Prediction A   Prediction B
 ────────────────────────────────────────────────────────────────────────────────────────────────────
-sst2 /         acc     right → wrong  120  Question 120   answer 120  pred 120 by     <script>docume
-zero-shot                                  of sst2?                   tiny-model      nt.title='pwne
-                                                                                      d'</script>
+sst2 /          acc     right → wrong  120  Question 120    answer 120  pred 120 by    <script>docum
+zero-shot                                   of sst2?                    tiny-model     ent.title='pw
+                                                                                       ned'</script>
 """
 
 GATE_MARKDOWN = r"""## gate

@@ -81,7 +81,7 @@ def test_rich_matrix_colours_significant_cells(matrix: pd.DataFrame) -> None:
     console = Console(file=io.StringIO(), width=200, color_system="truecolor", force_terminal=True)
     console.print(render_study(matrix, "transfer", "rich"))
     coloured = console.file.getvalue()  # type: ignore[attr-defined]
-    assert "\x1b[1;32m+0.400" in coloured
+    assert re.search(r"\x1b\[1;32m *\+0\.400", coloured)  # right-aligned over its stacked interval
     assert re.search(r"\x1b\[1;31m *-0\.400", coloured) and re.search(r"\x1b\[31m-2\.000", coloured)
 
 
