@@ -8,16 +8,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evalkit.compare.corpus import aligned_items, paired_corpus_bootstrap
 from evalkit.compare.comparability import check_runs, enforce, metric_directions, missing_metrics
 from evalkit.compare.flips import flip_rows
 from evalkit.compare.matching import CellPair, cell_name, pair_run_cells, pair_settings
-from evalkit.compare.result import FLIP_COLUMNS, ROW_COLUMNS, CompareOptions, Comparison
-from evalkit.compare.scores import item_scores
+from evalkit.compare.result import NO_ITEM_SCORES, FLIP_COLUMNS, ROW_COLUMNS, CompareOptions, Comparison
+from evalkit.compare.scores import is_corpus_level, item_scores
 from evalkit.compare.sources import RunSide
 from evalkit.errors import IncomparableRunsError, InputError, did_you_mean
+from evalkit.metric_semantics import MetricSemantics, semantics
 from evalkit.stats import adjust_pvalues, is_binary, minimum_detectable_difference, paired_compare
 
-NO_ITEM_SCORES = "no per-item scores"
 
 
 def compare_runs(sides: list[RunSide], options: CompareOptions) -> Comparison:
@@ -41,7 +42,7 @@ def compare_runs(sides: list[RunSide], options: CompareOptions) -> Comparison:
     warnings += [f"{other.label} is the same run as {reference.label} ({other.run_id}), read from another source: "
                  "differences come only from edits to one of them" for other in sides[1:]
                  if other.run_id == reference.run_id]
-    rows, flips = _rows_for_pairs(pairs, options)
+    rows, flips, row_pairs = _rows_for_pairs(pairs, options)
     if rows.empty:
         labels = ", ".join(s.label for s in sides)
         raise IncomparableRunsError(f"Runs {labels} have no (task, setting, metric) with documents in common.",
@@ -50,7 +51,7 @@ def compare_runs(sides: list[RunSide], options: CompareOptions) -> Comparison:
     notes += _identical_score_notes(pairs, options)
     return Comparison(rows=rows, flips=flips, labels=[s.label for s in sides], kind="runs",
                       correction=options.correction, alpha=options.alpha, confidence=options.confidence,
-                      warnings=warnings, notes=notes, not_compared=not_compared)
+                      warnings=warnings, notes=notes, not_compared=not_compared, row_pairs=row_pairs)
 
 
 def check_metric_names(sides: list[RunSide], wanted: tuple[str, ...]) -> None:
@@ -69,27 +70,30 @@ def compare_settings(side: RunSide, options: CompareOptions) -> Comparison | Non
     """Within one run, compare each (model, task)'s other settings with its reference setting."""
     check_metric_names([side], options.metrics)
     pairs = [p for p in pair_settings(side) if not p.aligned.empty]
-    rows, flips = _rows_for_pairs(pairs, options)
+    rows, flips, row_pairs = _rows_for_pairs(pairs, options)
     if rows.empty:
         return None
     labels = list(dict.fromkeys([p.label_a for p in pairs] + [p.label_b for p in pairs]))
     return Comparison(rows=rows, flips=flips, labels=labels, kind="settings", correction=options.correction,
                       alpha=options.alpha, confidence=options.confidence,
-                      notes=_unmatched_document_notes(pairs))
+                      notes=_unmatched_document_notes(pairs), row_pairs=row_pairs)
 
 
-def _rows_for_pairs(pairs: list[CellPair], options: CompareOptions) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """All metric rows of all pairs, adjusted together; and the flipped documents."""
+def _rows_for_pairs(pairs: list[CellPair], options: CompareOptions
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, tuple[CellPair, ...]]:
+    """All metric rows of all pairs, adjusted together; the flipped documents; each row's cell pair."""
     rows: list[dict[str, Any]] = []
     flips: list[dict[str, Any]] = []
+    row_pairs: list[CellPair] = []
     for pair in pairs:
         for metric, higher_is_better in metric_directions(pair, options.metrics):
             row, values = _metric_row(pair, metric, higher_is_better, options)
             rows.append(row)
+            row_pairs.append(pair)
             if values is not None and options.flips > 0 and row["method"] == "mcnemar-exact":
                 flips += flip_rows(pair, metric, higher_is_better, values, options.flips)
     frame = pd.DataFrame(rows, columns=ROW_COLUMNS)
-    return _adjust(frame, options), pd.DataFrame(flips, columns=FLIP_COLUMNS)
+    return _adjust(frame, options), pd.DataFrame(flips, columns=FLIP_COLUMNS), tuple(row_pairs)
 
 
 def _metric_row(pair: CellPair, metric: str, higher_is_better: bool,
@@ -99,13 +103,10 @@ def _metric_row(pair: CellPair, metric: str, higher_is_better: bool,
                            "model_a": pair.cell_a.model, "model_b": pair.cell_b.model, "task": pair.task,
                            "setting": pair.setting, "metric": metric, "higher_is_better": higher_is_better,
                            "unmatched_a": pair.unmatched_a, "unmatched_b": pair.unmatched_b}
-    values = item_scores(pair, metric)
+    meaning = semantics(metric, higher_is_better, not is_corpus_level(pair, metric))
+    values = None if meaning.paired_test == "corpus" else item_scores(pair, metric)
     if values is None:
-        value_a = _aggregate(pair.a, pair.cell_a, metric)
-        value_b = _aggregate(pair.b, pair.cell_b, metric)
-        row.update(value_a=value_a, value_b=value_b, delta=value_b - value_a, ci_low=math.nan, ci_high=math.nan,
-                   p_value=math.nan, mde=math.nan, n=len(pair.aligned), improved=None, worsened=None,
-                   method=NO_ITEM_SCORES)
+        row.update(_corpus_row(pair, metric, meaning, options))
         return row, None
     result = paired_compare(values[0], values[1], confidence=options.confidence, n_boot=options.n_boot,
                             seed=options.seed, n_perm=options.n_perm)
@@ -114,6 +115,33 @@ def _metric_row(pair: CellPair, metric: str, higher_is_better: bool,
                worsened=result.worsened, method=result.method,
                mde=_mde(values, result.n, options))
     return row, values
+
+
+def _corpus_row(pair: CellPair, metric: str, meaning: MetricSemantics, options: CompareOptions) -> dict[str, Any]:
+    """A corpus-level metric: the paired bootstrap over documents when its items are stored and its
+    aggregation known, else the stored aggregates alone (no interval, no p-value: not tested)."""
+    items = aligned_items(pair, metric)
+    boot = None if items is None else paired_corpus_bootstrap(*items, meaning, n_boot=options.n_boot,
+                                                              seed=options.seed)
+    value_a = _aggregate(pair.a, pair.cell_a, metric)
+    value_b = _aggregate(pair.b, pair.cell_b, metric)
+    if boot is None or not (_agrees(boot.value_a, value_a) and _agrees(boot.value_b, value_b)):
+        return dict(value_a=value_a, value_b=value_b, delta=value_b - value_a, ci_low=math.nan, ci_high=math.nan,
+                    p_value=math.nan, mde=math.nan, n=len(pair.aligned), improved=None, worsened=None,
+                    method=NO_ITEM_SCORES)
+    tail = (1.0 - options.confidence) / 2.0
+    low, high = (float(q) for q in np.quantile(boot.deltas, [tail, 1.0 - tail]))
+    below, above = int(np.sum(boot.deltas <= 0.0)), int(np.sum(boot.deltas >= 0.0))
+    p_value = min(1.0, 2.0 * min(below + 1, above + 1) / (boot.deltas.size + 1))
+    return dict(value_a=boot.value_a, value_b=boot.value_b, delta=boot.value_b - boot.value_a, ci_low=low,
+                ci_high=high, p_value=p_value, mde=math.nan, n=len(pair.aligned), improved=None, worsened=None,
+                method=boot.method)
+
+
+def _agrees(recomputed: float, stored: float) -> bool:
+    """A corpus metric recomputed from the stored items matches the stored aggregate (or none is stored)?
+    When not (edited values, another metric definition) the items cannot stand for it: not tested."""
+    return math.isnan(stored) or math.isclose(recomputed, stored, rel_tol=1e-6, abs_tol=1e-9)
 
 
 def _mde(values: tuple[np.ndarray, np.ndarray], n: int, options: CompareOptions) -> float:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
 from evalkit.errors import InputError
 
+NO_ITEM_SCORES = "no per-item scores"  # a row's method when only stored aggregates were compared
 # One row per compared (A, B, model, task, setting, metric).
 ROW_COLUMNS = ["a", "b", "model", "model_a", "model_b", "task", "setting", "metric", "higher_is_better",
                "value_a", "value_b", "delta", "ci_low", "ci_high", "p_value", "p_adjusted", "mde", "n", "unmatched_a",
@@ -66,18 +68,40 @@ class Comparison:
     # What of the reference was not compared, one reason each: a cell the other run lacks, a cell without
     # documents in common, a metric the other cell does not report. The gate lists each as not gated.
     not_compared: list[str] = field(default_factory=list)
+    # The cell pair behind each row (row i <-> row_pairs[i]); the gate re-reads per-document values from it.
+    row_pairs: tuple[Any, ...] = field(default=(), repr=False)
+
+
+VERDICTS = ("GO", "NO-GO", "INCONCLUSIVE")
+ROW_VERDICTS = ("PASS", "FAIL", "INCONCLUSIVE", "NOT GATED")
+# Columns the gate adds to each comparison row.
+GATE_COLUMNS = ["tier", "tolerance", "drop", "drop_low", "drop_high", "p_fail", "p_fail_adjusted", "p_pass",
+                "gate_method", "clusters", "design_effect", "drop_sd", "min_documents", "needed_n", "verdict", "reason"]
 
 
 @dataclass(frozen=True)
 class GateOutcome:
-    """The gate's verdict: comparison rows carry `drop` and `regression`; `failing` holds the regressions."""
+    """The gate's verdict: GO / NO-GO / INCONCLUSIVE for the suite; each comparison row carries its own
+    verdict (PASS / FAIL / INCONCLUSIVE / NOT GATED), interval on the drop against its tolerance, and reason.
+    `failing` holds the FAIL rows of the required tier."""
 
     comparison: Comparison
-    max_drop: float
-    passed: bool
+    max_drop: float  # the default tolerance
+    verdict: str
     failing: pd.DataFrame
     not_gated: list[str] = field(default_factory=list)  # what was never judged (cells, metrics, rows), one reason each
-    missing: list[str] = field(default_factory=list)  # baseline cells/metrics the candidate lacks: they fail the gate
+    missing: list[str] = field(default_factory=list)  # baseline cells/metrics/documents the candidate lacks: NO-GO
+    policy_source: str = "command line"
+    alpha: float = 0.05
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "GO"
+
+    @property
+    def inconclusive(self) -> pd.DataFrame:
+        rows = self.comparison.rows
+        return rows[(rows.verdict == "INCONCLUSIVE") & (rows.tier == "required")].reset_index(drop=True)
 
 
 def check_max_drop(max_drop: float) -> float:

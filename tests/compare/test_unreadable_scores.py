@@ -81,20 +81,21 @@ def test_a_missing_score_and_an_unmatched_document_are_still_refused(tmp_path: P
         _compare(tmp_path / "s.db")
 
 
-def test_a_corpus_level_metric_is_compared_on_aggregates_and_listed_as_not_gated(tmp_path: Path) -> None:
-    pairs = [[1, 0]] * 30  # lm-eval keeps (prediction, gold) per document for corpus-level F1
-    store = _store(tmp_path / "s.db", {"f1": pairs, "acc": binary(30, 10)}, {"f1": pairs, "acc": binary(30, 12)})
+def test_corpus_items_that_contradict_the_stored_aggregate_are_compared_on_aggregates_and_not_gated(
+        tmp_path: Path) -> None:
+    pairs = [[1, 0]] * 30  # (gold, prediction) per document: F1 0, while the stored aggregates say 0.5
+    store = _store(tmp_path / "s.db", {"f1": pairs, "acc": binary(300, 100)[:30]},
+                   {"f1": pairs, "acc": binary(300, 100)[:30]})
     comparison = _compare(store)
     assert comparison.rows.set_index("metric").loc["f1", "method"] == NO_ITEM_SCORES
     outcome = decide_gate(comparison, 0.01)
-    assert outcome.passed
-    assert outcome.not_gated == ["not gated: tiny-model / sst2 / zero-shot / f1 has no per-document scores "
-                                 "(a corpus-level metric); compared on its aggregates only (0.500 → 0.500), "
-                                 "not tested"]
+    assert outcome.not_gated == ["not gated: tiny-model / sst2 / zero-shot / f1 is compared on its stored aggregates "
+                                 "only (0.500 → 0.500): its per-document items are missing, of an unknown "
+                                 "aggregation, or do not reproduce the stored values"]
     assert outcome.not_gated[0] in outcome.comparison.warnings
 
 
-def test_a_gate_with_only_corpus_level_metrics_has_nothing_to_judge(tmp_path: Path) -> None:
+def test_a_gate_with_only_untestable_metrics_has_nothing_to_judge(tmp_path: Path) -> None:
     pairs = [[1, 0]] * 30
     store = _store(tmp_path / "s.db", {"f1": pairs}, {"f1": pairs})
     with pytest.raises(InputError, match="nothing it can judge"):
