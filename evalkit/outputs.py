@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from evalkit.errors import InputError
+from evalkit.regular_files import kind_of_mode, non_regular_kind
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _COMPANIONS = ("-wal", "-shm", "-journal")
@@ -99,8 +100,11 @@ def check_step_summary(inputs: Sequence[Path] = ()) -> None:
         return
     path, option = Path(text), "$GITHUB_STEP_SUMMARY"
     why = None
+    kind = non_regular_kind(path)
     if path.is_dir():
         why = "is a directory"
+    elif kind is not None:
+        why = f"is {kind}, not a regular file (appending to it could block forever)"
     elif is_sqlite_file(path) or _is_database_companion(path):
         why = "is an SQLite database (a results store?); appending to it would damage it"
     elif any(_same_file(path, Path(source)) for source in inputs):
@@ -110,6 +114,17 @@ def check_step_summary(inputs: Sequence[Path] = ()) -> None:
     if why:
         raise InputError(f"{option} '{path}' {why}; nothing was written.",
                          hint="Point GITHUB_STEP_SUMMARY at a file (GitHub Actions sets it for you), or unset it.")
+
+
+def append_regular(path: Path, text: str) -> None:
+    """Append `text` to `path` (created if absent), which must be a regular file: opened without
+    blocking, so a FIFO with no reader is an OSError at once instead of a hang."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o644)
+    with os.fdopen(fd, "a", encoding="utf-8") as handle:
+        if (kind := kind_of_mode(os.fstat(fd).st_mode)) is not None:
+            raise OSError(f"it is {kind}, not a regular file")
+        os.set_blocking(fd, True)
+        handle.write(text)
 
 
 @contextmanager

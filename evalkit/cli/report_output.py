@@ -12,7 +12,7 @@ import click
 
 from evalkit.cli.options import output_options
 from evalkit.compare.sources import is_file_ref
-from evalkit.outputs import check_output_path, output_file
+from evalkit.outputs import append_regular, check_output_path, output_file
 from evalkit.report import FORMATS, ReportDocument, render
 from evalkit.store.export import samples_sibling
 
@@ -123,7 +123,6 @@ def write_report(path: Path, doc: ReportDocument, fmt: str, *, force: bool, inpu
 def _append(path: Path, text: str) -> None:
     """Append to the step summary; a failure here must not change the gate's verdict, so warn only."""
     try:
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(text + "\n")
+        append_regular(path, text + "\n")
     except OSError as exc:
         click.echo(f"Warning: cannot append to $GITHUB_STEP_SUMMARY '{path}': {exc.strerror or exc}", err=True)
