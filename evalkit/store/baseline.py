@@ -296,6 +296,7 @@ def _load_tables(path: Path, tables: dict[str, list[dict[str, Any]]]) -> Baselin
     run_id = run.get("run_id")
     if not run_id:
         raise BaselineError(f"Baseline file '{path}' lacks the run's 'run_id'.")
+    _check_references(path, tables)
     conn = open_memory_store()
     try:
         conn.execute("BEGIN")
@@ -307,6 +308,25 @@ def _load_tables(path: Path, tables: dict[str, list[dict[str, Any]]]) -> Baselin
         conn.close()
         raise
     return Baseline(conn=conn, run_id=str(run_id), path=path)
+
+
+def _check_references(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
+    """Every metric and document belongs to a cell the file describes (a tidy file's cells are its metric
+    rows): name the file, the task and what is missing, not the store's 'FOREIGN KEY constraint failed'."""
+    cells = {c.get("cell_id") for c in tables["cells"]}
+    tidy = path.suffix.lower() in TIDY_SUFFIXES
+    for row in tables["metrics"]:
+        if row.get("cell_id") not in cells:
+            raise BaselineError(f"Baseline file '{path}': metric '{row.get('metric')}' of task '{row.get('task')}' "
+                                f"belongs to cell {row.get('cell_id')!r}, which its list of cells lacks.",
+                                hint=_EXPORT_AGAIN)
+    orphans = [row.get("cell_id") for row in tables["samples"] if row.get("cell_id") not in cells]
+    if orphans:
+        where = samples_sibling(path) if tidy else path
+        lacking = f"'{path}' has no metric rows for it" if tidy else "its list of cells lacks it"
+        raise BaselineError(f"Baseline file '{where}' holds {orphans.count(orphans[0])} document(s) of cell "
+                            f"{orphans[0]!r}, but {lacking}: the metrics of that cell's task are missing (removed "
+                            "from the file, or the files come from different exports).", hint=_EXPORT_AGAIN)
 
 
 def _insert(conn: sqlite3.Connection, path: Path, table: str, row: dict[str, Any]) -> None:

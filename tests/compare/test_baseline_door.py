@@ -176,3 +176,27 @@ def test_a_tidy_baseline_that_mixes_runs_is_refused(store: Path, tmp_path: Path,
     frame.to_csv(target, index=False)
     with pytest.raises(BaselineError, match="mixes runs: rows of 00000000-base and of other-run"):
         load_baseline(path)
+
+
+def test_a_tidy_baseline_missing_a_tasks_metric_rows_names_the_cell_not_a_foreign_key(store: Path,
+                                                                                        tmp_path: Path) -> None:
+    import pandas as pd
+
+    path = _exported(store, tmp_path / "base.csv")
+    metrics = pd.read_csv(path, dtype=str, keep_default_na=False)
+    sst2 = metrics[metrics.task == "sst2"].cell_id.iloc[0]
+    metrics[metrics.task != "sst2"].to_csv(path, index=False)  # was: 'FOREIGN KEY constraint failed'
+    with pytest.raises(BaselineError) as info:
+        load_baseline(path)
+    assert info.value.message.startswith(f"Baseline file '{path.with_name('base.samples.csv')}' holds 200 document(s) "
+                                         f"of cell '{sst2}', but '{path}' has no metric rows for it")
+    assert "FOREIGN KEY" not in info.value.message
+
+
+def test_a_json_metric_of_a_cell_the_file_lacks_names_its_task(store: Path, tmp_path: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        next(m for m in doc["metrics"] if m["task"] == "sst2")["cell_id"] = "gone"
+    path = _edited(store, tmp_path, edit)
+    with pytest.raises(BaselineError, match="metric 'acc' of task 'sst2' belongs to cell 'gone', which its list of "
+                                            "cells lacks"):
+        load_baseline(path)
