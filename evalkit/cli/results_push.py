@@ -13,7 +13,7 @@ from evalkit.cli.options import StorePath, store_option
 @click.argument("runs", nargs=-1, required=True)
 @click.option("--to", "target", type=StorePath(), required=True,
               help="The store to copy the runs to: a postgresql://user:pass@host:port/db team store (or an "
-                   "SQLite file).")
+                   "SQLite file: .db, .sqlite or .sqlite3).")
 @click.option("--include-incomplete", is_flag=True,
               help="Also push failed or unfinished runs, as they are now (by default only complete runs).")
 @store_option
@@ -21,12 +21,13 @@ def push_command(runs: tuple[str, ...], target: Any, include_incomplete: bool, s
     """Copy RUNS (ids, names, latest, latest~N) with their cells, metrics and per-document samples to the
     team store. Pushing again stores nothing twice; a run id already there with other content is refused."""
     from evalkit.errors import InputError
-    from evalkit.store.location import store_location
+    from evalkit.store.location import require_store_name, store_location
     from evalkit.store.push import push_runs
     from evalkit.store.reader import resolve_run_ref
     from evalkit.store.schema import open_for_reading, open_for_writing
 
     source_at, target_at = store_location(store), store_location(target)
+    require_store_name(target_at, "--to")
     if _same_store(source_at, target_at):
         raise InputError(f"--to '{target_at}' is the store the runs are read from.",
                          hint="Pass --to the team store and --store the local one.")

@@ -1,6 +1,7 @@
 """Reading one metric's per-document scores from two matched cells, refusing what cannot be read.
 
-The one rule every command (compare, gate, report) goes through:
+The one rule every command (compare, gate, report) goes through (`evalkit.store.scores`, the rule that
+imports and baseline files are checked by too):
 - a metric that no document of either cell carries as a per-document value (absent, or a list /
   object that lm-eval keeps for a corpus-level aggregate such as F1 or BLEU) is corpus-level: it
   can only be compared on its stored aggregates, and the gate lists it as not gated;
@@ -11,7 +12,6 @@ The one rule every command (compare, gate, report) goes through:
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -20,62 +20,18 @@ import pandas as pd
 from evalkit.compare.matching import CellPair
 from evalkit.compare.sources import RunSide
 from evalkit.errors import InputError
+from evalkit.store.scores import ABSENT, CORPUS, MAX_ABS_SCORE, OK, describe_score, score_kind
+
+__all__ = ["MAX_ABS_SCORE", "UNREADABLE_HINT", "check_cell_scores", "describe_score", "is_corpus_level",
+           "item_scores", "score_kind"]
 
 UNREADABLE_HINT = ("Every document of a per-document metric needs a finite number. Re-run the cell with "
                    "`evalkit run`, or export the baseline again with `evalkit results export RUN -o FILE`; "
                    "the gate never passes on scores it cannot read.")
 
-_OK, _CORPUS, _ABSENT, _BAD = "ok", "corpus", "absent", "bad"
-# The paired statistics square and sum scores: beyond this magnitude float64 overflows (1e308), and
-# no accuracy, log-likelihood or perplexity comes near it.
-MAX_ABS_SCORE = 1e150
-
-
-def score_kind(scores: Any, metric: str) -> str:
-    """'ok' (a finite number), 'corpus' (a list / object for a corpus-level aggregate), 'absent', or 'bad'."""
-    if not isinstance(scores, dict):
-        return _BAD
-    if metric not in scores:
-        return _ABSENT
-    value = scores[metric]
-    if isinstance(value, (list, tuple, dict)):
-        return _CORPUS
-    if isinstance(value, (int, float)) and _in_range(value):
-        return _OK
-    return _BAD
-
-
-def _in_range(value: int | float) -> bool:
-    """Finite and at most MAX_ABS_SCORE in magnitude (an int is compared exactly: 10**400 has no float)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return False
-    return abs(value) <= MAX_ABS_SCORE
-
-
-def describe_score(scores: Any, metric: str) -> str:
-    """What a document holds instead of a number, for the error message."""
-    if not isinstance(scores, dict):
-        return f"its scores are {type(scores).__name__}, not an object"
-    if metric not in scores:
-        return "the score is missing"
-    value = scores[metric]
-    if value is None:
-        return "the score is null"
-    if isinstance(value, float) and math.isnan(value):
-        return "the score is NaN"
-    if isinstance(value, float) and not math.isfinite(value):
-        return f"the score is {value} (not finite)"
-    if isinstance(value, (int, float)):
-        shown = f"{value:.3g}" if isinstance(value, float) else f"an integer of {len(str(abs(value)))} digits"
-        return f"the score is {shown}, too large to compare (|score| must be at most {MAX_ABS_SCORE:g})"
-    if isinstance(value, str):
-        return f"the score is the text {value[:40]!r}"
-    return f"the score is a {type(value).__name__}, not a number"
-
-
 def is_corpus_level(pair: CellPair, metric: str) -> bool:
     """True when no document of either cell carries `metric` as a per-document value."""
-    return all(score_kind(s, metric) in (_CORPUS, _ABSENT)
+    return all(score_kind(s, metric) in (CORPUS, ABSENT)
                for frame in _cell_samples(pair) for s in frame.scores)
 
 
@@ -94,7 +50,7 @@ def item_scores(pair: CellPair, metric: str) -> tuple[np.ndarray, np.ndarray] | 
 
 def check_cell_scores(side: RunSide, cell: pd.Series, samples: pd.DataFrame, metric: str) -> None:
     """InputError naming the first document of the cell whose `metric` is not a finite number."""
-    bad = [i for i, s in enumerate(samples.scores) if score_kind(s, metric) != _OK]
+    bad = [i for i, s in enumerate(samples.scores) if score_kind(s, metric) != OK]
     if not bad:
         return
     first = samples.iloc[bad[0]]

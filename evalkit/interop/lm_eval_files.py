@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from evalkit.errors import InputError
+from evalkit.interop.lm_eval_scores import UNCHANGED_HINT, aggregate_problem, sample_score_problem
 from evalkit.json_lines import json_lines
 from evalkit.tasks.clusters import cluster_field, cluster_key_problem, cluster_problem
 
@@ -23,6 +24,8 @@ RESULTS_KEYS = ("results", "configs", "n-shot", "higher_is_better", "config")
 SAMPLE_KEYS = ("doc_id", "doc_hash", "prompt_hash", "target", "arguments", "filtered_resps", "filter", "metrics")
 SUPPORTED_SERIES = "0.4"
 _RERUN = "Re-run lm-eval with --output_path DIR --log_samples (lm-eval 0.4.x) and import DIR."
+# A doc_id is stored in an INTEGER column: SQLite's (and PostgreSQL's bigint) signed 64-bit range.
+DOC_ID_RANGE = (-2**63, 2**63 - 1)
 
 
 class ImportFileError(InputError):
@@ -137,9 +140,13 @@ def _read_task(path: Path, data: dict[str, Any], name: str) -> LmEvalTaskOutput:
                                   "documents one by one and needs them.", hint=_RERUN)
         raise ImportFileError(f"The samples file of task '{name}' is missing: '{samples_path}' (named by "
                               f"'{path}').", hint="Copy lm-eval's whole --output_path folder, samples files included.")
+    _check_metadata(path, name, config)
     samples = _read_samples(samples_path)
     _check_task_hash(path, data, name, samples_path, samples)
     _check_clusters(path, name, config, samples_path, samples)
+    problem = aggregate_problem(path, name, results, config, samples_path, samples)
+    if problem:
+        raise ImportFileError(problem, hint=UNCHANGED_HINT)
     return LmEvalTaskOutput(name=name, config=config, results=results,
                             num_fewshot=_fewshot(path, data, name, config),
                             higher_is_better={str(k): bool(v) for k, v in
@@ -168,8 +175,10 @@ def _read_samples(path: Path) -> list[dict[str, Any]]:
     def bad_line(number: int, exc: json.JSONDecodeError) -> ImportFileError:
         return ImportFileError(f"'{path}', line {number}: not valid JSON (truncated? {exc.msg}).", hint=_RERUN)
 
+    lines_of: dict[tuple[int, str], int] = {}  # (doc_id, filter) -> the line that logged it
     for number, sample in json_lines(lines, bad_line):
         _check_sample(path, number, sample)
+        _check_unique(path, number, sample, lines_of)
         samples.append(sample)
     if not samples:
         raise ImportFileError(f"'{path}' holds no samples.", hint=_RERUN)
@@ -185,13 +194,50 @@ def _check_sample(path: Path, number: int, sample: Any) -> None:
         raise ImportFileError(f"'{path}', line {number}: the sample has no {what} "
                               f"({', '.join(repr(k) for k in missing)}).",
                               hint="Samples need lm-eval's doc_hash / prompt_hash (lm-eval 0.4.3 and later). " + _RERUN)
-    if not isinstance(sample["doc_id"], int) or not isinstance(sample["doc_hash"], str) or not sample["doc_hash"]:
+    doc_id = sample["doc_id"]
+    if not isinstance(doc_id, int) or isinstance(doc_id, bool) or not isinstance(sample["doc_hash"], str) \
+            or not sample["doc_hash"]:
         raise ImportFileError(f"'{path}', line {number}: 'doc_id' must be an integer and 'doc_hash' a non-empty "
-                              "string.", hint=_RERUN)
+                              f"string (doc_id is {_shown(doc_id)}).", hint=_RERUN)
+    if not DOC_ID_RANGE[0] <= doc_id <= DOC_ID_RANGE[1]:
+        raise ImportFileError(f"'{path}', line {number}: doc_id {_shown(doc_id)} is outside the 64-bit integer "
+                              "range a document id is stored in.", hint=_RERUN)
+    if not isinstance(sample["metrics"], list) or not all(isinstance(m, str) for m in sample["metrics"]) \
+            or not isinstance(sample["filter"], str):
+        raise ImportFileError(f"'{path}', line {number}: 'metrics' must be a list of metric names and 'filter' "
+                              "a filter name.", hint=_RERUN)
     absent = [m for m in sample["metrics"] if m not in sample]
     if absent:
         raise ImportFileError(f"'{path}', line {number}: the sample lists metric(s) {', '.join(absent)} "
                               "but holds no value for them.", hint=_RERUN)
+    problem = sample_score_problem(path, number, sample)
+    if problem:
+        raise ImportFileError(problem, hint=UNCHANGED_HINT)
+
+
+def _check_unique(path: Path, number: int, sample: dict[str, Any], lines_of: dict[tuple[int, str], int]) -> None:
+    """lm-eval logs each document once per filter: a second sample of one (doc_id, filter) would be
+    merged into the first document and scored twice."""
+    key = (sample["doc_id"], sample["filter"])
+    if key in lines_of:
+        raise ImportFileError(f"'{path}', line {number}: doc_id {sample['doc_id']} (filter '{sample['filter']}') "
+                              f"was already logged on line {lines_of[key]}; lm-eval logs each document once.",
+                              hint=UNCHANGED_HINT)
+    lines_of[key] = number
+
+
+def _check_metadata(path: Path, name: str, config: dict[str, Any]) -> None:
+    metadata = config.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise ImportFileError(f"'{path}': key 'configs.{name}.metadata' is a {type(metadata).__name__}, not an "
+                              "object of task metadata.", hint=UNCHANGED_HINT)
+
+
+def _shown(value: Any) -> str:
+    """A value for a message, a huge integer by its digit count (10**400 would fill the screen)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**20:
+        return f"an integer of {len(str(abs(value)))} digits"
+    return repr(value)[:40]
 
 
 def _check_task_hash(path: Path, data: dict[str, Any], name: str, samples_path: Path,

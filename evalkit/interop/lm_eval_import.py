@@ -1,8 +1,10 @@
 """`evalkit results import`: lm-eval's own output into the store, one complete run per results file.
 
 Every file is read and checked (evalkit.interop.lm_eval_files) and every record built before the
-store is opened, so a bad file leaves the store byte for byte as it was. Each run is then written
-through the store's own writer (begin_run, one transaction per cell, finish_run 'complete').
+store is opened, so a bad file leaves the store byte for byte as it was. The runs are then written
+through the store's own writer in one transaction, each marked complete: an import is stored whole or
+not at all. An output is imported once: its files' content hash (config `content_sha256`) finds a
+run that already holds it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
+from evalkit.errors import InputError
 from evalkit.interop.lm_eval_files import LmEvalOutput, LmEvalTaskOutput, find_results_files, read_output
 from evalkit.interop.lm_eval_records import metric_records, sample_records
 from evalkit.provenance import evalkit_version
@@ -40,27 +43,56 @@ class ImportedRun:
 
 
 def import_paths(paths: Sequence[Path], store: Any, *, name: str | None = None) -> list[ImportedRun]:
-    """Read, check and convert everything, then write each run; returns what was stored."""
+    """Read, check and convert everything, then write every run in one transaction; returns what was
+    stored. An output already in the store (the same files, by content) is refused, naming its run."""
     from evalkit.store.reader import check_run_name
     from evalkit.store.schema import open_for_writing
-    from evalkit.store.writer import begin_run, finish_run, write_cell
+    from evalkit.store.writer import write_complete_runs
 
     runs = [build_run(read_output(path), name=name) for path in find_results_files(paths)]
+    _refuse_repeats(runs)
     conn = open_for_writing(store)
     try:
         check_run_name(conn, name)
         for run in runs:
-            begin_run(conn, run.info)
-            try:
-                for cell in run.cells:
-                    write_cell(conn, run.info.run_id, cell)
-            except BaseException:
-                finish_run(conn, run.info.run_id, "failed")
-                raise
-            finish_run(conn, run.info.run_id, "complete")
+            _refuse_stored(conn, run)
+        write_complete_runs(conn, [(run.info, run.cells) for run in runs])
     finally:
         conn.close()
     return runs
+
+
+def content_hash(output: LmEvalOutput) -> str:
+    """sha256 over the results file and its samples files, as bytes: what identifies an import."""
+    digest = hashlib.sha256()
+    for path in [output.path, *(t.samples_path for t in output.tasks)]:
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _refuse_repeats(runs: list[ImportedRun]) -> None:
+    """Two copies of one output in one import (two folders holding the same files)."""
+    first: dict[str, Path] = {}
+    for run in runs:
+        digest = run.info.config["content_sha256"]
+        if digest in first:
+            raise InputError(f"'{run.source}' holds the same lm-eval output as '{first[digest]}' (identical files); "
+                             "nothing was imported.", hint="Import each lm-eval output once.")
+        first[digest] = run.source
+
+
+def _refuse_stored(conn: Any, run: ImportedRun) -> None:
+    """InputError naming the complete run that already holds this output."""
+    digest = run.info.config["content_sha256"]
+    rows = conn.execute("SELECT run_id, name, config_json FROM runs WHERE status = 'complete' AND config_json LIKE ?",
+                        (f"%{digest}%",)).fetchall()
+    for run_id, run_name, config in rows:
+        if json.loads(config or "{}").get("content_sha256") == digest:
+            named = f" ('{run_name}')" if run_name else ""
+            raise InputError(f"'{run.source}' was already imported as run {run_id}{named}: the same files, byte "
+                             "for byte; nothing was imported.",
+                             hint=f"An lm-eval output is imported once (--name does not make it another one): use "
+                                  f"that run, e.g. `evalkit results show {run_id}`.")
 
 
 def build_run(output: LmEvalOutput, *, name: str | None = None) -> ImportedRun:
@@ -72,7 +104,8 @@ def build_run(output: LmEvalOutput, *, name: str | None = None) -> ImportedRun:
         notes += [note] if note else []
         cells.append(_cell(output, task, config_hash, task_source))
     files = [str(output.path)] + [str(t.samples_path) for t in output.tasks]
-    config = {"source": SOURCE, "files": files, "lm_eval_version": output.lm_eval_version,
+    config = {"source": SOURCE, "files": files, "content_sha256": content_hash(output),
+              "lm_eval_version": output.lm_eval_version,
               "lm_eval_git_hash": data.get("git_hash"), "lm_eval_upper_git_hash": data.get("upper_git_hash"),
               "evaluated_at": _iso(data.get("date")), "lm_eval_config": _plain(data.get("config")),
               "chat_template_sha": data.get("chat_template_sha"),

@@ -19,6 +19,8 @@ from urllib.parse import unquote, urlsplit
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 DEFAULT_STORE = Path("reports") / "evalkit.db"
+# The suffixes of a results database file: a store that a command may create is named by one of them.
+STORE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,22 @@ def _file_path(text: str) -> Path:
         raise StoreError(f"'{text}' ends with a path separator, so it names a folder, but the results database "
                          f"is a file: {instead}.")
     return Path(text)
+
+
+def require_store_name(location: StoreLocation, option: str) -> None:
+    """StoreError (exit 2) unless `location` is a PostgreSQL URL, a path with a database suffix, or an
+    existing non-empty file (its identity is checked when it is opened): `--to results.parquet` or
+    `--to README.md` names an export or a document, and must not become a new SQLite database."""
+    from evalkit.errors import StoreError
+
+    if isinstance(location, PostgresURL) or location.suffix.lower() in STORE_SUFFIXES:
+        return
+    if location.is_file() and location.stat().st_size > 0:  # an empty file would become a new database
+        return
+    raise StoreError(f"{option} '{location}' is not a results store: a new store is an SQLite file named "
+                     f"*{', *'.join(STORE_SUFFIXES)}, or a postgresql:// URL.",
+                     hint="Pass the store to write to (e.g. team.db or postgresql://user:pass@host:port/db); "
+                          "`evalkit results export RUN -o FILE` writes Parquet, CSV or JSON files.")
 
 
 def location_files(location: StoreLocation) -> list[Path]:

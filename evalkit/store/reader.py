@@ -14,7 +14,7 @@ from evalkit.errors import InputError, StoreError, UnknownRunError, did_you_mean
 from evalkit.store.columns import CELLS, METRICS, RUNS, SAMPLES
 from evalkit.store.export import EXPORT_SUFFIXES
 from evalkit.store.frames import read_frame
-from evalkit.store.location import PostgresURL, store_location
+from evalkit.store.location import STORE_SUFFIXES, PostgresURL, store_location
 from evalkit.store.schema import open_for_reading, store_file
 
 Connection = Any  # sqlite3.Connection or evalkit.store.postgres.PostgresConnection
@@ -191,7 +191,7 @@ def _reference_clash(name: str, run_ids: list[str]) -> str | None:
         return "contains a control character (a newline, tab or terminal escape) that would garble every listing"
     if re.match(r"^latest(~.*)?$", name):
         return "is a run reference (`latest`, `latest~N`)"
-    if Path(name).suffix.lower() in (*EXPORT_SUFFIXES, ".db", ".sqlite", ".sqlite3") or "/" in name or "\\" in name:
+    if Path(name).suffix.lower() in (*EXPORT_SUFFIXES, *STORE_SUFFIXES) or "/" in name or "\\" in name:
         return "looks like a results file (it has a path separator or an export suffix)"
     if _RUN_ID_START.match(name):
         return "looks like a run id (or the start of one)"

@@ -1,5 +1,6 @@
 """Writes to the results store. Each cell is one transaction; a run is marked complete only
 after all its cells are committed, so an interrupted run is never mistaken for a finished one.
+Runs with nothing left to compute (imports) are written whole in one transaction (write_complete_runs).
 
 Rows are dicts keyed by the column names of `evalkit.store.columns`; JSON columns hold strict JSON.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Sequence
 
 from evalkit.errors import EvalkitError, StoreError
 from evalkit.store.columns import CELLS, METRICS, RUNS, SAMPLES
@@ -24,18 +25,44 @@ Connection = Any  # sqlite3.Connection or evalkit.store.postgres.PostgresConnect
 
 def begin_run(conn: Connection, info: RunInfo) -> None:
     """Record the run as 'running'; its config must be strict JSON (typed values, no reprs)."""
-    v = info.versions
-    row = {"run_id": info.run_id, "name": info.name, "created_at": info.created_at, "finished_at": None,
-           "status": "running", "evalkit_version": v.get("evalkit"), "lm_eval_version": v.get("lm_eval"),
-           "transformers_version": v.get("transformers"), "torch_version": v.get("torch"),
-           "git_commit": info.git_commit, "host": info.host, "command": info.command, "seed": info.seed,
-           "config_json": strict_json(info.config, field="config_json")}
+    row = _run_row(info, "running", None)
     with _transaction(conn):
         conn.execute(RUNS.insert_sql(), row)
 
 
+def _run_row(info: RunInfo, status: str, finished_at: str | None) -> dict[str, Any]:
+    v = info.versions
+    return {"run_id": info.run_id, "name": info.name, "created_at": info.created_at, "finished_at": finished_at,
+            "status": status, "evalkit_version": v.get("evalkit"), "lm_eval_version": v.get("lm_eval"),
+            "transformers_version": v.get("transformers"), "torch_version": v.get("torch"),
+            "git_commit": info.git_commit, "host": info.host, "command": info.command, "seed": info.seed,
+            "config_json": strict_json(info.config, field="config_json")}
+
+
 def write_cell(conn: Connection, run_id: str, cell: CellRecord) -> None:
     """Insert a cell with its metrics and samples atomically."""
+    rows = _cell_rows(run_id, cell)
+    with _transaction(conn):
+        _insert_cell(conn, rows)
+
+
+def write_complete_runs(conn: Connection, runs: Sequence[tuple[RunInfo, Sequence[CellRecord]]]) -> None:
+    """Store finished runs (an import: nothing left to compute), each marked complete, with all their
+    cells in one transaction: they are stored whole, or not at all (never a 'failed' half)."""
+    finished = now_iso()
+    prepared = [(_run_row(info, "complete", finished), [_cell_rows(info.run_id, c) for c in cells])
+                for info, cells in runs]
+    with _transaction(conn):
+        for run, cells_rows in prepared:
+            conn.execute(RUNS.insert_sql(), run)
+            for rows in cells_rows:
+                _insert_cell(conn, rows)
+
+
+CellRows = tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]  # the cell, its metrics, samples
+
+
+def _cell_rows(run_id: str, cell: CellRecord) -> CellRows:
     row = {"run_id": run_id, "cell_id": cell.cell_id, "model": cell.model,
            "model_spec_json": strict_json(cell.model_spec, field="model_spec_json"),
            "model_fingerprint": cell.model_fingerprint, "adapter": cell.adapter, "task": cell.task,
@@ -44,10 +71,14 @@ def write_cell(conn: Connection, run_id: str, cell: CellRecord) -> None:
            "details_json": strict_json(finite(cell.details), field="details_json")}
     metrics = [_metric_row(run_id, cell, m) for m in cell.metrics]
     samples = [_sample_row(run_id, cell.cell_id, s) for s in cell.samples]
-    with _transaction(conn):
-        conn.execute(CELLS.insert_sql(), row)
-        conn.executemany(METRICS.insert_sql(), metrics)
-        conn.executemany(SAMPLES.insert_sql(), samples)
+    return row, metrics, samples
+
+
+def _insert_cell(conn: Connection, rows: CellRows) -> None:
+    row, metrics, samples = rows
+    conn.execute(CELLS.insert_sql(), row)
+    conn.executemany(METRICS.insert_sql(), metrics)
+    conn.executemany(SAMPLES.insert_sql(), samples)
 
 
 def _metric_row(run_id: str, cell: CellRecord, m: MetricRecord) -> dict[str, Any]:
