@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import replace
 
 import pandas as pd
 import pytest
 
-from evalkit.compare.result import Comparison
+from evalkit.compare.result import Comparison, GateOutcome
 from evalkit.report import ReportDocument, render
 from evalkit.report.github import escape_data, escape_property, workflow_command
 from evalkit.report.markdown import render_markdown
@@ -20,15 +20,6 @@ _ROWS = [  # (task, verdict, tier, drop, drop_low, drop_high, reason)
     ("cb", "PASS", "required", 0.0, -0.02, 0.009, "Within the tolerance."),
     ("copa", "NOT GATED", "required", float("nan"), float("nan"), float("nan"), "A corpus-level metric."),
 ]
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    """Stands for evalkit.compare.result.GateOutcome: the fields the renderer reads."""
-
-    comparison: Comparison
-    verdict: str
-    missing: list[str] = field(default_factory=list)
 
 
 def _rows() -> pd.DataFrame:
@@ -44,8 +35,11 @@ def _rows() -> pd.DataFrame:
 def _gate_doc(verdict: str = "NO-GO", missing: tuple[str, ...] = (), warnings: tuple[str, ...] = ()) -> ReportDocument:
     comparison = Comparison(rows=_rows(), flips=pd.DataFrame(), labels=["base", "cand"], kind="runs",
                             correction="holm", alpha=0.05, confidence=0.95, warnings=list(warnings))
-    return ReportDocument(title="evalkit gate: cand against baseline base",
-                          gate=_Outcome(comparison, verdict, list(missing)))  # type: ignore[arg-type]
+    rows = comparison.rows
+    failing = rows[(rows.verdict == "FAIL") & (rows.tier == "required")].reset_index(drop=True)
+    outcome = GateOutcome(comparison=comparison, max_drop=0.01, verdict=verdict, failing=failing,
+                          missing=list(missing))
+    return ReportDocument(title="evalkit gate: cand against baseline base", gate=outcome)
 
 
 def test_escaping_matches_the_toolkit() -> None:
@@ -107,3 +101,9 @@ def test_a_comparison_without_a_gate_warns_for_each_change_for_the_worse() -> No
     assert lines == ["::warning title=worse%3A tiny / sst2 / zero-shot / acc (cand against base)::"
                      "B - A = -0.150 [-0.220, -0.080], p adj 0.020; 0.800 -> 0.650.",
                      "::notice title=evalkit compare::base vs cand: 5 compared rows, 1 significantly worse, 1 better."]
+
+
+def test_the_markdown_report_of_a_gate_starts_with_its_comment_marker() -> None:
+    doc = replace(_gate_doc(), comment_id="nightly-gpu")
+    assert render_markdown(doc).splitlines()[0] == "<!-- evalkit-gate: nightly-gpu -->"
+    assert render_markdown(replace(doc, gate=None)).startswith("## ")  # only a gate's report is such a comment
