@@ -29,6 +29,7 @@ from evalkit.plan import Cell
 from evalkit.preflight import PreparedRun, check_inputs, prepare_run
 from evalkit.provenance import git_commit, versions
 from evalkit.store.records import CellRecord, RunInfo
+from evalkit.tensorboard_log import logging_beside
 from evalkit.tasks.discovery import TaskRegistry
 
 __all__ = ["ProgressSink", "RunResult", "SilentProgress", "check_inputs", "execute", "run_info"]
@@ -58,7 +59,7 @@ def execute(cells: list[Cell], registry: TaskRegistry, store_path: Path, *, name
         prepared = prepare_run(cells, registry, sink)  # study settings expanded, every input checked
         check_series_cells(prepared.cells)  # again: expanding study settings (--transfer) may add fine-tuned cells
         fingerprints = {spec: source_fingerprint(spec) for spec in dict.fromkeys(c.model for c in prepared.cells)}
-    with open_executor(executor, sink) as chosen:
+    with open_executor(executor, sink) as chosen, logging_beside(store_path):  # TensorBoard beside the store
         if not processes.is_main:
             return _follow_main(processes, prepared, registry, chosen, sink)
         conn = open_for_writing(store_path)
@@ -115,7 +116,7 @@ def _run_cells(conn: sqlite3.Connection, run_id: str, prepared: PreparedRun, reg
                processes: Processes | None = None) -> RunResult:
     """Copy the reusable cells, compute the others, commit each once; 'complete' only at the end.
     With several processes, the others are told the run id and the cells to compute."""
-    from evalkit.executors.reuse import plan_reuse, reused_record, with_source
+    from evalkit.executors.reuse import documents_identity, plan_reuse, reused_record, with_source
     from evalkit.store.writer import finish_run
 
     stored = CellLedger(conn, run_id, sink)
@@ -132,7 +133,8 @@ def _run_cells(conn: sqlite3.Connection, run_id: str, prepared: PreparedRun, reg
         by_id = {c.cell_id: c for c in plan.to_run}
         with closing(executor.records(work, sink)) as records:
             for record in records:
-                stored.commit(with_source(record, fingerprints[by_id[record.cell_id].model]))
+                cell = by_id[record.cell_id]
+                stored.commit(with_source(record, fingerprints[cell.model], documents_identity(cell, prepared)))
         finish_run(conn, run_id, "complete")
         processes.barrier()
     except BaseException:
@@ -184,13 +186,15 @@ def _warn_truncation(record: CellRecord, sink: ProgressSink) -> None:
 
 
 def _log_scalars(run_id: str, record: CellRecord, sink: ProgressSink) -> None:
-    """The stored cell's metrics in TensorBoard; a failure to write them costs a warning, not the run."""
+    """The stored cell's metrics in TensorBoard; a failure to write them (a full disk, a value tensorboard
+    refuses) costs a warning, never the run: the cell is computed and committed already."""
     from evalkit.tensorboard_log import log_cell
 
     try:
         log_cell(run_id, record)
-    except OSError as exc:
-        sink.message(f"Warning: cannot write TensorBoard scalars for {record.model} / {record.task}: {exc}")
+    except Exception as exc:  # tensorboard and protobuf raise many unrelated types
+        sink.message(f"Warning: cannot write TensorBoard scalars for {record.model} / {record.task}: "
+                     f"{type(exc).__name__}: {exc}")
 
 
 def run_info(name: str | None, *, seed: int, config: dict[str, Any]) -> RunInfo:

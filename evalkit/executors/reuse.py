@@ -24,6 +24,7 @@ from evalkit.store.records import CellRecord
 from evalkit.store.resume_cells import StoredCell, stored_cells, stored_record
 
 SOURCE_KEY = "source_fingerprint"  # details key: the model's files when the cell was computed
+DOCUMENTS_KEY = "task_documents"  # details key: the task's documents (and a training source's) then
 
 
 @dataclass
@@ -67,9 +68,23 @@ def plan_reuse(conn: sqlite3.Connection, prepared: PreparedRun, fingerprints: di
 
 
 def _still_valid(stored: StoredCell, cell: Cell, prepared: PreparedRun, fingerprints: dict[ModelSpec, str]) -> bool:
-    """The stored cell was computed from the same task definition and the same model files."""
+    """The stored cell was computed from the same task definition, the same documents and the same
+    model files (a cell stored before documents were recorded is computed again)."""
     return (stored.task_config_hash == prepared.tasks[cell.task].config_hash
-            and stored.details.get(SOURCE_KEY) == fingerprints[cell.model])
+            and stored.details.get(SOURCE_KEY) == fingerprints[cell.model]
+            and stored.details.get(DOCUMENTS_KEY) == documents_identity(cell, prepared))
+
+
+def documents_identity(cell: Cell, prepared: PreparedRun) -> str:
+    """The documents the cell's numbers come from: its task's, and for fine-tuned-on:TASK the training
+    task's definition and documents (evalkit.tasks.data_identity)."""
+    from evalkit.models.fingerprint import combine
+
+    parts = [prepared.tasks[cell.task].documents_hash]
+    source = prepared.sources.get(cell.setting.trained_on) if cell.setting.trained_on else None
+    if source is not None:
+        parts += [source.config_hash, source.documents_hash]
+    return combine(*parts)
 
 
 def reused_record(conn: sqlite3.Connection, stored: StoredCell) -> CellRecord:
@@ -86,6 +101,7 @@ def reused_record(conn: sqlite3.Connection, stored: StoredCell) -> CellRecord:
     return dataclasses.replace(record, details=details)
 
 
-def with_source(record: CellRecord, fingerprint: str) -> CellRecord:
-    """A computed cell's record with the model-files fingerprint a later run checks reuse against."""
-    return dataclasses.replace(record, details={**record.details, SOURCE_KEY: fingerprint})
+def with_source(record: CellRecord, fingerprint: str, documents: str) -> CellRecord:
+    """A computed cell's record with the model-files fingerprint and the documents identity a later
+    run checks reuse against."""
+    return dataclasses.replace(record, details={**record.details, SOURCE_KEY: fingerprint, DOCUMENTS_KEY: documents})

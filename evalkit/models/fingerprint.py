@@ -1,5 +1,7 @@
 """Model fingerprints: a stable hash of configuration and weights, so two runs can be checked
-as comparable. File hashes are memoised by (path, size, mtime) under EVALKIT_HOME."""
+as comparable. File hashes are memoised under EVALKIT_HOME by the file's path, inode, size, mtime and
+ctime: `cp -p`, `rsync -a` or an unpacked archive restore mtime, but any write of the content
+changes ctime (which no user tool sets), so a swapped file is hashed again."""
 
 from __future__ import annotations
 
@@ -15,9 +17,9 @@ _CHUNK = 1 << 22
 
 
 def file_sha256(path: Path) -> str:
-    """sha256 of a file, memoised by path, size and modification time."""
+    """sha256 of a file, memoised by path, inode, size, mtime and ctime (never by mtime alone)."""
     stat = path.stat()
-    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    key = f"{path.resolve()}|{stat.st_ino}|{stat.st_size}|{stat.st_mtime_ns}|{stat.st_ctime_ns}"
     memo_path = evalkit_home() / "file-hashes.json"
     memo = _read_memo(memo_path)
     if key in memo:

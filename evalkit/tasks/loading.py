@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import TaskError, did_you_mean
-from evalkit.tasks import data_files
+from evalkit.tasks import data_files, data_identity
 from evalkit.tasks.config_types import check_types
 from evalkit.tasks.discovery import TaskEntry
 from evalkit.tasks.hooks import import_hook
@@ -36,6 +37,13 @@ class LoadedTask:
     task: Any
     entry: TaskEntry
     config_hash: str
+
+    @functools.cached_property
+    def documents_hash(self) -> str:
+        """Hash over every document the task evaluates, shows as few-shot examples or trains on
+        (evalkit.tasks.data_identity): what a stored cell is reused against, with config_hash."""
+        with _quiet_lm_eval():
+            return data_identity.documents_hash(self.task)
 
     @property
     def source(self) -> str:
@@ -68,6 +76,7 @@ def resolved_config(entry: TaskEntry) -> dict[str, Any]:
                         "evalkit runs YAML tasks.", hint="Run the group's member tasks by name.")
     if entry.yaml_path is not None:
         data_files.absolutise(config, entry.yaml_path)
+        data_identity.resolve_dataset_path(config, entry.yaml_path)
     files = (config.get("dataset_kwargs") or {}).get("data_files")
     if isinstance(files, dict):
         _check_declared_splits(config, list(files), entry)
@@ -75,11 +84,13 @@ def resolved_config(entry: TaskEntry) -> dict[str, Any]:
 
 
 def task_config_hash(entry: TaskEntry) -> str:
-    """sha256 over the canonical config, the source of its hook modules and its data files."""
+    """sha256 over the canonical config, the source of its hook modules and its data files (globs
+    matched, a local dataset_path folder's files)."""
     digest = hashlib.sha256()
     digest.update(json.dumps(entry.config, sort_keys=True, default=str).encode())
     base = entry.yaml_path.parent if entry.yaml_path else None
-    for path in sorted(set(_hook_files(entry.config)) | set(data_files.declared_files(entry.config, base))):
+    files = set(data_files.declared_files(entry.config, base)) | set(data_identity.local_data_files(entry.config, base))
+    for path in sorted(set(_hook_files(entry.config)) | files):
         if path.is_file():
             from evalkit.models.fingerprint import file_sha256
 
@@ -95,6 +106,7 @@ def load_task(entry: TaskEntry) -> LoadedTask:
         return _load_from_lm_eval(entry)
     config = resolved_config(entry)
     data_files.precheck(config, entry.yaml_path)
+    data_identity.use_content_keyed_cache(config)
     task = _build(config, entry)
     _check_splits(task, entry)
     return LoadedTask(entry.name, task, entry, task_config_hash(entry))

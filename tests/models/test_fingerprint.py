@@ -1,0 +1,40 @@
+"""Model fingerprints follow the files' content: a file replaced with its mtime restored (`cp -p`,
+`rsync -a`, an unpacked archive) and tokenizer files are part of what a fingerprint hashes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from evalkit.models.fingerprint import directory_fingerprint, file_sha256
+
+
+def _replace_keeping_mtime(path: Path, content: bytes) -> None:
+    stat = path.stat()
+    path.write_bytes(content)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_mtime_ns == stat.st_mtime_ns and path.stat().st_size == stat.st_size
+
+
+def test_same_size_content_with_restored_mtime_is_hashed_again(tmp_path: Path) -> None:
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(b"old weights")
+    first = file_sha256(weights)
+    _replace_keeping_mtime(weights, b"new weights")
+    assert file_sha256(weights) != first
+
+
+def test_a_checkpoint_copied_over_with_cp_p_changes_the_fingerprint(tmp_path: Path) -> None:
+    old, new, target = tmp_path / "old", tmp_path / "new", tmp_path / "model"
+    for folder, content in ((old, b"A" * 64), (new, b"B" * 64)):
+        folder.mkdir()
+        (folder / "config.json").write_text('{"model_type": "llama"}')
+        (folder / "model.safetensors").write_bytes(content)
+    stat = (old / "model.safetensors").stat()
+    os.utime(new / "model.safetensors", ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same mtime
+    shutil.copytree(old, target)
+    before = directory_fingerprint(target)
+    shutil.copy2(new / "model.safetensors", target / "model.safetensors")  # what `cp -p` does
+    assert (target / "model.safetensors").stat().st_mtime_ns == stat.st_mtime_ns
+    assert directory_fingerprint(target) != before
