@@ -68,7 +68,7 @@ def show_run(ref: str, store: Path | None) -> None:
 
         for line in prompt_lines(side):  # setting ('(task default)') and lm-eval prompt options per cell
             console.print(line, markup=False, highlight=False)
-        for line in truncation_lines(side.cells):
+        for line in truncation_lines(side.cells) + cluster_lines(side.conn, side.run_id, side.cells):
             console.print(line, markup=False, highlight=False)
         if len(side.metrics) and side.run["status"] == "complete":
             console.print(render(build_document([side], CompareOptions()), "rich"))
@@ -90,6 +90,23 @@ def truncation_lines(cells: pd.DataFrame) -> list[str]:
         line = truncation_line(details) if isinstance(details, dict) else None
         if line:
             lines.append(f"Truncated prompts: {cell['model']} · {cell['task']} · {cell['setting']}: {line}")
+    return lines
+
+
+def cluster_lines(conn: Any, run_id: str, cells: pd.DataFrame) -> list[str]:
+    """One line per cell whose documents carry clusters (a task's metadata.cluster): how many they form."""
+    from evalkit.store.reader import cluster_counts
+
+    counts = {row.cell_id: row for row in cluster_counts(conn, run_id).itertuples()}
+    lines = []
+    for _, cell in cells.iterrows():
+        count = counts.get(cell["cell_id"])
+        if count is None or not count.clustered:
+            continue
+        missing = count.documents - count.clustered
+        unclustered = f" ({missing} without one)" if missing else ""
+        lines.append(f"Clusters: {printable(cell['model'])} · {printable(cell['task'])} · {cell['setting']}: "
+                     f"{count.documents} documents in {count.clusters} clusters{unclustered}")
     return lines
 
 

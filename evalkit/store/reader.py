@@ -128,6 +128,12 @@ def samples_frame(conn: Connection, run_id: str, cell_id: str | None = None) -> 
     return frame
 
 
+def cluster_counts(conn: Connection, run_id: str) -> pd.DataFrame:
+    """Per cell of a run: its documents, how many carry a cluster, and how many distinct clusters they form."""
+    return read_frame(conn, "SELECT cell_id, COUNT(*) AS documents, COUNT(cluster) AS clustered, "
+                      "COUNT(DISTINCT cluster) AS clusters FROM samples WHERE run_id = ? GROUP BY cell_id", (run_id,))
+
+
 def _parsed(conn: Connection, row: Any, column: str) -> Any:
     """The JSON of one sample's column (None for empty outputs); the writer stores only strict JSON,
     so text that does not parse means the file was edited or damaged: StoreError naming the document."""
