@@ -17,7 +17,7 @@ from typing import Any, Iterable, Sequence
 
 from evalkit.errors import TaskError, UnknownTaskError, did_you_mean
 from evalkit.regular_files import non_regular_kind
-from evalkit.tasks.confinement import is_inside, real
+from evalkit.tasks.confinement import real
 from evalkit.tasks.yaml_source import not_regular_task_file, read_task_yaml
 
 ENTRY_POINT_GROUP = "evalkit.tasks"
@@ -131,8 +131,13 @@ class TaskRegistry:
         return TaskEntry(name, path.resolve(), "file", config, real(root))
 
     def _root_for(self, path: Path) -> Path:
-        containing = [s.directory for s in self.sources if s.directory.is_dir() and is_inside(path, s.directory)]
-        return max(containing, key=lambda d: len(real(d).parts)) if containing else path.resolve().parent
+        """The source directory holding `path` as written, else the folder of `path` as written.
+        Symlinks are not followed here: a `t.yaml` (or folder) linked from elsewhere does not make
+        the link target's folder a root; its hooks are still confined (after following links)."""
+        given = Path(os.path.abspath(path))
+        containing = [s.directory for s in self.sources
+                      if s.directory.is_dir() and given.is_relative_to(os.path.abspath(s.directory))]
+        return max(containing, key=lambda d: len(Path(os.path.abspath(d)).parts)) if containing else given.parent
 
     def _build(self) -> dict[str, TaskEntry]:
         index: dict[str, TaskEntry] = {}

@@ -162,3 +162,35 @@ def test_a_failing_hook_is_named(write_task: WriteTask) -> None:
     (path.parent / "utils.py").write_text("def process(dataset):\n    return dataset['no_such_column']\n")
     with pytest.raises(TaskError, match=r"Hook `!function utils\.process` \(task file .*t\.yaml', key 'process_docs'\) failed: \w+Error: Column 'no_such_column'"):
         load_task(TaskRegistry([]).resolve(str(path)))
+
+
+def test_a_symlinked_yaml_given_by_path_does_not_root_at_the_link_target(evalkit_cli, write_task: WriteTask,
+                                                                         tmp_path: Path, marker: Path) -> None:
+    """Issue 24 item 1: `-t here/t.yaml` where t.yaml links to a file elsewhere: the root is `here`
+    (the path as given), so hooks next to the link target are refused and never imported."""
+    target = write_task("elsewhere", extra="doc_to_text: !function evil.fn\n")
+    _evil_module(target.parent, marker)
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / "t.yaml").symlink_to(target)
+    _refused(evalkit_cli, here / "t.yaml", "!function evil.fn", "points outside", str(here))
+    with pytest.raises(TaskError, match="points outside"):
+        load_task(TaskRegistry([]).resolve(str(here / "t.yaml")))
+    assert not marker.exists()
+
+
+def test_a_symlinked_folder_does_not_widen_the_root_to_a_task_source(write_task: WriteTask, tmp_path: Path,
+                                                                     marker: Path) -> None:
+    """A folder linked into a task source's subfolder is rooted at the folder as given, not at the
+    whole source its target lies in: a sibling folder of the target is outside it."""
+    path = write_task("source/sub", extra="doc_to_text: !function evil.fn\n")
+    path.write_text(path.read_text().replace("!function evil.fn", "!function lib.evil.fn"))
+    (path.parent / "lib").symlink_to(tmp_path / "source" / "other", target_is_directory=True)
+    _evil_module(tmp_path / "source" / "other", marker)
+    (tmp_path / "given").symlink_to(path.parent, target_is_directory=True)
+    registry = TaskRegistry.discover([tmp_path / "source"])
+    entry = registry.resolve(str(tmp_path / "given" / "t.yaml"))
+    assert entry.root == path.parent.resolve()
+    with pytest.raises(TaskError, match="points outside"):
+        load_task(entry)
+    assert not marker.exists()
