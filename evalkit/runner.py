@@ -30,6 +30,7 @@ from evalkit.preflight import PreparedRun, check_inputs, prepare_run
 from evalkit.provenance import git_commit, versions
 from evalkit.store.records import CellRecord, RunInfo
 from evalkit.tasks.discovery import TaskRegistry
+from evalkit.tensorboard_log import logging_beside
 
 __all__ = ["ProgressSink", "RunResult", "SilentProgress", "check_inputs", "execute", "run_info"]
 
@@ -58,7 +59,7 @@ def execute(cells: list[Cell], registry: TaskRegistry, store_path: Path, *, name
         prepared = prepare_run(cells, registry, sink)  # study settings expanded, every input checked
         check_series_cells(prepared.cells)  # again: expanding study settings (--transfer) may add fine-tuned cells
         fingerprints = {spec: source_fingerprint(spec) for spec in dict.fromkeys(c.model for c in prepared.cells)}
-    with open_executor(executor, sink) as chosen:
+    with open_executor(executor, sink) as chosen, logging_beside(store_path):  # TensorBoard beside the store
         if not processes.is_main:
             return _follow_main(processes, prepared, registry, chosen, sink)
         conn = open_for_writing(store_path)
@@ -185,13 +186,15 @@ def _warn_truncation(record: CellRecord, sink: ProgressSink) -> None:
 
 
 def _log_scalars(run_id: str, record: CellRecord, sink: ProgressSink) -> None:
-    """The stored cell's metrics in TensorBoard; a failure to write them costs a warning, not the run."""
+    """The stored cell's metrics in TensorBoard; a failure to write them (a full disk, a value tensorboard
+    refuses) costs a warning, never the run: the cell is computed and committed already."""
     from evalkit.tensorboard_log import log_cell
 
     try:
         log_cell(run_id, record)
-    except OSError as exc:
-        sink.message(f"Warning: cannot write TensorBoard scalars for {record.model} / {record.task}: {exc}")
+    except Exception as exc:  # tensorboard and protobuf raise many unrelated types
+        sink.message(f"Warning: cannot write TensorBoard scalars for {record.model} / {record.task}: "
+                     f"{type(exc).__name__}: {exc}")
 
 
 def run_info(name: str | None, *, seed: int, config: dict[str, Any]) -> RunInfo:

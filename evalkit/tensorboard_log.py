@@ -2,7 +2,9 @@
 lines up with the training curves: a checkpoint of a series at its training step, a fine-tuned
 cell at the number of optimiser steps it was trained for.
 
-Layout: `reports/tensorboard/<run_id>/<series>/` holds one event file per stored cell; each
+Layout: `<root>/<run_id>/<series>/` holds one event file per stored cell, where root is the folder
+`tensorboard/` beside the run's SQLite store (`reports/tensorboard/` for the default store
+`reports/evalkit.db`; for a PostgreSQL store, which has no folder, `./reports/tensorboard/`); each
 scalar is tagged `<task>/<setting family>/<metric>` (`sst2/zero-shot/acc`). A cell with no step
 (a plain model evaluated zero-shot) has no place on a training axis and writes nothing.
 tensorboard comes with the `models` extra; without it nothing is written and nothing is said.
@@ -12,14 +14,34 @@ from __future__ import annotations
 
 import math
 import re
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
+from evalkit.models.series import MAX_STEP
 from evalkit.settings import setting_family
 from evalkit.store.records import CellRecord
 
-TENSORBOARD_ROOT = Path("reports") / "tensorboard"
+TENSORBOARD_ROOT = Path("reports") / "tensorboard"  # a PostgreSQL store's, and the default store's
 _UNSAFE = re.compile(r"[^\w.@+=-]+")
+_root = TENSORBOARD_ROOT  # where the running run writes: set by logging_beside for the length of a run
+
+
+def tensorboard_root(store: object) -> Path:
+    """Where a run's TensorBoard logs go: `<folder of the SQLite store>/tensorboard`; for a PostgreSQL
+    store (a URL, no folder) `./reports/tensorboard` in the working directory."""
+    return store.parent / "tensorboard" if isinstance(store, Path) else TENSORBOARD_ROOT
+
+
+@contextmanager
+def logging_beside(store: object) -> Iterator[Path]:
+    """While the block runs, evaluation scalars and training curves go to `tensorboard_root(store)`."""
+    global _root
+    previous, _root = _root, tensorboard_root(store)
+    try:
+        yield _root
+    finally:
+        _root = previous
 
 
 def scalar_step(details: Mapping[str, Any]) -> int | None:
@@ -32,7 +54,8 @@ def scalar_step(details: Mapping[str, Any]) -> int | None:
 
 
 def _is_step(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    """A step an event file can hold (a signed 64-bit integer); the door refuses others (series.checked_step)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_STEP
 
 
 def fine_tuning_series(model_label: str, task: str) -> str:
@@ -40,9 +63,10 @@ def fine_tuning_series(model_label: str, task: str) -> str:
     return f"{model_label} fine-tuned on {task}"
 
 
-def run_folder(run_id: str, name: str, root: Path = TENSORBOARD_ROOT) -> Path:
-    """`<root>/<run_id>/<name made safe for a folder>`: one TensorBoard run per series."""
-    return root / run_id / (_UNSAFE.sub("_", name).strip("._") or "model")
+def run_folder(run_id: str, name: str, root: Path | None = None) -> Path:
+    """`<root>/<run_id>/<name made safe for a folder>`: one TensorBoard run per series (root: the
+    running run's, see logging_beside)."""
+    return (root or _root) / run_id / (_UNSAFE.sub("_", name).strip("._") or "model")
 
 
 def series_name(record: CellRecord) -> str:
@@ -67,7 +91,7 @@ def scalars(record: CellRecord) -> list[tuple[str, float]]:
             if isinstance(m.value, (int, float)) and math.isfinite(m.value)]
 
 
-def log_cell(run_id: str, record: CellRecord, root: Path = TENSORBOARD_ROOT) -> Path | None:
+def log_cell(run_id: str, record: CellRecord, root: Path | None = None) -> Path | None:
     """Write the cell's metrics at its step; returns the folder written, None when nothing was
     (no step, no finite metric, or tensorboard not installed)."""
     step = scalar_step(record.details)

@@ -65,9 +65,12 @@ class SeriesMember:
 
 def check_series_cells(cells: Sequence["Cell"]) -> None:
     """A PEFT adapter checkpoint is not fine-tuned again (evalkit trains a fresh adapter on a plain
-    model): a fine-tuned cell of an adapter series is refused before anything is loaded."""
+    model): a fine-tuned cell of an adapter series is refused before anything is loaded; so is a
+    member whose step is no training step (checked_step)."""
     for cell in cells:
         member = cell.model.member
+        if member is not None and member.step is not None:  # a member built by hand (the Python API)
+            checked_step(member.step, f"the step of checkpoint '{member.ref}'")
         if member is not None and member.kind == "adapter" and cell.setting.fine_tuned:
             raise ModelError(f"Setting '{cell.setting.label}' cannot be used with the adapter checkpoint series "
                              f"'{member.series}' ('{member.ref}'): its checkpoints are PEFT adapters, and "

@@ -20,7 +20,7 @@ Cli = Callable[..., Any]
 
 @pytest.fixture(autouse=True)
 def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Runs write reports/tensorboard/ under the working directory: keep it in the test's folder."""
+    """Keep anything a run writes under the working directory in the test's folder."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -78,7 +78,7 @@ def test_series_run_feeds_the_trajectory_view_and_tensorboard(full_run: TrainerR
     rows = [r for r in json.loads(view.stdout)["rows"] if r["metric"] == "acc"]
     assert [(r["series"], r["step"]) for r in rows] == [(full_run.out.name, s) for s in (5, 9, 10)]
     assert [r["vs_prev_step"] for r in rows] == [None, 5, 9]
-    events = EventAccumulator(str(tmp_path / "reports" / "tensorboard" / run_id / full_run.out.name))
+    events = EventAccumulator(str(tmp_path / "tensorboard" / run_id / full_run.out.name))  # beside the store
     events.Reload()
     scalars = events.Scalars(f"{TASK}/zero-shot/acc")
     assert [s.step for s in sorted(scalars, key=lambda s: s.step)] == [5, 9, 10]

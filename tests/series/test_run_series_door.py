@@ -99,6 +99,13 @@ def _global_step_as_text(full: TrainerRun, adapter: TrainerRun, tmp: Path) -> tu
     return ["-m", str(run.out)], [str(run.checkpoint(9) / "trainer_state.json"), "'global_step'", "not a training step"]
 
 
+def _global_step_beyond_tensorboard(full: TrainerRun, adapter: TrainerRun, tmp: Path) -> tuple[list[str], list[str]]:
+    run = copy_run(full, tmp)
+    shutil.move(run.checkpoint(10), run.out / f"checkpoint-{10**30}")
+    edit_json(run.out / f"checkpoint-{10**30}" / "trainer_state.json", global_step=10**30)
+    return ["-m", str(run.out)], [f"checkpoint-{10**30}", str(10**30), "not a training step"]
+
+
 def _with_adapter_option(full: TrainerRun, adapter: TrainerRun, tmp: Path) -> tuple[list[str], list[str]]:
     return ["-m", str(full.out), "--adapter", str(adapter.checkpoint(5))], ["--adapter", full.out.name]
 
@@ -115,7 +122,7 @@ def _fine_tuned_adapters(full: TrainerRun, adapter: TrainerRun, tmp: Path) -> tu
 @pytest.mark.parametrize("case", [
     _glob_matching_nothing, _no_weights, _different_tokenizer, _mixed_architectures, _full_and_adapter,
     _two_bases, _same_step_twice, _with_adapter_option, _with_revision_option, _fine_tuned_adapters,
-    _smaller_model_mid_series, _adapter_of_another_rank, _global_step_as_text,
+    _smaller_model_mid_series, _adapter_of_another_rank, _global_step_as_text, _global_step_beyond_tensorboard,
 ], ids=lambda case: case.__name__.strip("_"))
 def test_bad_series_exits_2_before_anything(case: Case, full_run: TrainerRun, adapter_run: TrainerRun,
                                             tmp_path: Path, evalkit_cli: Any, no_model_load: None,
@@ -130,4 +137,4 @@ def test_bad_series_exits_2_before_anything(case: Case, full_run: TrainerRun, ad
     for fragment in fragments:
         assert fragment in result.stderr, result.stderr
     assert run_count(store) == 0
-    assert not (tmp_path / "reports").exists()
+    assert not (tmp_path / "reports").exists() and not (tmp_path / "tensorboard").exists()

@@ -4,6 +4,7 @@ read back with tensorboard's own EventAccumulator."""
 from __future__ import annotations
 
 import math
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,9 @@ from typing import Any
 import pytest
 
 from evalkit.store.records import CellRecord, MetricRecord
-from evalkit.tensorboard_log import log_cell, run_folder, scalar_step, scalar_tag, series_name
+from evalkit.tensorboard_log import (
+    log_cell, logging_beside, run_folder, scalar_step, scalar_tag, series_name, tensorboard_root,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tasks"
 
@@ -63,7 +66,7 @@ def test_without_tensorboard_nothing_is_written(tmp_path: Path, monkeypatch: pyt
 
 @pytest.mark.parametrize("details, step", [
     ({"trajectory": {"step": 7}, "train_steps": 40}, 7), ({"train_steps": 40}, 40), ({"trajectory": {"step": True}}, None),
-    ({"train_steps": -1}, None), ({}, None)])
+    ({"train_steps": -1}, None), ({}, None), ({"trajectory": {"step": 2**63}}, None)])
 def test_scalar_step(details: dict[str, Any], step: int | None) -> None:
     assert scalar_step(details) == step
 
@@ -76,18 +79,57 @@ def test_tags_and_folders() -> None:
     assert series_name(record({"trained_on": "sst2"}, model="m")) == "m fine-tuned on sst2"
 
 
-def test_fine_tuned_run_writes_its_eval_metrics(tiny_model_dir: Path, tmp_path: Path, evalkit_cli: Any,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    store = tmp_path / "r.db"
+def test_fine_tuned_run_writes_its_eval_metrics_beside_the_store(tiny_model_dir: Path, tmp_path: Path,
+                                                                  evalkit_cli: Any,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    store = tmp_path / "stores" / "r.db"
     result = evalkit_cli("run", "-m", tiny_model_dir, "--include-path", FIXTURES, "-t", "toy_sentiment",
                          "--setting", "zero-shot", "--setting", "fine-tuned", "--limit", "8", "--device", "cpu",
                          "--ft-max-steps", "2", "--ft-batch-size", "4", "--ft-max-examples", "8", "--store", store)
     assert result.exit_code == 0, result.output
-    (run,) = list((tmp_path / "reports" / "tensorboard").iterdir())  # one folder per run
+    assert not (work / "reports").exists()  # not in the working directory: beside the store
+    (run,) = list((tmp_path / "stores" / "tensorboard").iterdir())  # one folder per run
     (series,) = list(run.iterdir())  # the training curves and the evaluation share one series folder
     assert series.name == f"{tiny_model_dir.name}_fine-tuned_on_toy_sentiment"
     scalars = read_scalars(series)
     assert set(scalars) == {"toy_sentiment/fine-tuned/acc", "train/loss", "train/learning_rate"}
     assert [step for step, _ in scalars["toy_sentiment/fine-tuned/acc"]] == [2]  # the zero-shot cell has no step
     assert [step for step, _ in scalars["train/loss"]] == [1, 2]
+
+
+def test_tensorboard_root_is_beside_an_sqlite_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    from evalkit.store.location import store_location
+
+    monkeypatch.delenv("EVALKIT_STORE", raising=False)
+    assert tensorboard_root(store_location("/data/evals/team.db")) == Path("/data/evals/tensorboard")
+    assert tensorboard_root(store_location("sqlite:///r.db")) == Path("tensorboard")
+    assert tensorboard_root(store_location(None)) == Path("reports") / "tensorboard"  # the default store's
+    assert tensorboard_root(store_location("postgresql://u:p@host/db")) == Path("reports") / "tensorboard"
+    with logging_beside(Path("/data/evals/team.db")):
+        assert run_folder("r1", "out").parent == Path("/data/evals/tensorboard/r1")
+    assert run_folder("r1", "out").parent == Path("reports") / "tensorboard" / "r1"
+
+
+def test_a_logging_failure_is_a_warning_not_a_failed_run(tiny_model_dir: Path, tmp_path: Path, evalkit_cli: Any,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import evalkit.tensorboard_log
+
+    def refuse(run_id: str, record: CellRecord, root: Path | None = None) -> Path:
+        raise ValueError("Value out of range: 1000000000000000000000000000000")  # what tensorboard raised
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(evalkit.tensorboard_log, "log_cell", refuse)
+    store = tmp_path / "r.db"
+    result = evalkit_cli("run", "-m", tiny_model_dir, "--include-path", FIXTURES, "-t", "toy_sentiment",
+                         "--limit", "4", "--device", "cpu", "--store", store)
+    assert result.exit_code == 0, result.output
+    assert "cannot write TensorBoard scalars" in result.output and "Value out of range" in result.output
+    conn = sqlite3.connect(store)
+    try:
+        assert conn.execute("SELECT status FROM runs").fetchall() == [("complete",)]
+        assert conn.execute("SELECT count(*) FROM cells").fetchone() == (1,)
+    finally:
+        conn.close()

@@ -158,6 +158,21 @@ def test_folder_name_step_beyond_what_a_trajectory_holds(full_run: TrainerRun, t
     expect_error([f"org/m@step{10**30}"], f"org/m@step{10**30}", "not a training step")
 
 
+def test_hand_built_member_with_a_step_beyond_tensorboard(full_run: TrainerRun) -> None:
+    from dataclasses import replace
+
+    from evalkit.models.series import check_series_cells
+    from evalkit.models.spec import member_spec
+    from evalkit.plan import Cell
+    from evalkit.settings import parse_setting
+
+    member = replace(expand_model_refs([str(full_run.out)])[0], step=10**30)  # as the Python API could pass it
+    cell = Cell(member_spec(member), "toy_sentiment", parse_setting("zero-shot"), 4, 1234, 8)
+    with pytest.raises(ModelError, match="not a training step") as caught:
+        check_series_cells([cell])
+    assert str(full_run.checkpoint(5)) in caught.value.message and caught.value.exit_code == 2
+
+
 def test_symbolic_link_to_nothing(full_run: TrainerRun, tmp_path: Path) -> None:
     run = copy_run(full_run, tmp_path)
     (run.out / "checkpoint-12").symlink_to(tmp_path / "gone")
