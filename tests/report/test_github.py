@@ -7,7 +7,7 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from evalkit.compare.result import Comparison, GateOutcome
+from evalkit.compare.result import ROW_COLUMNS, Comparison, GateOutcome
 from evalkit.report import ReportDocument, render
 from evalkit.report.github import escape_data, escape_property, workflow_command
 from evalkit.report.markdown import render_markdown
@@ -23,7 +23,9 @@ _ROWS = [  # (task, verdict, tier, drop, drop_low, drop_high, reason)
 
 
 def _rows() -> pd.DataFrame:
-    records = [dict(a="base", b="cand", model="tiny", task=task, setting="zero-shot", metric="acc",
+    """Comparison rows with every column a comparison has, and the gate's."""
+    blank = dict.fromkeys(ROW_COLUMNS) | dict(model_a="tiny", model_b="tiny", n=200, method="mcnemar", mde=0.05)
+    records = [blank | dict(a="base", b="cand", model="tiny", task=task, setting="zero-shot", metric="acc",
                     higher_is_better=True, value_a=0.8, value_b=0.8 - drop if drop == drop else 0.8,
                     delta=-drop, ci_low=-drop_high, ci_high=-drop_low, p_value=0.01, p_adjusted=0.02,
                     change="worse", verdict=verdict, tier=tier, tolerance=0.01, drop=drop,
