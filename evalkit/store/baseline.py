@@ -19,6 +19,7 @@ from evalkit.store.export import (CELL_EXPORT_COLUMNS, EXPORT_FORMAT, EXPORT_SUF
                                   METRIC_EXPORT_COLUMNS, NON_FINITE, RUN_EXPORT_COLUMNS, SAMPLE_EXPORT_COLUMNS,
                                   TIDY_SUFFIXES, samples_sibling, suffix_text)
 from evalkit.store.schema import open_memory_store
+from evalkit.store.scores import is_mean_aggregated, mean_disagreement
 
 _TABLES: dict[str, Table] = {t.name: t for t in RESULT_TABLES}
 _JSON_KEYS = {key: column for column, key in JSON_COLUMNS.items()}
@@ -212,7 +213,8 @@ def _bool_text(value: Any) -> Any:
 def _check_entries(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
     """What the reader and the statistics rely on, checked once at load time: there are results,
     every metric's higher_is_better is true/false (bool('false') is True), every doc_id an integer
-    that appears once, every scores / outputs text valid JSON, every cell's documents all there.
+    that appears once, every scores / outputs text valid JSON, every cell's documents all there, every
+    mean-aggregated metric the mean of its documents' scores.
     BaselineError names the file, the cell and the document."""
     if not tables["cells"] or not tables["metrics"]:
         raise BaselineError(f"Baseline file '{path}' holds no results (its list of "
@@ -221,6 +223,7 @@ def _check_entries(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
     cells = {c.get("cell_id"): c for c in tables["cells"]}
     _check_directions(path, cells, tables["metrics"])
     _check_documents(path, cells, tables["samples"])
+    _check_means(path, cells, tables["metrics"], tables["samples"])
 
 
 def _check_directions(path: Path, cells: dict[Any, dict[str, Any]], metrics: list[dict[str, Any]]) -> None:
@@ -258,6 +261,23 @@ def _check_documents(path: Path, cells: dict[Any, dict[str, Any]], samples: list
         if isinstance(n, int) and not isinstance(n, bool) and found != n:
             raise BaselineError(f"Baseline file '{path}': cell {_cell_name(cells, cell_id)} records {n} documents "
                                 f"but the file holds {found}; it was truncated or edited.", hint=_EXPORT_AGAIN)
+
+
+def _check_means(path: Path, cells: dict[Any, dict[str, Any]], metrics: list[dict[str, Any]],
+                 samples: list[dict[str, Any]]) -> None:
+    """A mean-aggregated metric (acc, exact_match, ...) is the mean of its documents' scores, the rule
+    imports are held to (evalkit.store.scores): a value edited by hand would be shown and gated as measured."""
+    scores: dict[Any, list[Any]] = {}
+    for row in samples:
+        text = row.get("scores_json")
+        scores.setdefault(row.get("cell_id"), []).append(None if _is_missing(text) else json.loads(text))
+    for row in metrics:
+        metric = str(row.get("metric"))
+        reason = is_mean_aggregated(metric) and mean_disagreement(row.get("value"), scores.get(row.get("cell_id"), []),
+                                                                   metric)
+        if reason:
+            raise BaselineError(f"Baseline file '{path}': metric '{metric}' of {_cell_name(cells, row.get('cell_id'))} "
+                                f"contradicts its documents: {reason}; it was edited.", hint=_EXPORT_AGAIN)
 
 
 def _is_missing(value: Any) -> bool:

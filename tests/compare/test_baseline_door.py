@@ -200,3 +200,22 @@ def test_a_json_metric_of_a_cell_the_file_lacks_names_its_task(store: Path, tmp_
     with pytest.raises(BaselineError, match="metric 'acc' of task 'sst2' belongs to cell 'gone', which its list of "
                                             "cells lacks"):
         load_baseline(path)
+
+
+def test_a_mean_metric_that_contradicts_its_documents_is_refused_at_load(store: Path, tmp_path: Path) -> None:
+    """sst2's acc is 150/200 = 0.75 by its documents; a hand-edited 0.99 is not what was measured."""
+    def edit(doc: dict[str, Any]) -> None:
+        next(m for m in doc["metrics"] if m["task"] == "sst2" and m["metric"] == "acc")["value"] = 0.99
+
+    path = _edited(store, tmp_path, edit)
+    with pytest.raises(BaselineError) as info:
+        load_baseline(path)
+    assert info.value.message == (f"Baseline file '{path}': metric 'acc' of {SST2} contradicts its documents: the "
+                                  "stored value 0.99 is not 0.75, the mean of its 200 documents' scores; it was edited.")
+
+
+def test_a_mean_metric_within_rounding_of_its_documents_loads(store: Path, tmp_path: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        next(m for m in doc["metrics"] if m["task"] == "sst2" and m["metric"] == "acc")["value"] = 0.75 * (1 + 1e-9)
+
+    load_baseline(_edited(store, tmp_path, edit)).conn.close()
