@@ -35,3 +35,15 @@ def _encode_fallback(error: UnicodeError) -> tuple[str, int]:
 
 
 codecs.register_error(ENCODE_ERRORS, _encode_fallback)
+
+
+def encoding_safe(stream: object) -> None:
+    """Let `stream` (the process's stdout or stderr) write any text: what its encoding cannot hold
+    becomes an ASCII stand-in or a backslash escape instead of a UnicodeEncodeError, so output never
+    changes a command's exit code. Streams that cannot be reconfigured (a test's StringIO) are left alone."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if callable(reconfigure):
+        try:
+            reconfigure(errors=ENCODE_ERRORS)
+        except (AttributeError, ValueError, OSError):  # a detached or closed stream: nothing to protect
+            pass

@@ -70,6 +70,10 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: every failure prints one message and exits with its code
     (DESIGN.md, exit codes); a traceback only with --debug."""
+    from evalkit.ascii_fallback import encoding_safe
+
+    for stream in (sys.stdout, sys.stderr):  # an ASCII terminal or log shows "->" for "→" rather than crashing
+        encoding_safe(stream)
     state: dict[str, Any] = {}
     try:
         code = cli.main(args=argv, prog_name="evalkit", standalone_mode=False, obj=state)

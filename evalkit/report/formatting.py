@@ -55,6 +55,18 @@ def fmt_mde(value: Any, tested: bool) -> str:
     return fmt_value(value)
 
 
+def fmt_given(value: Any) -> str:
+    """A user-given threshold (--max-drop, --alpha) as given: the shortest text that reads back as the
+    same float, so 0.4999999 is never echoed as 0.5 ('g' keeps 6 digits)."""
+    if is_missing(value):
+        return MISSING
+    number = float(value)
+    if not math.isfinite(number):
+        return str(number)
+    text = repr(number)
+    return text[:-2] if text.endswith(".0") else text
+
+
 def fmt_count(value: Any) -> str:
     """An integer count."""
     return MISSING if is_missing(value) else str(int(value))

@@ -6,7 +6,7 @@ a word. Here the widths are chosen before rich lays the table out, for the width
 a whole column (a number, a decision, a step label) gets its widest line and never wraps; text
 columns share the rest and fold; when even the narrowest layout is too wide, the table's optional
 column groups go, first declared first. An ASCII console gets evalkit's ASCII stand-ins before
-measuring (evalkit.report.ascii_fallback), so the table stays aligned.
+measuring (evalkit.ascii_fallback), so the table stays aligned.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from evalkit.report.ascii_fallback import ascii_text
+from evalkit.ascii_fallback import ascii_text
 
 TEXT_MIN_WIDTH = 10  # a text column keeps this much width (or its widest line) before columns are left out
 REPORT_HINT = "a terminal of {needed} columns (COLUMNS={needed}), or --format markdown / -o FILE"

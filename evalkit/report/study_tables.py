@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from evalkit.report.formatting import (correction_name, fmt_count, fmt_delta, fmt_estimate, fmt_p, fmt_signed,
-                                       fmt_value, is_missing)
+from evalkit.report.formatting import (correction_name, fmt_count, fmt_delta, fmt_estimate, fmt_given, fmt_p,
+                                       fmt_signed, fmt_value, is_missing)
 from evalkit.report.tables import TextTable
 
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -125,7 +125,7 @@ def trajectory_note(frame: pd.DataFrame) -> str:
             f"interval for 0/1 metrics, sign-flip permutation test with bootstrap interval otherwise; LM tasks "
             f"are compared on per-document log-likelihood (nats). p adj: "
             f"{correction_name(str(a.get('correction', 'holm')))} across {a.get('tests', 0)} tests in this view; "
-            f"{SIGNIFICANT_MARK} = significant at α = {float(a.get('alpha', 0.05)):g}. The best step is chosen "
+            f"{SIGNIFICANT_MARK} = significant at α = {fmt_given(a.get('alpha', 0.05))}. The best step is chosen "
             "from the same data it is tested on. Ship: the best step when it is significantly better than the "
             "last, else the last.")
 
@@ -197,7 +197,7 @@ def transfer_note(frame: pd.DataFrame) -> str:
             f"Off the diagonal a significant gain is transfer, a significant loss forgetting (colour: green "
             f"better, red worse, also for lower-is-better metrics). p adj: "
             f"{correction_name(str(a.get('correction', 'holm')))} across {a.get('tests', 0)} matrix cells; "
-            f"{SIGNIFICANT_MARK} = significant at α = {float(a.get('alpha', 0.05)):g}.")
+            f"{SIGNIFICANT_MARK} = significant at α = {fmt_given(a.get('alpha', 0.05))}.")
 
 
 def transfer_tables(frame: pd.DataFrame) -> list[ToneTable | TextTable]:
