@@ -16,7 +16,7 @@ from evalkit.errors import ModelError
 if TYPE_CHECKING:
     from evalkit.models.series import SeriesMember
 
-_ABSENT = object()
+_ABSENT = object()  # a key a JSON file does not have (None is a value)
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
                    "vocab.json", "merges.txt", "vocab.txt", "tokenizer.model", "spiece.model",
@@ -43,6 +43,7 @@ _VOLATILE_KEYS = frozenset({"name_or_path", "_name_or_path", "is_local", "local_
 _CALL_STATE_KEYS = {"tokenizer.json": frozenset({"truncation", "padding"}),
                     "tokenizer_config.json": frozenset({"model_max_length", "padding_side", "truncation_side",
                                                         "clean_up_tokenization_spaces"})}
+
 
 def check_series(label: str, members: Sequence["SeriesMember"]) -> None:
     """Raise a ModelError naming the folder when a series mixes things that cannot be compared."""
