@@ -33,7 +33,9 @@ zero-shot                                   of sst2?                    tiny-mod
                                                                                        ned'</script>
 """
 
-GATE_MARKDOWN = r"""## gate
+GATE_MARKDOWN = r"""<!-- evalkit-gate: default -->
+
+## gate
 
 **❌ Gate FAILED: 1 of 2 compared rows dropped by more than 0.01 with significance (Holm-adjusted p &lt; 0.05).**
 
