@@ -20,7 +20,10 @@ _TARGET = "evalkit.scoring.backend:EvalkitLM"
 
 
 def register() -> None:
-    """Register EvalkitLM in lm-eval's model registry under "evalkit" (idempotent)."""
+    """Register EvalkitLM in lm-eval's model registry under "evalkit" (idempotent), beside lm-eval's
+    own models: lm-eval fills its registry only while it is empty, so they are registered first
+    (lm_eval.models holds names and import paths only, no torch)."""
+    import lm_eval.models  # noqa: F401 - registers lm-eval's own models ("hf", "vllm", ...) lazily
     from lm_eval.api.registry import model_registry
 
     if REGISTRY_NAME not in model_registry:

@@ -18,6 +18,17 @@ def test_import_registers_without_torch():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
 
 
+def test_import_evalkit_keeps_lm_evals_own_models():
+    """Issue 24 item 6: registering "evalkit" first left lm-eval's registry non-empty, so lm-eval
+    never filled it: `get_model("hf")` failed after `import evalkit`."""
+    code = ("import evalkit\n"
+            "from lm_eval.api.registry import get_model\n"
+            "assert get_model('hf').__name__ == 'HFLM'\n"
+            "assert get_model('dummy').__name__ == 'DummyLM'\n"
+            "assert get_model('evalkit').__name__ == 'EvalkitLM'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
+
+
 def test_registry_resolves_to_the_backend_class():
     import evalkit.scoring
     from evalkit.scoring.backend import EvalkitLM
