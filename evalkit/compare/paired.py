@@ -39,9 +39,7 @@ def compare_runs(sides: list[RunSide], options: CompareOptions) -> Comparison:
     not_compared += [m for p in pairs for m in missing_metrics(p, options.metrics)]
     warnings += [f"{s.label} is an incomplete run (status '{s.run.get('status')}')"
                  for s in sides if s.run.get("status") != "complete"]
-    warnings += [f"{other.label} is the same run as {reference.label} ({other.run_id}), read from another source: "
-                 "differences come only from edits to one of them" for other in sides[1:]
-                 if other.run_id == reference.run_id]
+    warnings += same_run_warnings(sides)
     rows, flips, row_pairs = _rows_for_pairs(pairs, options)
     if rows.empty:
         labels = ", ".join(s.label for s in sides)
@@ -52,6 +50,14 @@ def compare_runs(sides: list[RunSide], options: CompareOptions) -> Comparison:
     return Comparison(rows=rows, flips=flips, labels=[s.label for s in sides], kind="runs",
                       correction=options.correction, alpha=options.alpha, confidence=options.confidence,
                       warnings=warnings, notes=notes, not_compared=not_compared, row_pairs=row_pairs)
+
+
+def same_run_warnings(sides: list[RunSide]) -> list[str]:
+    """One run read twice (a store run and its own export, say: the same reference twice is refused at
+    opening) compares the run with itself: warn for every such pair, not only those with the reference."""
+    return [f"{later.label} is the same run as {earlier.label} ({later.run_id}), read from another source: "
+            "differences come only from edits to one of them"
+            for i, earlier in enumerate(sides) for later in sides[i + 1:] if later.run_id == earlier.run_id]
 
 
 def check_metric_names(sides: list[RunSide], wanted: tuple[str, ...]) -> None:

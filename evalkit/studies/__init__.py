@@ -22,16 +22,45 @@ __all__ = ["open_run", "setting_family", "trajectory", "trajectory_frame", "tran
 @contextmanager
 def open_run(store: Any, run: str) -> Iterator[tuple[Any, str]]:
     """An open store connection (store: a path, a postgresql:// URL, None for the default) and the
-    run id that `run` (id, prefix, name, latest, latest~N) names."""
+    run id that `run` (id, prefix, name, latest, latest~N) names; or, for a JSON export of a run
+    (`evalkit results export RUN -o FILE.json`), the run it holds (the store is not read)."""
     from evalkit.store.location import store_location
     from evalkit.store.reader import resolve_run_ref
     from evalkit.store.schema import open_for_reading
 
-    conn = open_for_reading(store_location(store))
+    if _export_suffix(run):
+        baseline = _load_export(run)
+        conn, run_id = baseline.conn, baseline.run_id
+    else:
+        conn = open_for_reading(store_location(store))
+        run_id = None
     try:
-        yield conn, resolve_run_ref(conn, run)
+        yield conn, run_id or resolve_run_ref(conn, run)
     finally:
         conn.close()
+
+
+def _export_suffix(run: str) -> str | None:
+    """The export suffix of a reference that names a results file (run names never have one), else None."""
+    from evalkit.store.export import EXPORT_SUFFIXES
+
+    suffix = Path(run).suffix.lower()
+    return suffix if suffix in EXPORT_SUFFIXES else None
+
+
+def _load_export(run: str) -> Any:
+    """A JSON export loaded as an in-memory store; a Parquet / CSV export keeps no cell details (the
+    trajectory points, the sources trained on), so the views cannot be built from it."""
+    from evalkit.errors import InputError
+    from evalkit.store.baseline import load_baseline
+    from evalkit.store.export import TIDY_SUFFIXES
+
+    if _export_suffix(run) in TIDY_SUFFIXES:
+        raise InputError(f"'{run}' is a {Path(run).suffix} results export: it keeps no cell details (where the "
+                         "trajectory view finds its steps), so these views read a run in a store or a JSON export.",
+                         hint="Pass the run in its store (id, name, `latest`; --store PATH), or a JSON export "
+                              "(`evalkit results export RUN --format json -o FILE.json`).")
+    return load_baseline(run)
 
 
 def trajectory(store: str | Path | None, run: str, *, metrics: tuple[str, ...] = (), correction: str = "holm",

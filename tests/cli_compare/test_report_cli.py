@@ -53,3 +53,13 @@ def test_export_defaults_to_json_under_reports(store: Path, tmp_path: Path, monk
     assert (result.stdout, result.stderr) == ("", "Wrote reports/drop.json\n")
     assert json.loads((tmp_path / "reports" / "drop.json").read_text())["run"]["name"] == "drop"
     assert default_export_path("my run/1", "csv") == Path("reports") / "my-run-1.csv"
+
+
+def test_a_report_holding_a_run_and_its_own_export_warns_even_when_neither_is_the_reference(
+        store: Path, tmp_path: Path, evalkit_cli) -> None:
+    exported = tmp_path / "base.json"
+    assert evalkit_cli("results", "export", "base", "-o", exported, "--store", store).exit_code == 0
+    for refs in (("base", exported), ("noise", "base", exported)):  # the second was silent
+        result = evalkit_cli("report", *refs, "--format", "markdown", "--store", store)
+        assert result.exit_code == 0, result.output
+        assert "base (base.json) is the same run as base (00000000-base), read from another source" in result.stdout

@@ -98,3 +98,23 @@ def test_nan_per_document_score_exits_2_naming_the_document(study_cli: Cli, tmp_
     assert "nan-run" in result.stderr and "'sst2'" in result.stderr and "'acc'" in result.stderr
     # the store keeps a NaN score as null (evalkit.store.jsontext); either way it is named, never skipped
     assert "document 3 has no numeric per-document score (the score is" in result.stderr
+
+
+@pytest.mark.parametrize("view, run", [("trajectory", "ckpt"), ("transfer", "matrix")])
+def test_a_json_export_of_a_run_gives_the_same_view_as_the_stored_run(study_cli: Cli, store: Path, tmp_path: Path,
+                                                                      view: str, run: str) -> None:
+    exported = tmp_path / f"{run}.json"
+    assert study_cli("results", "export", run, "--store", store, "-o", exported).exit_code == 0
+    from_store = study_cli(view, run, "--store", store, "--format", "json")
+    from_file = study_cli(view, exported, "--format", "json")  # was: "Unknown run 'ckpt.json'"
+    assert from_file.exit_code == 0, from_file.output
+    assert json.loads(from_file.stdout)["rows"] == json.loads(from_store.stdout)["rows"]
+
+
+def test_a_tidy_export_is_named_as_one_not_an_unknown_run(study_cli: Cli, store: Path, tmp_path: Path) -> None:
+    exported = tmp_path / "ckpt.csv"
+    assert study_cli("results", "export", "ckpt", "--store", store, "-o", exported).exit_code == 0
+    result = study_cli("trajectory", exported, "--store", store)
+    assert result.exit_code == 2, result.output
+    assert "is a .csv results export" in result.stderr and "JSON export" in result.stderr
+    assert "Unknown run" not in result.output
