@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import re
+import sys
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -44,12 +45,12 @@ def export_eee(conn: Any, run_id: str, directory: Path, *, force: bool = False,
     retrieved = str(int(time.time()))
     directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for model, model_cells in cells.groupby("model", sort=False):
+    for model, model_cells in models(cells):
         stem = _safe(f"{run.get('name') or run_id}_{model}")
         aggregate_path, samples_path = directory / f"{stem}.json", directory / f"{stem}_samples.jsonl"
         evaluation_id = f"{run.get('name') or run_id}/{model}/{retrieved}"
         lines = [json.dumps(r, ensure_ascii=False, allow_nan=False)
-                 for r in instance_records(evaluation_id, str(model), model_cells, metrics, samples)]
+                 for r in instance_records(evaluation_id, model, model_cells, metrics, samples)]
         text = "".join(line + "\n" for line in lines)
         document = aggregate_document(run, model_cells, metrics, samples, evaluation_id=evaluation_id,
                                       retrieved=retrieved)
@@ -63,6 +64,20 @@ def export_eee(conn: Any, run_id: str, directory: Path, *, force: bool = False,
             second.write_text(text, encoding="utf-8")
         written += [aggregate_path, samples_path]
     return written
+
+
+def models(cells: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """The run's cells per model, a model being its identity (fingerprint and adapter), not its label:
+    two models that share a label get one file each, the label made unique with a short hash."""
+    keys = ["model", "model_fingerprint", "adapter"]
+    groups = list(cells.groupby(keys, sort=False, dropna=False))
+    labels = [str(key[0]) for key, _ in groups]
+    out = []
+    for (label, fingerprint, adapter), group in groups:
+        if labels.count(str(label)) > 1:
+            label = f"{label}-{hashlib.sha256(f'{fingerprint}|{adapter}'.encode()).hexdigest()[:8]}"
+        out.append((str(label), group))
+    return out
 
 
 def aggregate_document(run: dict[str, Any], cells: pd.DataFrame, metrics: pd.DataFrame, samples: pd.DataFrame,
@@ -137,12 +152,31 @@ def _cell_results(run: dict[str, Any], cell: pd.Series, metrics: pd.DataFrame,
     return out
 
 
+# The range a metric's value can take (lm-eval's definitions); None: no bound on that side. The schema
+# wants numbers, so an open side is written as the largest float and named in additional_details.
+_BOUNDS: dict[str, tuple[float | None, float | None]] = {
+    **{m: (0.0, 1.0) for m in ("acc", "acc_norm", "acc_mutual_info", "acc_bytes", "acc_all", "exact_match",
+                               "likelihood", "f1")},
+    "mcc": (-1.0, 1.0), "brier_score": (0.0, 2.0), "bleu": (0.0, 100.0), "chrf": (0.0, 100.0),
+    "chrf++": (0.0, 100.0), "ter": (0.0, None), "perplexity": (1.0, None), "word_perplexity": (1.0, None),
+    "byte_perplexity": (1.0, None), "bits_per_byte": (0.0, None), "loglikelihood": (None, 0.0),
+}
+
+
 def _metric_config(metric: pd.Series, per_doc: list[Any]) -> dict[str, Any]:
+    """The schema's metric_config: 'binary' when every document scored 0 or 1, else 'continuous' with the
+    metric's bounds (a config without score_type would be read as 'levels', which needs level names)."""
     config: dict[str, Any] = {"evaluation_description": f"{metric.metric} ({metric.setting})",
                               "metric_id": str(metric.metric), "metric_name": str(metric.metric),
                               "lower_is_better": not bool(metric.higher_is_better)}
     if per_doc and all(isinstance(v, (int, float)) and v in (0, 1) for v in per_doc):
-        config["score_type"] = "binary"  # no bounds are claimed for other metrics (the schema wants them)
+        return {**config, "score_type": "binary"}
+    low, high = _BOUNDS.get(str(metric.metric).split(",")[0], (None, None))
+    open_sides = [side for side, bound in (("min_score", low), ("max_score", high)) if bound is None]
+    config |= {"score_type": "continuous", "min_score": -sys.float_info.max if low is None else low,
+               "max_score": sys.float_info.max if high is None else high}
+    if open_sides:
+        config["additional_details"] = {"unbounded": ", ".join(open_sides)}
     return config
 
 
