@@ -36,10 +36,11 @@ def run_lm_eval(args: list[str]) -> int:
 
     from lm_eval.__main__ import cli_evaluate
 
+    from evalkit.tasks.hooks import lm_eval_hooks_confined
     from evalkit.tasks.templates import sandbox_lm_eval_templates
 
     sandbox_lm_eval_templates()  # templates cannot reach Python's builtins here either
-    with _argv(["lm-eval", *args]):
+    with _argv(["lm-eval", *args]), lm_eval_hooks_confined():  # hooks only from the YAML's folder
         try:
             cli_evaluate()
         except SystemExit as exc:

@@ -39,6 +39,32 @@ def import_hook(ref: FunctionRef, root: Path, key: str) -> Callable[..., Any]:
     return contained(function, f"`{ref}` (task file '{where}', key '{key}')")
 
 
+def lm_eval_hook(qual: str, base_dir: Path) -> Callable[..., Any]:
+    """lm-eval's `!function` importer under evalkit's rule: a dotted name for a `.py` file inside the
+    YAML's own folder (symlinks followed), or a function of lm-eval's own package (`lm_eval.x.fn`,
+    as some of lm-eval's built-in tasks use); never a path, never any other module on sys.path."""
+    ref = FunctionRef(qual, base_dir)
+    module_file, function_name = _module_file(ref, "!function")
+    if qual.startswith("lm_eval.") and not module_file.exists():
+        import importlib
+
+        return getattr(importlib.import_module(qual.rpartition(".")[0]), function_name)
+    return import_hook(ref, base_dir, "!function")
+
+
+@contextlib.contextmanager
+def lm_eval_hooks_confined() -> Iterator[None]:
+    """While lm-eval loads task YAML (`evalkit lm-eval`), its `!function` tags go through lm_eval_hook."""
+    from lm_eval.tasks import _yaml_loader
+
+    saved = _yaml_loader._import_func_in_yml
+    _yaml_loader._import_func_in_yml = lm_eval_hook
+    try:
+        yield
+    finally:
+        _yaml_loader._import_func_in_yml = saved
+
+
 def _module_file(ref: FunctionRef, key: str) -> tuple[Path, str]:
     module, _, function_name = ref.qualname.strip().rpartition(".")
     parts = module.split(".") if module else []
