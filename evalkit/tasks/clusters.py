@@ -40,15 +40,15 @@ def task_cluster_field(task: Any) -> str | None:
 
 
 def cluster_problem(doc: Any, field: str) -> str | None:
-    """Why `doc` has no cluster value in `field` (missing, or null), or None when it has one."""
+    """Why `doc` has no cluster value in `field` (missing, null or empty), or None when it has one."""
     if not isinstance(doc, Mapping) or field not in doc:
         held = f"its fields: {_shortened(', '.join(map(str, doc)))}" if isinstance(doc, Mapping) else \
             f"it is {type(doc).__name__}, not a mapping of fields"
         return f"key 'metadata.cluster' names the document field '{field}', which this document lacks ({held})"
-    if doc[field] is None:
-        # a JSON or CSV dataset fills a field some rows lack with null
-        return (f"key 'metadata.cluster' names the document field '{field}', which has no value (null or absent) "
-                "in this document")
+    if doc[field] is None or str(doc[field]) == "":
+        # a JSON or CSV dataset fills a field some rows lack with null; "" would read back as none from a CSV export
+        return (f"key 'metadata.cluster' names the document field '{field}', which has no value (null, empty or "
+                "absent) in this document")
     return None
 
 

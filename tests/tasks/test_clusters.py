@@ -48,9 +48,11 @@ def test_a_task_without_the_key_stores_no_cluster(evalkit_cli, write_task: Write
 
 @pytest.mark.parametrize(("rows", "needle"), [
     ('{"text": "good", "label": 1, "topic": "a"}\n{"text": "bad", "label": 0}\n',
-     "document 1: key 'metadata.cluster' names the document field 'topic', which has no value (null or absent)"),
+     "document 1: key 'metadata.cluster' names the document field 'topic', which has no value (null, empty or absent)"),
     ('{"text": "good", "label": 1, "topic": null}\n{"text": "bad", "label": 0, "topic": "a"}\n',
-     "document 0: key 'metadata.cluster' names the document field 'topic', which has no value (null or absent)"),
+     "document 0: key 'metadata.cluster' names the document field 'topic', which has no value (null, empty or absent)"),
+    ('{"text": "good", "label": 1, "topic": "a"}\n{"text": "bad", "label": 0, "topic": ""}\n',
+     "document 1: key 'metadata.cluster' names the document field 'topic', which has no value (null, empty or absent)"),
     ('{"text": "good", "label": 1}\n{"text": "bad", "label": 0}\n',  # no document has it: not in the data at all
      "document 0: key 'metadata.cluster' names the document field 'topic', which this document lacks "
      "(its fields: text, label)"),
