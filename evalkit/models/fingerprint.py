@@ -34,13 +34,18 @@ def file_sha256(path: Path) -> str:
 
 
 def directory_fingerprint(directory: Path) -> str:
-    """Hash of config.json (canonical) plus every weight file's content hash."""
+    """Hash of config.json (canonical) plus the content hash of every weight file and every tokenizer
+    file (vocabulary, merges, special tokens, add_bos_token, chat template: they decide the token ids)."""
+    from evalkit.models.series_checks import CHAT_TEMPLATE_FILES, TOKENIZER_FILES
+
     digest = hashlib.sha256()
     config = directory / "config.json"
     if config.is_file():
         digest.update(json.dumps(json.loads(config.read_text()), sort_keys=True).encode())
+    tokenizer_files = set(TOKENIZER_FILES) | set(CHAT_TEMPLATE_FILES)
     for path in sorted(directory.iterdir()):
-        if path.suffix in _WEIGHT_SUFFIXES or path.name == "adapter_config.json":
+        named = path.suffix in _WEIGHT_SUFFIXES or path.name == "adapter_config.json" or path.name in tokenizer_files
+        if named and path.is_file():
             digest.update(path.name.encode())
             digest.update(file_sha256(path).encode())
     return digest.hexdigest()[:16]

@@ -38,3 +38,15 @@ def test_a_checkpoint_copied_over_with_cp_p_changes_the_fingerprint(tmp_path: Pa
     shutil.copy2(new / "model.safetensors", target / "model.safetensors")  # what `cp -p` does
     assert (target / "model.safetensors").stat().st_mtime_ns == stat.st_mtime_ns
     assert directory_fingerprint(target) != before
+
+
+def test_tokenizer_files_are_part_of_a_directory_fingerprint(tiny_model_dir: Path, tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    before = directory_fingerprint(model)
+    config = model / "tokenizer_config.json"
+    config.write_text(config.read_text().replace("{", '{"add_bos_token": true, ', 1))
+    after = directory_fingerprint(model)
+    assert after != before
+    (model / "chat_template.jinja").write_text("{{ messages }}")
+    assert directory_fingerprint(model) != after
