@@ -15,7 +15,7 @@ from evalkit.cli.results_export import export_command
 from evalkit.cli.results_import import import_command
 from evalkit.cli.results_push import push_command
 from evalkit.report.formatting import literal, printable
-from evalkit.report.rich_fit import TERMINAL_HINT, Column, FittedTable
+from evalkit.report.rich_fit import BREAK, TERMINAL_HINT, Column, FittedTable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,11 +41,13 @@ def list_runs_command(store: Path | None, show_all: bool) -> None:
         runs = list_runs(conn, include_incomplete=show_all)
     finally:
         conn.close()
-    columns = (Column("run id", whole=True), Column("name"), Column("created"), Column("status", whole=True),
-               Column("cells", whole=True, justify="right"), Column("git commit"), Column("command"))
-    rows = tuple(tuple((printable(v), "") for v in (run.run_id, run.name or "", run.created_at, run.status, str(run.cells),
-                                                    (run.git_commit or "")[:12], (run.command or "")[:60]))
+    columns = (Column("run id", whole=True), Column("name"), Column("created", whole=True),
+               Column("status", whole=True), Column("cells", whole=True, justify="right"), Column("git commit"),
+               Column("command"))
+    rows = tuple(tuple((printable(v), "") for v in (run.run_id, run.name or "", run.created_at, run.status,
+                                                    str(run.cells), (run.git_commit or "")[:12], (run.command or "")[:60]))
                  for run in runs.itertuples())
+    rows = tuple(row[:2] + ((row[2][0].replace("T", BREAK, 1), ""),) + row[3:] for row in rows)  # date, then time
     styles = tuple("" if run.status == "complete" else "yellow" for run in runs.itertuples())
     Console().print(FittedTable(title=f"Runs in {printable(path)}", columns=columns, rows=rows, row_styles=styles,
                                 optional=((6,), (5,), (2,)), hint=TERMINAL_HINT, style={}))

@@ -30,16 +30,17 @@ def command() -> None:
 def list_tasks(include_path: tuple[str, ...]) -> None:
     """Every task evalkit can find: name, output type, splits with row counts, where defined."""
     from evalkit.report.formatting import printable
-    from evalkit.report.rich_fit import TERMINAL_HINT, Column, FittedTable
+    from evalkit.report.rich_fit import BREAK, TERMINAL_HINT, Column, FittedTable
     from evalkit.tasks.discovery import TaskRegistry
     from evalkit.tasks.inspection import list_rows
 
     registry = TaskRegistry.discover(include_path)
     console = Console()
-    columns = (Column("name", whole=True, style="bold"), Column("output type", whole=True), Column("splits (rows)"),
-               Column("source", whole=True), Column("defined in"))
-    rows = tuple(tuple((printable(text), "") for text in (row.name, row.output_type, row.splits, row.source,
-                                                          _short(row.path))) for row in list_rows(registry))
+    columns = (Column("name", whole=True, style="bold"), Column("output type", whole=True),
+               Column("splits (rows)", whole=True), Column("source", whole=True), Column("defined in"))
+    rows = tuple(tuple((printable(text).replace("  ", BREAK), "")  # splits may break between splits
+                       for text in (row.name, row.output_type, row.splits, row.source, _short(row.path)))
+                 for row in list_rows(registry))
     console.print(FittedTable(title="Tasks", columns=columns, rows=rows, optional=((4,), (3,)),
                               hint=TERMINAL_HINT, style={}))
     _print_notes(registry)

@@ -84,8 +84,9 @@ class FittedTable:
         for place, index in enumerate(kept):
             column = self.columns[index]
             width = widths[place] if widths is not None else None
-            out.add_column(Text(headers[index]), justify=column.justify, style=column.style or None,  # type: ignore[arg-type]
-                           overflow="fold", width=width)  # a width >= its widest line: a whole cell never wraps
+            # a whole column's width is at least its widest line, so its cells never wrap
+            out.add_column(Text(headers[index]), justify=column.justify,  # type: ignore[arg-type]
+                           style=column.style or None, overflow="fold", width=width)
         for number, row in enumerate(cells):
             style = self.row_styles[number] if number < len(self.row_styles) else None
             out.add_row(*(Text(_reflow(row[i][0], widths[place] if widths else 0), style=row[i][1])

@@ -14,7 +14,8 @@ from tests.tasks.conftest import BASE_YAML, WriteTask
 EVIL = "evil\x1b[31mred\u202eexe"
 
 
-def test_tasks_list_shows_escapes_and_bidi_overrides_escaped(evalkit_cli, write_task: WriteTask, tmp_path: Path) -> None:
+def test_tasks_list_shows_escapes_and_bidi_overrides_escaped(evalkit_cli, write_task: WriteTask,
+                                                             tmp_path: Path) -> None:
     write_task(body=BASE_YAML.format(name='"evil\\e[31mred\\u202eexe"'))
     listing = evalkit_cli("tasks", "list", "--include-path", tmp_path / "tasks")
     assert listing.exit_code == 0, listing.output

@@ -1,0 +1,56 @@
+"""The CLI's own tables (results list, results show's compute table, tasks list) at 80, 100 and 120
+columns: identifiers and numbers whole, nothing past the edge, left-out columns named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evalkit.tasks.discovery import TaskRegistry
+from evalkit.tasks.inspection import list_rows
+from tests.compare.synthetic import standard_store
+
+WIDTHS = (80, 100, 120)
+
+
+def assert_within(text: str, width: int) -> None:
+    assert all(len(line) <= width for line in text.splitlines()), text
+    assert "…" not in text, text
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_results_list_keeps_run_ids_and_counts_whole(evalkit_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    width: int) -> None:
+    store = standard_store(tmp_path / "store.db")
+    monkeypatch.setenv("COLUMNS", str(width))
+    listing = evalkit_cli("results", "list", "--store", store)
+    assert listing.exit_code == 0, listing.output
+    assert_within(listing.stdout, width)
+    for run_id, day in (("00000000-base", 1), ("11111111-noise", 2), ("22222222-drop", 3), ("33333333-newconfig", 4)):
+        assert run_id in listing.stdout and f"2025-01-0{day}" in listing.stdout
+    assert "00:00:00+00:00" in listing.stdout
+    assert "complete" in listing.stdout
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_results_show_tables_fit(evalkit_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, width: int) -> None:
+    store = standard_store(tmp_path / "store.db")
+    monkeypatch.setenv("COLUMNS", str(width))
+    shown = evalkit_cli("results", "show", "base", "--store", store)
+    assert shown.exit_code == 0, shown.output
+    table_lines = "\n".join(line for line in shown.stdout.splitlines() if not line.startswith(("evalkit ", "command")))
+    assert_within(table_lines, width)
+    assert "0.750 ± 0.060" in shown.stdout and "0.600 ± 0.097" in shown.stdout
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_tasks_list_keeps_task_names_whole(evalkit_cli, monkeypatch: pytest.MonkeyPatch, width: int) -> None:
+    monkeypatch.setenv("COLUMNS", str(width))
+    listing = evalkit_cli("tasks", "list")
+    assert listing.exit_code == 0, listing.output
+    assert_within(listing.stdout, width)
+    for row in list_rows(TaskRegistry.discover()):
+        assert row.name in listing.stdout
+        for split in row.splits.split():  # 'validation=570' never folds into 'validation=57' / '0'
+            assert split in listing.stdout
