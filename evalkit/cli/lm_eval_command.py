@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 import click
 
-from evalkit.errors import EvalkitError, RunFailedError
+from evalkit.errors import EvalkitError, InputError, RunFailedError
 
 
 @click.command("lm-eval", context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
@@ -40,7 +40,7 @@ def run_lm_eval(args: list[str]) -> int:
     from evalkit.tasks.templates import sandbox_lm_eval_templates
 
     sandbox_lm_eval_templates()  # templates cannot reach Python's builtins here either
-    with _argv(["lm-eval", *args]), lm_eval_hooks_confined():  # hooks only from the YAML's folder
+    with _argv(["lm-eval", *args]), lm_eval_hooks_confined(), _config_errors_are_bad_input():
         try:
             cli_evaluate()
         except SystemExit as exc:
@@ -52,6 +52,40 @@ def run_lm_eval(args: list[str]) -> int:
                                  hint="Check the lm-eval arguments (evalkit lm-eval --help); re-run with "
                                       "evalkit --debug lm-eval ... for the traceback.") from exc
     return 0
+
+
+@contextmanager
+def _config_errors_are_bad_input() -> Iterator[None]:
+    """lm-eval checks its arguments and matches --tasks (EvaluatorConfig.from_cli, process_tasks)
+    before any model loads; a ValueError there ("Tasks not found: x") is bad input (exit 2), not a
+    failed run."""
+    from lm_eval.config.evaluate_config import EvaluatorConfig
+
+    saved_from_cli, saved_process = EvaluatorConfig.__dict__["from_cli"], EvaluatorConfig.process_tasks
+
+    def from_cli(cls: type, namespace: Any) -> Any:
+        with _bad_input():
+            return saved_from_cli.__func__(cls, namespace)
+
+    def process_tasks(self: Any, metadata: dict | None = None) -> Any:
+        with _bad_input():
+            return saved_process(self, metadata)
+
+    EvaluatorConfig.from_cli, EvaluatorConfig.process_tasks = classmethod(from_cli), process_tasks  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        EvaluatorConfig.from_cli, EvaluatorConfig.process_tasks = saved_from_cli, saved_process  # type: ignore[method-assign]
+
+
+@contextmanager
+def _bad_input() -> Iterator[None]:
+    try:
+        yield
+    except ValueError as exc:
+        raise InputError(f"lm-eval refused its arguments: {_first_line(exc)}",
+                         hint="Check --tasks (`evalkit lm-eval ls tasks`) and the other lm-eval arguments "
+                              "(evalkit lm-eval --help).") from exc
 
 
 def _exit_status(code: object) -> int:

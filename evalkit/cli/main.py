@@ -105,7 +105,16 @@ def console_main() -> None:
     atexit._run_exitfuncs()
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(code if isinstance(code, int) else 1)
+    os._exit(_process_status(code))
+
+
+def _process_status(code: Any) -> int:
+    """What sys.exit(code) would end the process with: None is 0 (success), an int itself, anything
+    else is printed and means failure (1)."""
+    if code is None or isinstance(code, int):
+        return code or 0
+    click.echo(str(code), err=True)
+    return 1
 
 
 STRAY_THREAD_GRACE_S = 2.0

@@ -104,3 +104,38 @@ def test_another_missing_module_is_unexpected(store: Path, evalkit_cli, list_run
     list_runs_raises(ModuleNotFoundError("No module named 'nowhere'", name="nowhere"))
     result = evalkit_cli("results", "list", "--store", store)
     assert result.exit_code == 1 and "Unexpected ModuleNotFoundError" in result.stderr
+
+
+@pytest.mark.parametrize(("raised", "status"), [(SystemExit(None), 0), (SystemExit(0), 0), (SystemExit(2), 2),
+                                                (SystemExit("a message"), 1)])
+def test_console_main_with_a_stray_thread_keeps_sys_exit_meaning(monkeypatch: pytest.MonkeyPatch, capsys,
+                                                                 raised: SystemExit, status: int) -> None:
+    """Issue 24 item 11: on the stray-thread path SystemExit(None) (success) ended the process with 1."""
+    import threading
+
+    from evalkit.cli import main as entry
+
+    class Ended(Exception):
+        pass
+
+    def os_exit(code: int) -> None:
+        raise Ended(code)
+
+    def main() -> None:
+        raise raised
+
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait, name="test-stray")
+    thread.start()
+    monkeypatch.setattr(entry, "main", main)
+    monkeypatch.setattr(entry, "STRAY_THREAD_GRACE_S", 0.01)
+    monkeypatch.setattr("atexit._run_exitfuncs", lambda: None)
+    monkeypatch.setattr("os._exit", os_exit)
+    try:
+        with pytest.raises(Ended) as ended:
+            entry.console_main()
+    finally:
+        release.set()
+        thread.join()
+    assert ended.value.args == (status,)
+    assert "test-stray" in capsys.readouterr().err

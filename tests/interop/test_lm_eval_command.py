@@ -74,3 +74,10 @@ def test_lm_eval_hook_imports_only_from_the_yaml_folder_or_lm_eval(tmp_path: Pat
     for bad in ("os.system", "../utils.fn", f"{tmp_path}/utils.fn"):
         with pytest.raises(TaskError):
             lm_eval_hook(bad, tmp_path / "sub")
+
+
+def test_lm_eval_unknown_task_is_bad_input(evalkit_cli) -> None:
+    """Issue 24 item 11: lm-eval's "Tasks not found" is found before any model loads: exit 2, not 1."""
+    result = evalkit_cli("lm-eval", "--model", "dummy", "--tasks", "no_such_task_xyz")
+    assert result.exit_code == 2, result.output
+    assert "Tasks not found: no_such_task_xyz" in result.stderr
