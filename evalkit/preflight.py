@@ -64,6 +64,10 @@ def prepare_run(cells: list[Cell], registry: TaskRegistry, sink: Any = None) -> 
     sink = sink or _Silent()
     evalkit_home()
     check_environment()
+    if any(cell.request_cache for cell in cells):
+        from evalkit.resume import check_request_cache, request_cache_path
+
+        check_request_cache(request_cache_path())
     for warning in registry.warnings:
         sink.message(f"Warning: {warning}")
     tasks = {ref: load_task_entry(registry, ref) for ref in dict.fromkeys(c.task for c in cells)}

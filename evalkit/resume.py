@@ -28,6 +28,47 @@ def request_cache_path() -> Path:
     return evalkit_home() / "requests.db"
 
 
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def check_request_cache(path: Path) -> None:
+    """InputError (exit 2, at the door, before any model loads) when the request cache file exists but
+    cannot be used: not a regular file, not SQLite, malformed, or holding a foreign `results` table."""
+    from evalkit.errors import InputError
+    from evalkit.regular_files import non_regular_kind
+
+    if not path.exists() and not path.is_symlink():
+        return
+    kind = non_regular_kind(path)
+    problem = f"is {kind}, not a database file" if kind else _database_problem(path)
+    if problem:
+        raise InputError(f"The request cache '{path}' {problem}.",
+                         hint=f"It only saves computed results for resuming: move it away (mv '{path}' "
+                              f"'{path}.broken') to start a fresh one, or run with --no-cache.")
+
+
+def _database_problem(path: Path) -> str | None:
+    try:
+        with path.open("rb") as handle:
+            if handle.read(len(_SQLITE_MAGIC)) not in (_SQLITE_MAGIC, b""):
+                return "is not an SQLite database"
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+        try:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "results" in tables:
+                columns = [row[1] for row in conn.execute("PRAGMA table_info(results)")]
+                if columns != ["key", "value"]:
+                    return f"has a 'results' table with columns {columns}, not evalkit's (key, value)"
+                conn.execute("SELECT key, value FROM results LIMIT 1").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return f"is damaged or not an SQLite database ({exc})"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    return None
+
+
 def request_key(model_key: str, request_type: str, args: Any) -> str:
     payload = json.dumps([request_type, list(args)], default=str, ensure_ascii=False)
     return hashlib.sha256(f"{model_key}\x00{payload}".encode()).hexdigest()
