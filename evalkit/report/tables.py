@@ -147,12 +147,11 @@ def _wide_table(comparison: Comparison, rows: pd.DataFrame, a: str, others: list
             line += [fmt_value(row.value_b), fmt_delta(row.delta, row.ci_low, row.ci_high),
                      fmt_p(row.p_adjusted) + (f" ({mark})" if mark else "")]
         body.append(line)
-    k = len(keys)  # the reference's value, then (value, Δ, p adj) for each other side
-    values = tuple((k + 1 + 3 * j,) for j in range(len(others)))
-    later = tuple((k + 2 + 3 * j, k + 3 + 3 * j) for j in reversed(range(1, len(others))))
-    return TextTable(title=f"Reference = {a}{fixed}", headers=headers, rows=body,
+    k = len(keys)  # the reference's value, then (value, Δ, p adj) for each other side: a side goes whole,
+    later = tuple((k + 1 + 3 * j, k + 2 + 3 * j, k + 3 + 3 * j) for j in reversed(range(1, len(others))))
+    return TextTable(title=f"Reference = {a}{fixed}", headers=headers, rows=body,  # (its name heads its Δ)
                      numeric=frozenset(range(k, len(headers))), caption=method_note(comparison),
-                     optional=((k,),) + values + later)
+                     optional=((k,),) + later)
 
 
 def method_note(comparison: Comparison) -> str:
