@@ -35,19 +35,25 @@ class ReusePlan:
 
 def source_fingerprint(spec: ModelSpec) -> str:
     """The model's files as they are now, without loading weights (file hashes are memoised):
-    a local checkpoint, adapter or GGUF by content; a hub model by its id and revision."""
-    from evalkit.models.fingerprint import combine, directory_fingerprint, file_sha256
+    a local checkpoint, adapter, GGUF or separate tokenizer folder by content; a hub model by the
+    commit its revision names now (evalkit.models.hub_revision), else its id and revision."""
+    from evalkit.models.fingerprint import combine, directory_fingerprint, file_sha256, tokenizer_fingerprint
 
     if spec.kind == "local":
         parts = [directory_fingerprint(Path(spec.location))]
     elif spec.kind == "gguf":
         parts = [file_sha256(Path(spec.location))]
+    elif spec.kind == "hub":
+        from evalkit.models.hub_revision import hub_commit
+
+        commit = hub_commit(spec.location, spec.revision, ask_hub_first=True)
+        parts = [f"hub:{spec.location}@{commit}" if commit else f"hub:{spec.location}@{spec.revision or ''}"]
     else:
         parts = [f"{spec.kind}:{spec.location}@{spec.revision or ''}"]
     if spec.adapter:
         parts.append(directory_fingerprint(Path(spec.adapter)))
     if spec.tokenizer:
-        parts.append(f"tokenizer:{spec.tokenizer}")
+        parts.append(f"tokenizer:{spec.tokenizer}:{tokenizer_fingerprint(Path(spec.tokenizer))}")
     return combine(*parts)
 
 

@@ -36,19 +36,32 @@ def file_sha256(path: Path) -> str:
 def directory_fingerprint(directory: Path) -> str:
     """Hash of config.json (canonical) plus the content hash of every weight file and every tokenizer
     file (vocabulary, merges, special tokens, add_bos_token, chat template: they decide the token ids)."""
-    from evalkit.models.series_checks import CHAT_TEMPLATE_FILES, TOKENIZER_FILES
-
     digest = hashlib.sha256()
     config = directory / "config.json"
     if config.is_file():
         digest.update(json.dumps(json.loads(config.read_text()), sort_keys=True).encode())
-    tokenizer_files = set(TOKENIZER_FILES) | set(CHAT_TEMPLATE_FILES)
     for path in sorted(directory.iterdir()):
-        named = path.suffix in _WEIGHT_SUFFIXES or path.name == "adapter_config.json" or path.name in tokenizer_files
+        named = path.suffix in _WEIGHT_SUFFIXES or path.name == "adapter_config.json" or _is_tokenizer_file(path)
         if named and path.is_file():
             digest.update(path.name.encode())
             digest.update(file_sha256(path).encode())
     return digest.hexdigest()[:16]
+
+
+def tokenizer_fingerprint(directory: Path) -> str:
+    """Hash of the content of a folder's tokenizer files (a tokenizer read from another folder)."""
+    digest = hashlib.sha256()
+    for path in sorted(directory.iterdir()) if directory.is_dir() else []:
+        if _is_tokenizer_file(path) and path.is_file():
+            digest.update(path.name.encode())
+            digest.update(file_sha256(path).encode())
+    return digest.hexdigest()[:16]
+
+
+def _is_tokenizer_file(path: Path) -> bool:
+    from evalkit.models.series_checks import CHAT_TEMPLATE_FILES, TOKENIZER_FILES
+
+    return path.name in TOKENIZER_FILES or path.name in CHAT_TEMPLATE_FILES
 
 
 def combine(*parts: str) -> str:

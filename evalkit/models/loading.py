@@ -178,8 +178,11 @@ def _attach_adapter(model: Any, adapter: str) -> Any:
 def _fingerprint(spec: ModelSpec, location: str, model: Any) -> str:
     if Path(location).is_dir():
         return directory_fingerprint(Path(location))
-    commit = getattr(model.config, "_commit_hash", None) or spec.revision or "unknown-revision"
-    return combine(spec.location, str(commit))
+    from evalkit.models.hub_revision import hub_commit
+
+    commit = getattr(model.config, "_commit_hash", None)  # transformers 5 no longer sets it
+    commit = commit or hub_commit(spec.location, spec.revision, ask_hub_first=False) or spec.revision
+    return combine(spec.location, str(commit or "unknown-revision"))
 
 
 def _with_tokenizer(spec: ModelSpec, location: str, fingerprint: str) -> str:

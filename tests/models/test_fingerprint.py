@@ -50,3 +50,20 @@ def test_tokenizer_files_are_part_of_a_directory_fingerprint(tiny_model_dir: Pat
     assert after != before
     (model / "chat_template.jinja").write_text("{{ messages }}")
     assert directory_fingerprint(model) != after
+
+
+def test_a_tokenizer_read_from_another_folder_is_part_of_the_source_fingerprint(tiny_model_dir: Path,
+                                                                                tmp_path: Path) -> None:
+    """A checkpoint series reads its one tokenizer from the training folder: its content counts."""
+    import dataclasses
+
+    from evalkit.executors.reuse import source_fingerprint
+    from evalkit.models.spec import resolve_model_spec
+
+    shared = tmp_path / "tokenizer"
+    shutil.copytree(tiny_model_dir, shared)
+    spec = dataclasses.replace(resolve_model_spec(str(tiny_model_dir)), tokenizer=str(shared))
+    before = source_fingerprint(spec)
+    config = shared / "tokenizer_config.json"
+    config.write_text(config.read_text().replace("{", '{"add_bos_token": true, ', 1))
+    assert source_fingerprint(spec) != before
