@@ -47,7 +47,8 @@ class RichProgress:
 
     @contextmanager
     def _live_cell(self, label: str) -> Iterator[Report]:
-        columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=20),
+        spinner = "line" if self.console.options.ascii_only else "dots"  # braille dots need a UTF-8 terminal
+        columns = [SpinnerColumn(spinner), TextColumn("{task.description}"), BarColumn(bar_width=20),
                    MofNCompleteColumn(), RateColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
         label = printable(label)  # a task or model name from a YAML file must not drive the terminal
         with Progress(*columns, console=self.console, transient=False) as progress:

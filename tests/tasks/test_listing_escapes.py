@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from evalkit.ascii_fallback import ENCODE_ERRORS
 from evalkit.cli.progress import RichProgress
 from tests.tasks.conftest import BASE_YAML, WriteTask
 
@@ -31,3 +32,13 @@ def test_progress_labels_show_escapes_escaped() -> None:
         text = console.file.getvalue()  # type: ignore[attr-defined]
         assert "\u202e" not in text and "\x1b[31mred" not in text
         assert "evil\\x1b[31mred\\u202eexe" in text
+
+
+def test_live_progress_on_an_ascii_terminal_writes_ascii() -> None:
+    handle = io.TextIOWrapper(io.BytesIO(), encoding="ascii", errors=ENCODE_ERRORS)  # as the CLI's stdout
+    console = Console(file=handle, width=120, color_system=None, force_terminal=True)
+    with RichProgress(console).cell("tiny · sst2 · zero-shot") as report:
+        report("scoring", 1, 2)
+    handle.flush()
+    text = handle.buffer.getvalue().decode("ascii")  # type: ignore[attr-defined]
+    assert "tiny - sst2 - zero-shot" in text and "\\u28" not in text  # an ASCII spinner, not escaped braille
