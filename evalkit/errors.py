@@ -67,6 +67,12 @@ class RegressionFound(EvalkitError):
     exit_code = 1
 
 
+class GateInconclusive(EvalkitError):
+    """The gate could neither pass nor fail a required row (exit 3 unless --inconclusive maps it)."""
+
+    exit_code = 3
+
+
 def did_you_mean(name: str, candidates: list[str], n: int = 3) -> str:
     """A 'Did you mean: a, b?' suffix, or '' when nothing is close."""
     import difflib

@@ -64,12 +64,14 @@ _DOCUMENT_NAMES = {"loglikelihood": "loglikelihood"}
 
 
 def semantics(metric: str, higher_is_better: bool | None = None, per_document_numbers: bool = True) -> MetricSemantics:
-    """The semantics of a stored metric name (`acc`, or `acc,none` with its filter). A metric outside the
-    table is a mean of its per-document numbers when it has them (a task's own metric), else corpus-level
-    with an aggregation evalkit does not know ("unknown")."""
+    """The semantics of a stored metric name (`acc`, or `acc,none` with its filter). `per_document_numbers`:
+    whether the documents hold plain numbers for it (rather than items such as (reference, prediction)).
+    A metric outside the table is a mean of its per-document numbers when it has them (a task's own
+    metric), else corpus-level with an aggregation evalkit does not know ("unknown")."""
     base = metric.split(",")[0]
-    if base in TABLE:
-        return TABLE[base]
+    known = TABLE.get(base)
+    if known is not None and not (per_document_numbers and known.per_document.startswith("(")):
+        return known  # a task's own `f1` with a number per document is a mean, not lm-eval's corpus F1
     if per_document_numbers:
         return MetricSemantics(base, higher_is_better, "score", "mean", "metric units", "document")
     return MetricSemantics(base, higher_is_better, "item", "unknown", "metric units", "corpus")

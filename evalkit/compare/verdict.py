@@ -91,7 +91,7 @@ def reason(verdict: str, test: MarginTest | None, tolerance: float, level: float
     if test is None:
         return extra.get("why", "no test applies to this metric")
     tol = shown(tolerance)
-    bounds = f"{shown_near(test.low, tolerance)} to {shown_near(test.high, tolerance)}"
+    bounds = f"{shown_near(test.low, tolerance)}, {shown_near(test.high, tolerance)}"
     where = f"the drop lies in [{bounds}] ({level:.0%} one-sided bounds, {test.method})"
     if verdict == "PASS":
         return f"{where}: even the worst plausible drop is within the tolerance {tol}"

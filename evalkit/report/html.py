@@ -63,6 +63,7 @@ def render_html(doc: ReportDocument, *, figures: bool = True) -> str:
         warnings=doc.all_warnings,
         gate_lines=gate_lines(doc.gate) if doc.gate is not None else [],
         gate_passed=bool(doc.gate and doc.gate.passed),
+        gate_class={"GO": "pass", "NO-GO": "fail"}.get(doc.gate.verdict, "inconclusive") if doc.gate else "",
         sections=_sections(doc, figures) + studies,
         render_table=render_table,
     )

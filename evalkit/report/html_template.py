@@ -21,6 +21,7 @@ td.text { white-space: pre-wrap; max-width: 28rem; overflow-wrap: anywhere; }
 caption { caption-side: bottom; text-align: left; font-size: 0.8rem; color: #555; padding-top: 0.25rem; }
 .warning { background: #fff4d6; border-left: 4px solid #e0a800; padding: 0.5rem 0.75rem; margin: 0.5rem 0; }
 .pass { color: #11703a; font-weight: bold; } .fail { color: #b00020; font-weight: bold; }
+.inconclusive { color: #8a5a00; font-weight: bold; }
 .bad { color: #b00020; font-weight: bold; } .good { color: #11703a; }
 .note { color: #555; font-size: 0.85rem; }
 figure { margin: 1rem 0; } figure img { max-width: 100%; border: 1px solid #eee; }
@@ -30,7 +31,7 @@ figure { margin: 1rem 0; } figure img { max-width: 100%; border: 1px solid #eee;
 <h1>{{ title }}</h1>
 {% for warning in warnings %}<div class="warning">Warning: {{ warning }}</div>
 {% endfor %}
-{% if gate_lines %}<p class="{{ 'pass' if gate_passed else 'fail' }}" id="gate-verdict">{{ gate_lines[0] }}</p>
+{% if gate_lines %}<p class="{{ gate_class }}" id="gate-verdict">{{ gate_lines[0] }}</p>
 {% if gate_lines|length > 1 %}<ul>{% for line in gate_lines[1:] %}<li>{{ line }}</li>{% endfor %}</ul>{% endif %}
 {% endif %}
 {% for section in sections %}

@@ -43,8 +43,10 @@ def render_json(doc: ReportDocument) -> str:
     if doc.results is not None:
         out["results"] = records(doc.results)
     if doc.gate is not None:
-        out["gate"] = {"passed": doc.gate.passed, "max_drop": doc.gate.max_drop,
-                       "failing": records(doc.gate.failing), "missing": doc.gate.missing}
+        out["gate"] = {"verdict": doc.gate.verdict, "passed": doc.gate.passed, "max_drop": doc.gate.max_drop,
+                       "policy": doc.gate.policy_source, "alpha": doc.gate.alpha,
+                       "failing": records(doc.gate.failing), "inconclusive": records(doc.gate.inconclusive),
+                       "missing": doc.gate.missing}
     out["comparisons"] = [_comparison(c) for c in doc.all_comparisons]
     if doc.studies:
         from evalkit.report.study_render import study_payload

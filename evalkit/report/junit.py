@@ -40,6 +40,8 @@ def _results_suite(frame: pd.DataFrame) -> ET.Element:
 
 
 def _failed(row: pd.Series) -> bool:
+    if "verdict" in row.index:
+        return row.verdict == "FAIL"
     if "regression" in row.index:
         return bool(row["regression"])
     return row.change == "worse"
@@ -65,10 +67,15 @@ def _comparison_suite(comparison: Comparison) -> ET.Element:
         summary = (f"{fmt_value(row.value_a)} -> {fmt_value(row.value_b)}, delta "
                    f"{fmt_delta(row.delta, row.ci_low, row.ci_high)}, p adj {fmt_p(row.p_adjusted)}, "
                    f"MDE {fmt_mde(row.mde, not is_missing(row.p_value))}, n {row.n}, {row.method}")
+        if "verdict" in row.index:
+            summary += f"; {row.verdict}: {row.reason}"
         if _failed(row):
-            kind = REGRESSION if "regression" in row.index else "significant change for the worse"
-            failure = ET.SubElement(case, "failure", message=f"{kind}: {summary}", type=kind)
-            failure.text = _flip_text(comparison, row) or summary
+            kind = ("FAIL" if "verdict" in row.index else REGRESSION if "regression" in row.index
+                    else "significant change for the worse")
+            failure = ET.SubElement(case, "failure", message=xml_safe(f"{kind}: {summary}"), type=kind)
+            failure.text = _flip_text(comparison, row) or xml_safe(summary)
+        elif "verdict" in row.index and row.verdict == "INCONCLUSIVE":  # neither passed nor failed: an error
+            ET.SubElement(case, "error", message=xml_safe(f"INCONCLUSIVE: {summary}"), type="INCONCLUSIVE")
         elif is_missing(row.p_value):  # a CI dashboard shows skipped cases; it never shows warnings
             ET.SubElement(case, "skipped", message=f"{NOT_TESTED}: {summary}")
         else:
@@ -94,7 +101,7 @@ def render_junit(doc: ReportDocument) -> str:
         cases = suite.findall("testcase")
         suite.set("tests", str(len(cases)))
         suite.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))
-        suite.set("errors", "0")
+        suite.set("errors", str(sum(1 for c in cases if c.find("error") is not None)))
         suite.set("skipped", str(sum(1 for c in cases if c.find("skipped") is not None)))
         root.append(suite)
     root.set("tests", str(sum(int(s.get("tests", 0)) for s in suites)))

@@ -42,7 +42,7 @@ def md_table(table: TextTable, level: int = 3) -> str:
 def _md_cell(value: str) -> str:
     """Escaped cell text; regressions in bold so they stand out in a PR comment."""
     text = md_escape(value)
-    return f"**{text}**" if value in ("REGRESSION", "worse") else text
+    return f"**{text}**" if value in ("REGRESSION", "worse", "FAIL", "INCONCLUSIVE") else text
 
 
 def render_markdown(doc: ReportDocument) -> str:
@@ -53,7 +53,7 @@ def render_markdown(doc: ReportDocument) -> str:
     blocks += [f"> **Warning:** {md_escape(w)}" for w in doc.all_warnings]
     if doc.gate is not None:
         lines = gate_lines(doc.gate)
-        mark = "✅" if doc.gate.passed else "❌"
+        mark = {"GO": "✅", "NO-GO": "❌"}.get(doc.gate.verdict, "⚠️")
         blocks.append(f"**{mark} {md_escape(lines[0])}**")
         if len(lines) > 1:
             blocks.append("\n".join(f"- {md_escape(line)}" for line in lines[1:]))

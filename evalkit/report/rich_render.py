@@ -20,7 +20,8 @@ def rich_table(table: TextTable, styles: list[list[str]] | None = None) -> Fitte
     columns = tuple(Column(header, whole=index in table.numeric or index in table.whole,
                            justify="right" if index in table.numeric else "left")
                     for index, header in enumerate(table.headers))
-    rows = tuple(tuple((_stacked(value), styles[r][c] if styles else _verdict_style(value))
+    rows = tuple(tuple((_stacked(value) if columns[c].whole else value,  # text (a model's output) as it is
+                        styles[r][c] if styles else _verdict_style(value))
                        for c, value in enumerate(row)) for r, row in enumerate(table.rows))
     return FittedTable(title=table.title, columns=columns, rows=rows, optional=table.optional,
                        caption=table.caption)
@@ -50,8 +51,9 @@ def render_rich(doc: ReportDocument) -> RenderableType:
     parts += [Text(f"Warning: {w}", style="yellow") for w in doc.all_warnings]
     if doc.gate is not None:
         lines = gate_lines(doc.gate)
-        parts.append(Text(lines[0], style="bold green" if doc.gate.passed else "bold red"))
-        parts += [Text(f"  {line}", style="red") for line in lines[1:]]
+        style = {"GO": "green", "NO-GO": "red"}.get(doc.gate.verdict, "yellow")
+        parts.append(Text(lines[0], style=f"bold {style}"))
+        parts += [Text(f"  {line}", style=_line_style(line)) for line in lines[1:]]
     results = results_table(doc.results) if doc.results is not None else None
     if results is not None:
         parts.append(rich_table(results))
@@ -66,3 +68,11 @@ def render_rich(doc: ReportDocument) -> RenderableType:
 
         parts += [render_study(s.frame, s.view, "rich", title=s.title) for s in doc.studies]
     return Group(*parts)
+
+
+def _line_style(line: str) -> str:
+    """A gate line's colour from its verdict word."""
+    for word, style in (("FAIL", "red"), ("missing", "red"), ("INCONCLUSIVE", "yellow"), ("PASS", "green")):
+        if line.startswith(word):
+            return style
+    return ""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from evalkit.compare.result import Comparison, GateOutcome
+from evalkit.compare.verdict import shown
 from evalkit.report.formatting import (NOT_ESTIMABLE, correction_name, fmt_count, fmt_delta, fmt_estimate, fmt_mde,
                                        fmt_p, fmt_signed, fmt_value, is_missing, tail_text)
 
@@ -93,7 +94,10 @@ def _key_columns(rows: pd.DataFrame) -> list[tuple[str, str]]:
 
 
 def _result(row: pd.Series) -> str:
-    """'REGRESSION' for a gate failure, else 'better' / 'worse' when significant, else ''."""
+    """A gate's row verdict (PASS / FAIL / INCONCLUSIVE / NOT GATED); without a gate 'better' / 'worse'
+    when significant, else ''."""
+    if "verdict" in row.index and isinstance(row.verdict, str):
+        return row.verdict
     if bool(row.get("regression", False)):
         return REGRESSION
     return str(row.change or "")
@@ -158,8 +162,8 @@ def method_note(comparison: Comparison) -> str:
     """How the numbers were computed, in a few sentences a reader can check."""
     tested = int(comparison.rows.p_value.notna().sum())
     return (f"Δ = B − A (B minus the reference A) on matched documents: McNemar exact test with Newcombe "
-            f"interval for 0/1 metrics; otherwise sign-flip permutation test (exact, Monte-Carlo for many "
-            f"differing documents) with paired bootstrap interval. p adj: {correction_name(comparison.correction)}"
+            f"interval for 0/1 metrics; paired t-test and its interval for other per-document metrics; paired "
+            f"bootstrap over documents for corpus-level metrics (BLEU, F1, perplexity...). p adj: {correction_name(comparison.correction)}"
             f" across {tested} compared rows; significant at α = {comparison.alpha:g}. MDE: smallest difference "
             f"detectable with 80% power at that n ({NOT_ESTIMABLE}: not estimable, no discordant documents or no "
             f"variance).")
@@ -178,22 +182,30 @@ def flips_table(flips: pd.DataFrame) -> TextTable | None:
 
 
 def gate_lines(gate: GateOutcome) -> list[str]:
-    """The verdict, then one line per failing row."""
+    """The suite's verdict and how it was reached, what is missing, then every gated row's verdict and reason."""
     c = gate.comparison
-    rows = f"{len(c.rows)} compared rows" + (f" ({len(gate.not_gated)} not gated: see the warnings)"
-                                             if gate.not_gated else "")  # cells, metrics or rows never judged
-    if gate.passed:
-        return [f"Gate PASSED: no metric dropped by more than {gate.max_drop:g} with significance "
-                f"({correction_name(c.correction)}-adjusted p < {c.alpha:g}) across {rows}."]
-    lines = [f"Gate FAILED: {len(gate.failing)} of {rows} dropped by more than "
-             f"{gate.max_drop:g} with significance ({correction_name(c.correction)}-adjusted p < {c.alpha:g})"
-             + (f"; {len(gate.missing)} baseline result(s) missing from the candidate." if gate.missing else ".")]
+    rows = c.rows
+    required = rows[(rows.tier == "required") & (rows.verdict != "NOT GATED")]
+    counts = ", ".join(f"{int((required.verdict == v).sum())} {v}" for v in ("PASS", "FAIL", "INCONCLUSIVE"))
+    head = {"GO": "Gate GO: every required row passed",
+            "NO-GO": "Gate NO-GO: " + ("a required row failed" if (required.verdict == "FAIL").any()
+                                       else "a required result is missing"),
+            "INCONCLUSIVE": "Gate INCONCLUSIVE: no required row failed, but not every one could be shown within "
+                            "its tolerance"}[gate.verdict]
+    lines = [f"{head} ({len(required)} required rows: {counts}; policy: {gate.policy_source}, default tolerance "
+             f"{shown(gate.max_drop)})."]
+    lines.append(f"Each row: PASS when the upper {1 - gate.alpha:.0%} bound of the drop is within its tolerance "
+                 f"(GO needs all required rows: an intersection-union test, so a true drop beyond tolerance is "
+                 f"passed with probability at most {gate.alpha:g}); FAIL when the drop beyond the tolerance is "
+                 f"established after {correction_name(c.correction)} adjustment across the tier's rows (a model "
+                 f"whose every drop is within tolerance is failed with probability at most {gate.alpha:g}); "
+                 "INCONCLUSIVE otherwise.")
     lines += [f"missing: {reason}" for reason in gate.missing]
-    for _, row in gate.failing.iterrows():
+    for _, row in rows[rows.verdict != "NOT GATED"].iterrows():
         where = " / ".join(str(v) for v in (row.model, row.task, row.setting, row.metric) if not is_missing(v))
-        lines.append(f"{where}: {fmt_value(row.value_a)} → {fmt_value(row.value_b)} "
-                     f"(Δ {fmt_signed(row.delta)}, drop {fmt_value(row['drop'])} > {gate.max_drop:g}, "
-                     f"p adj {fmt_p(row.p_adjusted)})")
+        tier = "" if row.tier == "required" else f" ({row.tier})"
+        lines.append(f"{row.verdict}{tier}: {where}: {fmt_value(row.value_a)} → {fmt_value(row.value_b)}; "
+                     f"{row.reason}.")
     return lines
 
 

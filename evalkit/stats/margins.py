@@ -58,7 +58,9 @@ def binary_margin_test(worse: int, better: int, n: int, tolerance: float, alpha:
     low = _root(lambda d0: z_of(d0) - crit, -1.0, 1.0)
     high = _root(lambda d0: z_of(d0) + crit, -1.0, 1.0)
     drop = (worse - better) / n
-    sd = math.sqrt(max(0.0, (worse + better) / n - drop * drop))
+    # the per-document spread the test assumes at the tolerance (never 0, even without discordant documents)
+    q = _restricted_better(worse, better, n, tolerance)
+    sd = math.sqrt(max(0.0, 2.0 * q + tolerance - tolerance * tolerance, (worse + better) / n - drop * drop))
     return MarginTest(drop, low, high, float(_st.norm.sf(z)), float(_st.norm.cdf(z)), n, sd, "tango-score")
 
 
@@ -107,13 +109,30 @@ def mean_margin_test(drops: ArrayLike, tolerance: float, alpha: float = 0.05,
     mean = float(d.mean())
     se, df, groups, deff = _standard_error(d, clusters)
     if not (se > 1e-12 * max(1.0, abs(mean)) and df >= 1):  # rounding noise in equal drops is no spread
-        return MarginTest(mean, -math.inf, math.inf, 1.0, 1.0, n, 0.0, _method(groups), groups, deff)
+        return _without_spread(d, tolerance, alpha, groups, deff)
     gap = mean - tolerance
     t = 0.0 if abs(gap) <= _FUZZ * max(1.0, abs(tolerance)) else gap / se
     crit = float(_st.t.ppf(1.0 - alpha, df))
     sd = se * math.sqrt(n)
     return MarginTest(mean, mean - crit * se, mean + crit * se, float(_st.t.sf(t, df)), float(_st.t.cdf(t, df)),
                       n, sd, _method(groups), groups, deff)
+
+
+def _without_spread(d: np.ndarray, tolerance: float, alpha: float, groups: int | None,
+                    deff: float | None) -> MarginTest:
+    """Every drop equal (or one document, or one cluster): no t statistic. The sign test on the units
+    (documents, or clusters when clustered) gives p = 0.5^units on the side the common drop lies."""
+    mean = float(d.mean())
+    units = groups if groups is not None else d.size
+    spread = float(np.ptp(d)) > 1e-12 * max(1.0, abs(mean))
+    if spread or units < 1:  # one cluster holding different drops: nothing to test
+        return MarginTest(mean, -math.inf, math.inf, 1.0, 1.0, d.size, math.inf, _method(groups), groups, deff)
+    p = 0.5 ** units
+    beyond, within = mean > tolerance + _FUZZ, mean < tolerance - _FUZZ
+    decided = p < alpha
+    return MarginTest(mean, mean if decided else -math.inf, mean if decided else math.inf,
+                      p if beyond else 1.0, p if within else 1.0, d.size, 0.0, _method(groups) + " (no spread: sign test)",
+                      groups, deff)
 
 
 def _method(groups: int | None) -> str:

@@ -178,12 +178,19 @@ def paired_compare(
 
 def paired_t(d: np.ndarray, confidence: float) -> tuple[float, float, float]:
     """(low, high, two-sided p) of the paired t-test on differences `d`: the interval excludes 0 exactly
-    when p < 1 - confidence. With one document or no spread nothing is estimable: (-inf, inf, 1)."""
+    when p < 1 - confidence. Differences without spread (all equal c) have no t statistic: the sign
+    test's p (2 * 0.5^n for c != 0, as every sign-flip pattern but two is smaller) and an interval that
+    is [c, c] when that p is below the level, else the span from 0 to c."""
     n = d.size
     se = float(np.std(d, ddof=1)) / math.sqrt(n) if n > 1 else 0.0
     mean = float(d.mean())
     if not se > 1e-12 * max(1.0, abs(mean)):  # rounding noise in equal differences is no spread
-        return -math.inf, math.inf, 1.0
+        if mean == 0.0:
+            return 0.0, 0.0, 1.0
+        p_value = min(1.0, 2.0 * 0.5 ** n)
+        if p_value < 1.0 - confidence:
+            return mean, mean, p_value
+        return min(0.0, mean), max(0.0, mean), p_value
     crit = float(_st.t.ppf(0.5 + confidence / 2.0, n - 1))
     p_value = float(min(1.0, 2.0 * _st.t.sf(abs(mean) / se, n - 1)))
     return mean - crit * se, mean + crit * se, p_value

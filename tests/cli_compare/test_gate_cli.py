@@ -1,4 +1,4 @@
-"""`evalkit gate` exit codes: 0 passed, 1 regression, 2 bad input."""
+"""`evalkit gate` exit codes: 0 GO, 1 NO-GO, 2 bad input, 3 INCONCLUSIVE."""
 
 from __future__ import annotations
 
@@ -14,17 +14,25 @@ from tests.compare.synthetic import CellSpec, add_run, binary
 def test_a_real_drop_fails_with_exit_1_listing_rows_and_flips(store: Path, evalkit_cli) -> None:
     r = evalkit_cli("gate", "--baseline", "base", "--candidate", "drop", "--store", store)
     assert r.exit_code == 1
-    assert "Gate FAILED: 1 of 2 compared rows" in r.stdout
-    assert "tiny-model / sst2 / zero-shot / acc: 0.750 → 0.600" in r.stdout
+    assert "Gate NO-GO: a required row failed (2 required rows: 0 PASS, 1 FAIL, 1 INCONCLUSIVE" in r.stdout
+    assert "FAIL: tiny-model / sst2 / zero-shot / acc: 0.750 → 0.600; the drop lies in" in r.stdout
     assert "Flipped documents" in r.stdout and "<script>document.title='pwned'</script>" in r.stdout
-    assert r.stderr.startswith("Error: Gate failed: 1 metric(s) regressed beyond --max-drop 0.01: "
+    assert r.stderr.startswith("Error: Gate NO-GO: 1 required row(s) dropped beyond their tolerance: "
                                "sst2 / zero-shot / acc.")
 
 
-def test_a_noise_level_drop_passes_with_exit_0(store: Path, evalkit_cli) -> None:
+def test_a_noise_level_drop_is_inconclusive_with_exit_3_and_passes_a_wider_tolerance(store: Path,
+                                                                                     evalkit_cli) -> None:
     r = evalkit_cli("gate", "--baseline", "base", "--candidate", "noise", "--store", store)
-    assert r.exit_code == 0
-    assert "Gate PASSED" in r.stdout
+    assert r.exit_code == 3, r.output
+    assert "Gate INCONCLUSIVE" in r.stdout and "INCONCLUSIVE: tiny-model / sst2 / zero-shot / acc" in r.stdout
+    assert "documents at this spread would decide it" in r.stdout
+    assert r.stderr.startswith("Error: Gate INCONCLUSIVE: 2 required row(s) could be neither passed nor failed")
+    for mapping, code in (("pass", 0), ("fail", 1)):
+        assert evalkit_cli("gate", "--baseline", "base", "--candidate", "noise", "--store", store,
+                           "--inconclusive", mapping).exit_code == code
+    r = evalkit_cli("gate", "--baseline", "base", "--candidate", "noise", "--store", store, "--max-drop", "0.1")
+    assert r.exit_code == 0 and "Gate GO: every required row passed" in r.stdout
 
 
 def test_candidate_defaults_to_latest(store: Path, evalkit_cli) -> None:
@@ -37,7 +45,7 @@ def test_an_incomparable_baseline_gives_exit_2_with_the_override(store: Path, ev
     assert r.exit_code == 2 and r.stdout == ""
     assert "task config hash differs" in r.stderr and "--allow-incomparable" in r.stderr
     r = evalkit_cli("gate", "--baseline", "base", "--candidate", "newconfig", "--allow-incomparable",
-                    "--store", store)
+                    "--store", store, "--max-drop", "0.1")
     assert r.exit_code == 0 and "Warning: base and newconfig are not comparable" in r.stdout
 
 
@@ -70,7 +78,7 @@ def test_gate_against_an_exported_baseline_without_the_baseline_in_the_store(sto
     result = evalkit_cli("results", "export", "base", "--format", fmt, "-o", path, "--store", store)
     assert result.exit_code == 0, result.output
     assert f"Wrote {path}" in result.stderr
-    assert evalkit_cli("gate", "--baseline", str(path), "--candidate", "noise", "--store", store).exit_code == 0
+    assert evalkit_cli("gate", "--baseline", str(path), "--candidate", "noise", "--store", store).exit_code == 3
     assert evalkit_cli("gate", "--baseline", str(path), "--candidate", "drop", "--store", store).exit_code == 1
 
 
@@ -83,25 +91,26 @@ def test_gate_appends_markdown_to_the_github_step_summary(store: Path, tmp_path:
     text = summary.read_text(encoding="utf-8")
     assert r.exit_code == 1
     assert text.startswith("# earlier step\n<!-- evalkit-gate: default -->\n\n## evalkit gate: drop against baseline base")
-    assert "**❌ Gate FAILED" in text and "&lt;script&gt;" in text
+    assert "**❌ Gate NO-GO" in text and "&lt;script&gt;" in text
 
 
 def test_gate_writes_junit_and_json_files(store: Path, tmp_path: Path, evalkit_cli) -> None:
     junit, report = tmp_path / "out" / "gate.xml", tmp_path / "gate.json"
     r = evalkit_cli("gate", "--baseline", "base", "--candidate", "drop", "-o", str(junit),
                     "--store", store)
-    assert r.exit_code == 1 and "Gate FAILED" in r.stdout  # the terminal still shows the table
+    assert r.exit_code == 1 and "Gate NO-GO" in r.stdout  # the terminal still shows the table
     assert 'failures="1"' in junit.read_text(encoding="utf-8")
     r = evalkit_cli("gate", "--baseline", "base", "--candidate", "noise", "--format", "json",
                     "--store", store)
-    assert r.exit_code == 0 and json.loads(r.stdout)["gate"]["passed"] is True
+    assert r.exit_code == 3 and json.loads(r.stdout)["gate"]["verdict"] == "INCONCLUSIVE"
+    assert [row["verdict"] for row in json.loads(r.stdout)["comparisons"][0]["rows"]] == ["INCONCLUSIVE"] * 2
     assert not report.exists()
 
 
 def test_max_drop_and_alpha_options_change_the_verdict(store: Path, evalkit_cli) -> None:
     args = ["gate", "--baseline", "base", "--candidate", "drop", "--store", str(store)]
     assert evalkit_cli(*args, "--max-drop", "0.2").exit_code == 0
-    assert evalkit_cli(*args, "--alpha", "1e-12").exit_code == 0  # p ≈ 1.9e-9 is not below 1e-12
+    assert evalkit_cli(*args, "--alpha", "1e-12").exit_code == 3  # nothing is established at that level
     assert evalkit_cli(*args, "--max-drop", "-1").exit_code == 2  # usage error
 
 
@@ -227,20 +236,25 @@ def _continuous_store(path: Path, a: list[float], b: list[float], *, corpus: boo
     return path
 
 
-def test_a_three_document_continuous_drop_is_not_significant(tmp_path: Path, evalkit_cli) -> None:
+def test_a_three_document_continuous_drop_is_judged_by_the_one_sided_t_test(tmp_path: Path, evalkit_cli) -> None:
     store = _continuous_store(tmp_path / "s.db", [0.8, 0.6, 0.7], [0.6, 0.5, 0.4])
     r = evalkit_cli("gate", "--baseline", "a", "--candidate", "b", "--format", "json", "--store", store)
-    assert r.exit_code == 0, r.output  # was exit 1: bootstrap p = 2 / 10001
+    # Round two failed it on a bootstrap p of 2 / 10001, round three passed it (sign-flip p = 0.25). The
+    # drops 0.2, 0.1, 0.3 are beyond 0.01 by the one-sided paired t-test at alpha 0.05 (p = 0.041); the
+    # two-sided comparison p is 0.074, and its interval agrees with it.
+    assert r.exit_code == 1, r.output
     (row,) = json.loads(r.stdout)["comparisons"][0]["rows"]
-    assert (row["p_value"], row["method"]) == (0.25, "sign-flip-exact + bootstrap CI")
+    assert (row["method"], row["gate_method"], row["verdict"]) == ("paired-t", "paired-t", "FAIL")
+    assert row["p_value"] == pytest.approx(0.0742, abs=1e-4) and row["ci_low"] < 0 < row["ci_high"]
+    assert row["p_fail"] == pytest.approx(0.0407, abs=1e-4) and row["drop_low"] > 0.01
 
 
 def test_a_corpus_level_metric_is_listed_as_not_gated(tmp_path: Path, evalkit_cli) -> None:
     store = _continuous_store(tmp_path / "s.db", [0.8, 0.6, 0.7, 0.5], [0.8, 0.6, 0.7, 0.5], corpus=True)
-    r = evalkit_cli("gate", "--baseline", "a", "--candidate", "b", "--store", store)
+    r = evalkit_cli("gate", "--baseline", "a", "--candidate", "b", "--store", store, "--inconclusive", "pass")
     assert r.exit_code == 0
-    assert "Warning: not gated: tiny-model / summ / zero-shot / bleu has no per-document scores" in r.stdout
-    assert "across 2 compared rows (1 not gated: see the warnings)" in r.stdout
+    assert "Warning: not gated: tiny-model / summ / zero-shot / bleu is compared on its stored aggregates" in r.stdout
+    assert "(1 required rows: 0 PASS, 0 FAIL, 1 INCONCLUSIVE" in r.stdout
 
 
 def test_scores_that_are_not_json_or_a_doc_id_that_is_not_an_integer_give_exit_2(store: Path, tmp_path: Path,
@@ -272,8 +286,9 @@ def test_a_failed_baseline_file_cannot_be_gated(store: Path, tmp_path: Path, eva
 def test_a_not_gated_metric_is_a_skipped_junit_case(tmp_path: Path, evalkit_cli) -> None:
     store = _continuous_store(tmp_path / "s.db", [0.8, 0.6, 0.7, 0.5], [0.8, 0.6, 0.7, 0.5], corpus=True)
     r = evalkit_cli("gate", "--baseline", "a", "--candidate", "b", "--format", "junit", "--store", store)
-    assert r.exit_code == 0
+    assert r.exit_code == 3
     assert 'skipped="1"' in r.stdout and '<skipped message="not tested (no per-document scores' in r.stdout
+    assert 'errors="1"' in r.stdout and 'type="INCONCLUSIVE"' in r.stdout
 
 
 def test_a_baseline_file_of_the_candidate_run_itself_is_refused(store: Path, tmp_path: Path, evalkit_cli) -> None:
@@ -304,10 +319,12 @@ def test_a_candidate_that_stopped_running_a_baseline_task_fails_unless_allowed(t
     conn.close()
     r = evalkit_cli("gate", "--baseline", "base", "--candidate", "cand", "--store", store)
     assert r.exit_code == 1, r.output
-    assert "1 baseline result(s) missing from the candidate" in r.stdout
+    assert "Gate NO-GO: a required result is missing" in r.stdout
     assert "missing: tiny-model / sst2 / zero-shot has no counterpart in cand" in r.stdout
     assert "--allow-missing" in r.stderr
     junit = evalkit_cli("gate", "--baseline", "base", "--candidate", "cand", "--store", store, "--format", "junit")
     assert junit.exit_code == 1 and 'type="missing"' in junit.stdout and 'failures="1"' in junit.stdout
-    allowed = evalkit_cli("gate", "--baseline", "base", "--candidate", "cand", "--allow-missing", "--store", store)
-    assert allowed.exit_code == 0 and "Gate PASSED" in allowed.stdout and "1 not gated" in allowed.stdout
+    allowed = evalkit_cli("gate", "--baseline", "base", "--candidate", "cand", "--allow-missing", "--store", store,
+                          "--max-drop", "0.3")
+    assert allowed.exit_code == 0 and "Gate GO" in allowed.stdout
+    assert "not gated: tiny-model / sst2 / zero-shot has no counterpart in cand" in allowed.stdout

@@ -33,17 +33,14 @@ def test_the_gate_markdown_report_starts_with_the_default_comment_marker(store: 
     assert r.stdout.startswith("## ")  # only a gate's report is a comment that updates itself
 
 
-_NEEDS_OPTION = pytest.mark.xfail(strict=True, reason="--comment-id waits for @comment_id_option in evalkit/cli/gate.py")
 
 
-@_NEEDS_OPTION
 def test_comment_id_names_the_marker(store: Path, evalkit_cli) -> None:
     r = evalkit_cli("gate", "--baseline", "base", "--candidate", "drop", "--format", "markdown",
                     "--comment-id", "nightly-gpu", "--store", store)
     assert r.exit_code == 1 and r.stdout.splitlines()[0] == "<!-- evalkit-gate: nightly-gpu -->"
 
 
-@_NEEDS_OPTION
 @pytest.mark.parametrize("bad", ["x-->", "two\nlines", "", "-leading", "x" * 101])
 def test_a_comment_id_that_could_break_the_marker_is_exit_2(store: Path, evalkit_cli, bad: str) -> None:
     r = evalkit_cli("gate", "--baseline", "base", "--candidate", "drop", "--comment-id", bad, "--store", store)

@@ -39,7 +39,8 @@ SCRIPT = textwrap.dedent("""
     codes = {
         "export": code("results", "export", "base", "-o", out + "/base.json"),
         "compare": code("compare", "base", "noise", "drop", "--flips", "1"),
-        "gate_pass": code("gate", "--baseline", out + "/base.json", "--candidate", "noise"),
+        "gate_pass": code("gate", "--baseline", out + "/base.json", "--candidate", "noise", "--max-drop", "0.1"),
+        "gate_inconclusive": code("gate", "--baseline", "base", "--candidate", "noise"),
         "gate_fail": code("gate", "--baseline", "base", "--candidate", "drop", "--format", "markdown"),
         "report_md": code("report", "base", "drop", "-o", out + "/r.md"),
     }
@@ -68,7 +69,7 @@ def _check_light_commands(store: str, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     line = next(line for line in result.stdout.splitlines() if line.startswith("RESULT "))
     outcome = json.loads(line[len("RESULT "):])
-    assert outcome["codes"] == {"export": 0, "compare": 0, "gate_pass": 0, "gate_fail": 1, "report_md": 0,
+    assert outcome["codes"] == {"export": 0, "compare": 0, "gate_pass": 0, "gate_inconclusive": 3, "gate_fail": 1, "report_md": 0,
                                 "report_html": 0}
     assert outcome["heavy"] == [] and outcome["matplotlib_before_html"] is False
     assert "blocked heavy import" not in result.stderr

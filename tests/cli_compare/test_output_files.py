@@ -13,7 +13,7 @@ import pytest
 COMMANDS = {
     "report": ["report", "base", "drop"],
     "compare": ["compare", "base", "noise"],
-    "gate": ["gate", "--baseline", "base", "--candidate", "noise"],
+    "gate": ["gate", "--baseline", "base", "--candidate", "noise", "--inconclusive", "pass"],
     "export": ["results", "export", "base"],
 }
 

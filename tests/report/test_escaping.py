@@ -72,7 +72,7 @@ def test_junit_is_well_formed_even_with_control_characters(nasty_doc: ReportDocu
     root = ET.fromstring(render(nasty_doc, "junit").encode())
     assert root.get("tests") == "1" and root.get("failures") == "1"
     failure = root.find("testsuite/testcase/failure")
-    assert failure is not None and failure.get("type") == "REGRESSION"
+    assert failure is not None and failure.get("type") == "FAIL"
     assert SCRIPT_PAYLOAD in (failure.text or "") and "\x00" not in (failure.text or "")
 
 

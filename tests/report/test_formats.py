@@ -74,10 +74,14 @@ def test_junit_without_gate_fails_significant_worsening(three_runs_doc: ReportDo
 
 def test_json_gate_report_lists_failing_rows_and_flips(gate_doc: ReportDocument) -> None:
     doc = json.loads(render(gate_doc, "json"))
-    assert doc["gate"] == {"passed": False, "max_drop": 0.01, "failing": doc["gate"]["failing"], "missing": []}
-    assert [r["task"] for r in doc["gate"]["failing"]] == ["sst2"]
+    gate = doc["gate"]
+    assert {k: gate[k] for k in ("verdict", "passed", "max_drop", "missing", "alpha")} == {
+        "verdict": "NO-GO", "passed": False, "max_drop": 0.01, "missing": [], "alpha": 0.05}
+    assert [r["task"] for r in gate["failing"]] == ["sst2"] and [r["task"] for r in gate["inconclusive"]] == ["rte"]
     rows = doc["comparisons"][0]["rows"]
     assert [r["regression"] for r in rows] == [True, False]
+    assert [r["verdict"] for r in rows] == ["FAIL", "INCONCLUSIVE"]
+    assert all(r["reason"] and r["drop_low"] <= r["drop"] <= r["drop_high"] for r in rows)
     assert rows[0]["p_value"] == pytest.approx(2 * 0.5**30)
 
 

@@ -9,22 +9,32 @@ from rich.console import Console
 from evalkit.report import ReportDocument, render
 
 GATE_RICH = r"""gate
-Gate FAILED: 1 of 2 compared rows dropped by more than 0.01 with significance (Holm-adjusted p <
-0.05).
-  tiny-model / sst2 / zero-shot / acc: 0.750 → 0.600 (Δ -0.150, drop 0.150 > 0.01, p adj <0.001)
-              A = base, B = drop (model tiny-model, setting zero-shot)
+Gate NO-GO: a required row failed (2 required rows: 0 PASS, 1 FAIL, 1 INCONCLUSIVE; policy: command
+line, default tolerance 0.01).
+  Each row: PASS when the upper 95% bound of the drop is within its tolerance (GO needs all required
+rows: an intersection-union test, so a true drop beyond tolerance is passed with probability at most
+0.05); FAIL when the drop beyond the tolerance is established after Holm adjustment across the
+tier's rows (a model whose every drop is within tolerance is failed with probability at most 0.05);
+INCONCLUSIVE otherwise.
+  FAIL: tiny-model / sst2 / zero-shot / acc: 0.750 → 0.600; the drop lies in [0.113, 0.196] (95%
+one-sided bounds, tango-score): a drop beyond the tolerance 0.01 is established (adjusted p =
+1.4e-07).
+  INCONCLUSIVE: tiny-model / rte / zero-shot / acc: 0.600 → 0.610; the drop lies in [-0.0436,
+0.0166] (95% one-sided bounds, tango-score): the interval straddles the tolerance 0.01; about 307
+documents at this spread would decide it, or a tolerance of 0.0166 would pass it.
+               A = base, B = drop (model tiny-model, setting zero-shot)
 Task  Metric      A      B        Δ [95% CI]       p   p adj    MDE    n  Result
-────────────────────────────────────────────────────────────────────────────────────
-sst2  acc     0.750  0.600            -0.150  <0.001  <0.001  0.077  200  REGRESSION
+──────────────────────────────────────────────────────────────────────────────────────
+sst2  acc     0.750  0.600            -0.150  <0.001  <0.001  0.077  200  FAIL
                             [-0.200, -0.099]
-rte   acc     0.600  0.610            +0.010   1.000   1.000  0.028  100
+rte   acc     0.600  0.610            +0.010   1.000   1.000  0.028  100  INCONCLUSIVE
                             [-0.018, +0.038]
 Δ = B − A (B minus the reference A) on matched documents: McNemar exact test with
-Newcombe interval for 0/1 metrics; otherwise sign-flip permutation test (exact,
-Monte-Carlo for many differing documents) with paired bootstrap interval. p adj:
-Holm across 2 compared rows; significant at α = 0.05. MDE: smallest difference
-detectable with 80% power at that n (n/e: not estimable, no discordant documents or
-no variance).
+Newcombe interval for 0/1 metrics; paired t-test and its interval for other
+per-document metrics; paired bootstrap over documents for corpus-level metrics (BLEU,
+F1, perplexity...). p adj: Holm across 2 compared rows; significant at α = 0.05. MDE:
+smallest difference detectable with 80% power at that n (n/e: not estimable, no
+discordant documents or no variance).
                                          Flipped documents
 Task            Metric  Flip           Doc  Prompt          Target      Prediction A   Prediction B
 ────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -37,18 +47,20 @@ GATE_MARKDOWN = r"""<!-- evalkit-gate: default -->
 
 ## gate
 
-**❌ Gate FAILED: 1 of 2 compared rows dropped by more than 0.01 with significance (Holm-adjusted p &lt; 0.05).**
+**❌ Gate NO-GO: a required row failed (2 required rows: 0 PASS, 1 FAIL, 1 INCONCLUSIVE; policy: command line, default tolerance 0.01).**
 
-- tiny-model / sst2 / zero-shot / acc: 0.750 → 0.600 (Δ -0.150, drop 0.150 &gt; 0.01, p adj &lt;0.001)
+- Each row: PASS when the upper 95% bound of the drop is within its tolerance (GO needs all required rows: an intersection-union test, so a true drop beyond tolerance is passed with probability at most 0.05); FAIL when the drop beyond the tolerance is established after Holm adjustment across the tier&#x27;s rows (a model whose every drop is within tolerance is failed with probability at most 0.05); INCONCLUSIVE otherwise.
+- FAIL: tiny-model / sst2 / zero-shot / acc: 0.750 → 0.600; the drop lies in \[0.113, 0.196\] (95% one-sided bounds, tango-score): a drop beyond the tolerance 0.01 is established (adjusted p = 1.4e-07).
+- INCONCLUSIVE: tiny-model / rte / zero-shot / acc: 0.600 → 0.610; the drop lies in \[-0.0436, 0.0166\] (95% one-sided bounds, tango-score): the interval straddles the tolerance 0.01; about 307 documents at this spread would decide it, or a tolerance of 0.0166 would pass it.
 
 ### A = base, B = drop (model tiny-model, setting zero-shot)
 
 | Task | Metric | A | B | Δ \[95% CI\] | p | p adj | MDE | n | Result |
 | :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :--- |
-| sst2 | acc | 0.750 | 0.600 | -0.150 \[-0.200, -0.099\] | &lt;0.001 | &lt;0.001 | 0.077 | 200 | **REGRESSION** |
-| rte | acc | 0.600 | 0.610 | +0.010 \[-0.018, +0.038\] | 1.000 | 1.000 | 0.028 | 100 |  |
+| sst2 | acc | 0.750 | 0.600 | -0.150 \[-0.200, -0.099\] | &lt;0.001 | &lt;0.001 | 0.077 | 200 | **FAIL** |
+| rte | acc | 0.600 | 0.610 | +0.010 \[-0.018, +0.038\] | 1.000 | 1.000 | 0.028 | 100 | **INCONCLUSIVE** |
 
-_Δ = B − A (B minus the reference A) on matched documents: McNemar exact test with Newcombe interval for 0/1 metrics; otherwise sign-flip permutation test (exact, Monte-Carlo for many differing documents) with paired bootstrap interval. p adj: Holm across 2 compared rows; significant at α = 0.05. MDE: smallest difference detectable with 80% power at that n (n/e: not estimable, no discordant documents or no variance)._
+_Δ = B − A (B minus the reference A) on matched documents: McNemar exact test with Newcombe interval for 0/1 metrics; paired t-test and its interval for other per-document metrics; paired bootstrap over documents for corpus-level metrics (BLEU, F1, perplexity...). p adj: Holm across 2 compared rows; significant at α = 0.05. MDE: smallest difference detectable with 80% power at that n (n/e: not estimable, no discordant documents or no variance)._
 
 ### Flipped documents
 
@@ -72,10 +84,10 @@ sst2  acc     0.750  0.730            -0.020  0.375  0.600            -0.150  <0
 rte   acc     0.600  0.600            +0.000  1.000  0.610            +0.010           1.000
                             [-0.021, +0.021]                [-0.018, +0.038]
 Δ = B − A (B minus the reference A) on matched documents: McNemar exact test with Newcombe
-interval for 0/1 metrics; otherwise sign-flip permutation test (exact, Monte-Carlo for many
-differing documents) with paired bootstrap interval. p adj: Holm across 4 compared rows;
-significant at α = 0.05. MDE: smallest difference detectable with 80% power at that n (n/e:
-not estimable, no discordant documents or no variance).
+interval for 0/1 metrics; paired t-test and its interval for other per-document metrics;
+paired bootstrap over documents for corpus-level metrics (BLEU, F1, perplexity...). p adj:
+Holm across 4 compared rows; significant at α = 0.05. MDE: smallest difference detectable
+with 80% power at that n (n/e: not estimable, no discordant documents or no variance).
 Note: tiny-model / rte / zero-shot: base and noise have identical per-document scores on 100
 documents (acc)
 """
@@ -97,7 +109,7 @@ THREE_RUNS_MARKDOWN = r"""## three runs
 | sst2 | acc | 0.750 | 0.730 | -0.020 \[-0.044, +0.003\] | 0.375 | 0.600 | -0.150 \[-0.200, -0.099\] | &lt;0.001 (worse) |
 | rte | acc | 0.600 | 0.600 | +0.000 \[-0.021, +0.021\] | 1.000 | 0.610 | +0.010 \[-0.018, +0.038\] | 1.000 |
 
-_Δ = B − A (B minus the reference A) on matched documents: McNemar exact test with Newcombe interval for 0/1 metrics; otherwise sign-flip permutation test (exact, Monte-Carlo for many differing documents) with paired bootstrap interval. p adj: Holm across 4 compared rows; significant at α = 0.05. MDE: smallest difference detectable with 80% power at that n (n/e: not estimable, no discordant documents or no variance)._
+_Δ = B − A (B minus the reference A) on matched documents: McNemar exact test with Newcombe interval for 0/1 metrics; paired t-test and its interval for other per-document metrics; paired bootstrap over documents for corpus-level metrics (BLEU, F1, perplexity...). p adj: Holm across 4 compared rows; significant at α = 0.05. MDE: smallest difference detectable with 80% power at that n (n/e: not estimable, no discordant documents or no variance)._
 
 - Note: tiny-model / rte / zero-shot: base and noise have identical per-document scores on 100 documents (acc)
 """

@@ -72,9 +72,11 @@ def test_continuous_interval_never_disagrees_with_its_p_value_at_small_n() -> No
             assert (r.p_value < 0.05) == (r.low > 0 or r.high < 0)
 
 
-def test_paired_compare_continuous_without_spread_is_not_estimable() -> None:
-    r = paired_compare([0.8, 0.6, 0.7], [0.9, 0.7, 0.8])
-    assert r.p_value == 1.0 and r.low == -np.inf and r.high == np.inf
+def test_paired_compare_continuous_without_spread_uses_the_sign_test() -> None:
+    r = paired_compare([0.8, 0.6, 0.7], [0.9, 0.7, 0.8])  # +0.1 each (up to rounding): no t statistic
+    assert r.p_value == pytest.approx(0.25) and (r.low, r.high) == pytest.approx((0.0, 0.1))
+    r = paired_compare([0.5] * 8, [0.4] * 8)
+    assert r.p_value == pytest.approx(2 / 256) and (r.low, r.high) == pytest.approx((-0.1, -0.1))
 
 
 def test_bootstrap_p_value_identical_inputs() -> None:

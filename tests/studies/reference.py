@@ -32,3 +32,13 @@ def mcnemar(right_a: list[int], right_b: list[int], n: int) -> float:
     improved = len(set(right_b) - set(right_a))
     worsened = len(set(right_a) - set(right_b))
     return binomtest(min(improved, worsened), improved + worsened, 0.5).pvalue if improved + worsened else 1.0
+
+
+def paired_t_p(differences: list[float]) -> float:
+    """Two-sided paired t-test p written out: t = mean / (sd / sqrt(n)), Student with n - 1 df."""
+    from scipy import stats
+
+    n = len(differences)
+    mean = sum(differences) / n
+    sd = (sum((x - mean) ** 2 for x in differences) / (n - 1)) ** 0.5
+    return float(2 * stats.t.sf(abs(mean) / (sd / n ** 0.5), n - 1))

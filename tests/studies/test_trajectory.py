@@ -14,7 +14,7 @@ from scipy.stats import binomtest
 import evalkit.studies as studies
 from evalkit.errors import InputError, UnknownRunError
 from evalkit.studies import setting_family, trajectory_frame
-from tests.studies.reference import holm, mcnemar, sign_flip_p
+from tests.studies.reference import holm, mcnemar, paired_t_p, sign_flip_p
 from tests.studies.synthetic import SST2_RIGHT, WIKI_LL, Cell, add_run, binary, checkpoint, ft_step
 
 
@@ -53,10 +53,10 @@ def test_lm_task_is_tested_on_per_document_loglikelihood_with_bits_per_byte(conn
     assert wiki.value[0] == pytest.approx(np.mean(WIKI_LL[100])) and bool(wiki.higher_is_better[0])
     d = list(np.subtract(WIKI_LL[200], WIKI_LL[100]))
     assert wiki.vs_prev_delta[1] == pytest.approx(np.mean(d))
-    assert wiki.vs_prev_p_value[1] == pytest.approx(sign_flip_p(d)) == pytest.approx(2 / 32)
+    assert wiki.vs_prev_p_value[1] == pytest.approx(paired_t_p(d))
     d13 = list(np.subtract(WIKI_LL[300], WIKI_LL[100]))
-    assert wiki.vs_first_p_value[2] == pytest.approx(sign_flip_p(d13))
-    assert wiki.vs_prev_method[1].startswith("sign-flip")
+    assert wiki.vs_first_p_value[2] == pytest.approx(paired_t_p(d13))
+    assert wiki.vs_prev_method[1] == "paired-t"
 
 
 def test_holm_runs_across_every_test_of_the_view(conn: sqlite3.Connection) -> None:
@@ -65,9 +65,9 @@ def test_holm_runs_across_every_test_of_the_view(conn: sqlite3.Connection) -> No
     assert frame.attrs["tests"] == 6
     r = SST2_RIGHT
     raw = [mcnemar(r[100], r[200], 40), mcnemar(r[200], r[300], 40), mcnemar(r[100], r[300], 40),
-           sign_flip_p(list(np.subtract(WIKI_LL[200], WIKI_LL[100]))),
-           sign_flip_p(list(np.subtract(WIKI_LL[300], WIKI_LL[200]))),
-           sign_flip_p(list(np.subtract(WIKI_LL[300], WIKI_LL[100])))]
+           paired_t_p(list(np.subtract(WIKI_LL[200], WIKI_LL[100]))),
+           paired_t_p(list(np.subtract(WIKI_LL[300], WIKI_LL[200]))),
+           paired_t_p(list(np.subtract(WIKI_LL[300], WIKI_LL[100])))]
     expected = holm(raw)
     sst2, wiki = frame[frame.task == "sst2"], frame[frame.task == "wiki"]
     got = [sst2.vs_prev_p_adjusted.iloc[1], sst2.vs_prev_p_adjusted.iloc[2], sst2.vs_first_p_adjusted.iloc[2],
