@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -89,10 +90,28 @@ def _check_values(config: dict[str, Any], yaml_path: Path | None) -> None:
     for i, item in enumerate(filters if isinstance(filters, list) else []):
         if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not isinstance(item.get("filter"), list):
             _fail(yaml_path, f"filter_list[{i}]", f"must be a mapping with `name:` and a `filter:` list, not {_shown(item)}")
+    _check_filter_patterns(filters, yaml_path)
     _check_generation_kwargs(config.get("generation_kwargs"), yaml_path)
     if (cluster := cluster_key_problem(config.get("metadata"))):
         _fail(yaml_path, "metadata.cluster", cluster)
     check_metric_names(config, yaml_path)
+
+
+def _check_filter_patterns(filters: Any, yaml_path: Path | None) -> None:
+    """Every `regex_pattern` of a filter compiles: lm-eval compiles it only when the filter first runs,
+    after the model has answered every request."""
+    for i, item in enumerate(filters if isinstance(filters, list) else []):
+        for j, step in enumerate(item.get("filter") or []):
+            pattern = step.get("regex_pattern") if isinstance(step, dict) else None
+            if pattern is None:
+                continue
+            key = f"filter_list[{i}].filter[{j}].regex_pattern"
+            if not isinstance(pattern, str):
+                _fail(yaml_path, key, f"must be a regular expression (a string), not {_shown(pattern)}")
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                _fail(yaml_path, key, f"{_shown(pattern)} is not a valid regular expression ({exc})")
 
 
 def _check_generation_kwargs(kwargs: Any, yaml_path: Path | None) -> None:

@@ -57,6 +57,33 @@ def check_metric_names(config: dict[str, Any], yaml_path: Path | None) -> None:
             if not isinstance(aggregation, str) or aggregation not in registered_aggregations():
                 _fail(yaml_path, f"{key}.aggregation", f"names {aggregation!r}, which is not an aggregation lm-eval "
                       f"registers (one of: {', '.join(registered_aggregations())})")
+        if aggregation == "mean" and isinstance(name, str) and not own_results:
+            _check_mean_of(name, yaml_path, f"{key}.aggregation")
+
+
+def corpus_aggregation(metric: str) -> str | None:
+    """The aggregation lm-eval registers for `metric` when it is not a per-document mean (bleu, chrf,
+    ter, f1, mcc, perplexities: computed over the whole corpus); None for a mean or an unknown metric."""
+    from lm_eval.api.registry import get_metric_aggregation
+
+    try:
+        aggregation = get_metric_aggregation(metric)
+    except (KeyError, ValueError):
+        return None
+    name = getattr(aggregation, "__name__", "mean")
+    return None if name == "mean" else name
+
+
+def _check_mean_of(metric: str, yaml_path: Path | None, key: str) -> None:
+    """A corpus-level metric has no per-document number to average: lm-eval fails (or misreports)
+    only after the model has answered every request."""
+    corpus = corpus_aggregation(metric)
+    if corpus is not None:
+        raise TaskError(f"Task file '{yaml_path}', key '{key}' is 'mean', but '{metric}' is a corpus-level metric "
+                        f"(lm-eval computes it over all documents with '{corpus}'); it has no per-document "
+                        "score to average.",
+                        hint=f"Remove `aggregation:` (lm-eval then uses the metric's own) or use a per-document "
+                             "metric such as exact_match or acc.")
 
 
 def _fail(yaml_path: Path | None, key: str, problem: str, suggestion: str = "") -> None:
