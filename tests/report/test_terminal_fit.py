@@ -148,3 +148,10 @@ def test_results_table_left_out_columns_are_whole_metrics(three_runs_doc: Report
     text = " ".join(rendered(rich_table(table), 80).split())
     assert "Left out to fit 80 columns: task5 acc" in text
     assert_fits_whole(table, 80)
+
+
+def test_text_cells_are_never_restacked_or_broken_at_marks() -> None:
+    table = TextTable(title="t", headers=["Prediction", "Ship"], rows=[["x [1 2] y", "step 15 (best beats last)"]],
+                      whole=frozenset({1}))
+    text = rendered(rich_table(table), 100)
+    assert "x [1 2] y" in text and "step 15 (best beats last)" in text and "\x1f" not in text
