@@ -15,7 +15,7 @@ import pandas as pd
 
 from evalkit.compare.result import Comparison, GateOutcome
 from evalkit.report.document import ReportDocument
-from evalkit.report.formatting import MISSING, fmt_delta, fmt_p, fmt_value, is_missing
+from evalkit.report.formatting import fmt_delta, fmt_given, fmt_p, fmt_value, is_missing
 
 VERDICTS = ("FAIL", "INCONCLUSIVE", "PASS", "NOT GATED")  # the order the suite notice counts them in
 
@@ -54,7 +54,7 @@ def _row_message(row: Any) -> str:
     """The row's reason, then the figures behind it (the interval is the gate's, on the drop)."""
     return (f"{str(row.reason).rstrip('.')}. Baseline {fmt_value(row.value_a)}, candidate {fmt_value(row.value_b)}; "
             f"drop {fmt_value(row.drop)} [{fmt_value(row.drop_low)}, {fmt_value(row.drop_high)}], "
-            f"tolerance {MISSING if is_missing(row.tolerance) else format(float(row.tolerance), 'g')}.")
+            f"tolerance {fmt_given(row.tolerance)}.")
 
 
 def _gate_annotations(gate: GateOutcome) -> list[str]:

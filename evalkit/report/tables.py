@@ -9,8 +9,8 @@ import pandas as pd
 
 from evalkit.compare.result import Comparison, GateOutcome
 from evalkit.compare.verdict import shown
-from evalkit.report.formatting import (NOT_ESTIMABLE, correction_name, fmt_count, fmt_delta, fmt_estimate, fmt_mde,
-                                       fmt_p, fmt_signed, fmt_value, is_missing, tail_text)
+from evalkit.report.formatting import (NOT_ESTIMABLE, correction_name, fmt_count, fmt_delta, fmt_estimate,
+                                       fmt_given, fmt_mde, fmt_p, fmt_signed, fmt_value, is_missing, tail_text)
 
 REGRESSION = "REGRESSION"
 
@@ -164,7 +164,7 @@ def method_note(comparison: Comparison) -> str:
     return (f"Δ = B − A (B minus the reference A) on matched documents: McNemar exact test with Newcombe "
             f"interval for 0/1 metrics; paired t-test and its interval for other per-document metrics; paired "
             f"bootstrap over documents for corpus-level metrics (BLEU, F1, perplexity...). p adj: {correction_name(comparison.correction)}"
-            f" across {tested} compared rows; significant at α = {comparison.alpha:g}. MDE: smallest difference "
+            f" across {tested} compared rows; significant at α = {fmt_given(comparison.alpha)}. MDE: smallest difference "
             f"detectable with 80% power at that n ({NOT_ESTIMABLE}: not estimable, no discordant documents or no "
             f"variance).")
 
@@ -196,9 +196,9 @@ def gate_lines(gate: GateOutcome) -> list[str]:
              f"{shown(gate.max_drop)})."]
     lines.append(f"Each row: PASS when the upper {1 - gate.alpha:.0%} bound of the drop is within its tolerance "
                  f"(GO needs all required rows: an intersection-union test, so a true drop beyond tolerance is "
-                 f"passed with probability at most {gate.alpha:g}); FAIL when the drop beyond the tolerance is "
+                 f"passed with probability at most {fmt_given(gate.alpha)}); FAIL when the drop beyond the tolerance is "
                  f"established after {correction_name(c.correction)} adjustment across the tier's rows (a model "
-                 f"whose every drop is within tolerance is failed with probability at most {gate.alpha:g}); "
+                 f"whose every drop is within tolerance is failed with probability at most {fmt_given(gate.alpha)}); "
                  "INCONCLUSIVE otherwise.")
     lines += [f"missing: {reason}" for reason in gate.missing]
     for _, row in rows[rows.verdict != "NOT GATED"].iterrows():

@@ -33,3 +33,17 @@ def test_study_notes_echo_alpha_exactly(tmp_path: Path) -> None:
     for frame, view in ((trajectory, "trajectory"), (transfer, "transfer")):
         markdown = render_study(frame, view, "markdown")
         assert "α = 0.04999999" in markdown and "α = 0.05" not in markdown
+
+
+def test_compare_and_gate_reports_echo_alpha_and_tolerance_exactly(evalkit_cli, tmp_path: Path) -> None:
+    from tests.compare.synthetic import standard_store
+
+    store = standard_store(tmp_path / "store.db")
+    compared = evalkit_cli("compare", "base", "drop", "--alpha", "0.04999999", "--store", store, "--format", "markdown")
+    assert compared.exit_code == 0, compared.output
+    assert "α = 0.04999999" in compared.stdout and "α = 0.05" not in compared.stdout
+    gated = evalkit_cli("gate", "--baseline", "base", "--candidate", "drop", "--alpha", "0.04999999",
+                        "--max-drop", "0.1499999", "--store", store, "--format", "github")
+    assert "0.1499999" in gated.stdout and "0.15." not in gated.stdout
+    assert "at most 0.04999999" in evalkit_cli("gate", "--baseline", "base", "--candidate", "drop", "--alpha",
+                                               "0.04999999", "--store", store, "--format", "markdown").stdout
