@@ -54,3 +54,28 @@ def test_tasks_list_keeps_task_names_whole(evalkit_cli, monkeypatch: pytest.Monk
         assert row.name in listing.stdout
         for split in row.splits.split():  # 'validation=570' never folds into 'validation=57' / '0'
             assert split in listing.stdout
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_compute_table_keeps_its_figures_whole(width: int) -> None:
+    import io
+    import json
+
+    import pandas as pd
+    from rich.console import Console
+
+    from evalkit.cli.results import compute_table
+
+    details = {"compute": {"requests": {"loglikelihood": 123456}, "forward_tokens": 98765432, "model_seconds": 1234.5,
+                           "cell_seconds": 2345.25, "tokens_per_second": 80005.0}, "requests": {"reused": 17}}
+    cells = pd.DataFrame([{"model": "HuggingFaceTB/SmolLM2-135M-Instruct", "task": f"task{i}", "setting": "few-shot:5",
+                           "details_json": json.dumps(details)} for i in range(2)])
+    console = Console(file=io.StringIO(), width=width, color_system=None)
+    console.print(compute_table(cells))
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    assert_within(text, width)
+    for figure in ("123,456", "246,912", "98,765,432", "197,530,864", "80,005", "80,004"):  # rows, then the total
+        assert figure in text, (figure, text)
+    flat = " ".join(text.split())
+    for header, figures in (("model s", ("1234.50", "2469.00")), ("cell s", ("2345.25", "4690.50"))):
+        assert all(f in text for f in figures) or f"columns: note, {header}" in flat or ", model s." in flat, text
