@@ -2,14 +2,15 @@
 
 The public API is small and imported lazily so `import evalkit` stays fast:
 `evalkit.run(...)` returns results as a DataFrame; `evalkit.load_results(store)` reads a store;
-`evalkit.trajectory(store, run)` and `evalkit.transfer(store, run)` give the multi-step views.
+`evalkit.trajectory(store, run)` and `evalkit.transfer(store, run)` give the multi-step views;
+`evalkit.gate(baseline, candidate, policy=...)` gives the CI gate's verdict (GateOutcome).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["run", "load_results", "trajectory", "transfer"]
+__all__ = ["run", "load_results", "trajectory", "transfer", "gate"]
 __version__ = "0.1.0"
 
 
@@ -36,6 +37,14 @@ def load_results(*args: Any, **kwargs: Any) -> Any:
 
     return _load(*args, **kwargs)
 
+
+
+def gate(*args: Any, **kwargs: Any) -> Any:
+    """GO / NO-GO / INCONCLUSIVE for a candidate run against a baseline; see evalkit.compare.api.gate
+    (evalkit.compare.api.verdict_table gives its rows as a DataFrame)."""
+    from evalkit.compare.api import gate as _gate
+
+    return _gate(*args, **kwargs)
 
 
 def trajectory(*args: Any, **kwargs: Any) -> Any:

@@ -131,16 +131,29 @@ def _row_verdict(row: pd.Series, alpha: float, power: float) -> tuple[str, str, 
         return "NOT GATED", "no per-document values or items to test (compared on stored aggregates only)", math.nan
     test = _margin(row)
     extra: dict = {"p_adjusted": float(row.p_fail_adjusted)}
-    if row.p_fail_adjusted < alpha:
-        verdict = "FAIL"
-    elif row.p_pass < alpha and int(row.n) >= int(row.min_documents):
-        verdict = "PASS"
-    else:
+    verdict = classify(float(row.p_fail_adjusted), float(row.p_pass), alpha)
+    if verdict == "PASS" and int(row.n) < int(row.min_documents):
         verdict = "INCONCLUSIVE"
+    if verdict == "INCONCLUSIVE":
         if int(row.n) < int(row.min_documents):
             extra["why"] = f"the policy asks for at least {int(row.min_documents)} documents, this row has {int(row.n)}"
         extra["needed_n"] = needed(test, float(row.tolerance), alpha, power)
     return verdict, reason(verdict, test, float(row.tolerance), 1.0 - alpha, extra), extra.get("needed_n", math.nan)
+
+
+def classify(p_fail_adjusted: float, p_pass: float, alpha: float) -> str:
+    """FAIL when the drop beyond the tolerance is established (after adjustment), PASS when the drop within
+    it is (each row at alpha: GO is an intersection-union test), else INCONCLUSIVE."""
+    if p_fail_adjusted < alpha:
+        return "FAIL"
+    return "PASS" if p_pass < alpha else "INCONCLUSIVE"
+
+
+def suite_verdict(row_verdicts: list[str], missing: bool = False) -> str:
+    """GO when every required row passes, NO-GO when one fails or a required result is missing."""
+    if missing or "FAIL" in row_verdicts:
+        return "NO-GO"
+    return "GO" if row_verdicts and all(v == "PASS" for v in row_verdicts) else "INCONCLUSIVE"
 
 
 def _margin(row: pd.Series) -> MarginTest:
@@ -150,13 +163,8 @@ def _margin(row: pd.Series) -> MarginTest:
 
 
 def _suite_verdict(rows: pd.DataFrame, missing: list[str]) -> str:
-    required = rows[rows.tier == "required"]
-    required = required[required.verdict != "NOT GATED"]
-    if missing or (required.verdict == "FAIL").any():
-        return "NO-GO"
-    if len(required) and (required.verdict == "PASS").all():
-        return "GO"
-    return "INCONCLUSIVE"
+    required = rows[(rows.tier == "required") & (rows.verdict != "NOT GATED")]
+    return suite_verdict(list(required.verdict), bool(missing))
 
 
 def _missing_documents(rows: pd.DataFrame) -> list[str]:

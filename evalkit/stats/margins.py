@@ -45,18 +45,20 @@ class MarginTest:
     design_effect: float | None = None
 
 
-def binary_margin_test(worse: int, better: int, n: int, tolerance: float, alpha: float = 0.05) -> MarginTest:
+def binary_margin_test(worse: int, better: int, n: int, tolerance: float, alpha: float = 0.05,
+                       bounds: bool = True) -> MarginTest:
     """Tango's score test of the paired drop (worse - better) / n against `tolerance`, for 0/1 scores.
 
     worse: documents right in the baseline and wrong in the candidate; better: the reverse.
+    `bounds=False` skips the interval (NaN) where only the two p-values are needed (simulations).
     """
     if n <= 0 or worse < 0 or better < 0 or worse + better > n:
         raise ValueError(f"invalid paired counts: worse={worse}, better={better}, n={n}")
     z_of = lambda d0: _tango_z(worse, better, n, d0)  # noqa: E731
     z = z_of(tolerance)
     crit = float(_st.norm.ppf(1.0 - alpha))
-    low = _root(lambda d0: z_of(d0) - crit, -1.0, 1.0)
-    high = _root(lambda d0: z_of(d0) + crit, -1.0, 1.0)
+    low = _root(lambda d0: z_of(d0) - crit, -1.0, 1.0) if bounds else math.nan
+    high = _root(lambda d0: z_of(d0) + crit, -1.0, 1.0) if bounds else math.nan
     drop = (worse - better) / n
     # the per-document spread the test assumes at the tolerance (never 0, even without discordant documents)
     q = _restricted_better(worse, better, n, tolerance)

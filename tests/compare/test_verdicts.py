@@ -162,3 +162,16 @@ def test_policy_errors_name_the_line_and_key(tmp_path: Path, text: str, message:
     policy.write_text(text)
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
         load_policy(policy)
+
+
+def test_the_gate_is_a_function_of_two_runs_and_a_policy(tmp_path: Path) -> None:
+    import evalkit
+    from evalkit.compare.api import verdict_table
+
+    store = _store(tmp_path / "s.db", [CellSpec("t", {"acc": [1] * 50})], [CellSpec("t", {"acc": [1] * 45 + [0] * 5})])
+    outcome = evalkit.gate("a", "b", store=store, max_drop=0.01)
+    table = verdict_table(outcome)
+    assert outcome.verdict == "NO-GO" and list(table.verdict) == ["FAIL"]
+    assert {"drop_low", "drop_high", "tolerance", "reason", "tier"} <= set(table.columns)
+    with pytest.raises(InputError, match="Unknown run"):
+        evalkit.gate("nope", "b", store=store)
