@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import sys
 from pathlib import Path
 
 from evalkit.errors import InputError
@@ -31,3 +33,22 @@ def evalkit_home() -> Path:
 def default_store_path() -> Path:
     """EVALKIT_STORE, or reports/evalkit.db under the working directory."""
     return Path(os.environ.get("EVALKIT_STORE") or DEFAULT_STORE)
+
+
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+_warned: set[tuple[str, Path]] = set()
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """An OSError saying the disk (or the user's quota) is full."""
+    return isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS
+
+
+def caching_off(what: str, path: Path, exc: BaseException) -> None:
+    """Warn once per cache that a write under evalkit's home failed for lack of space: the cache is
+    an optimisation, so the command goes on without it."""
+    if (what, path) in _warned:
+        return
+    _warned.add((what, path))
+    print(f"Warning: cannot write the {what} '{path}' (the disk is full: {exc}); going on without caching "
+          "it. Free space under EVALKIT_HOME to cache again.", file=sys.stderr)

@@ -19,7 +19,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from evalkit.home import evalkit_home
+from evalkit.home import caching_off, evalkit_home, is_disk_full
 
 REQUEST_TYPES = ("loglikelihood", "loglikelihood_rolling", "generate_until")
 
@@ -78,11 +78,16 @@ class RequestCache:
     """SQLite table request key -> pickled result."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)  # busy timeout
-        self.conn.execute("PRAGMA journal_mode = WAL")
-        self.conn.execute("PRAGMA synchronous = NORMAL")
-        self.conn.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        self.path, self.full = path, False
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = _open(path)
+        except (sqlite3.OperationalError, OSError) as exc:
+            if not _disk_full(exc):
+                raise
+            self.full = True  # no room even to open it: answer from an empty cache, save nothing
+            caching_off("request cache", path, exc)
+            self.conn = _open(":memory:")
 
     def get_many(self, keys: list[str]) -> dict[str, Any]:
         found: dict[str, Any] = {}
@@ -93,7 +98,17 @@ class RequestCache:
         return found
 
     def put(self, key: str, value: Any) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, json.dumps(value)))
+        """Save one result; when the disk is full, warn once and go on without saving (the cache only
+        spares recomputing after a crash)."""
+        if self.full:
+            return
+        try:
+            self.conn.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, json.dumps(value)))
+        except (sqlite3.OperationalError, OSError) as exc:
+            if not _disk_full(exc):
+                raise
+            self.full = True
+            caching_off("request cache", self.path, exc)
 
     def close(self) -> None:
         self.conn.close()
@@ -155,6 +170,18 @@ class ResumableLM:
         if self.processes is None or not self.processes.distributed:
             return missing
         return sorted(set().union(*self.processes.gather(missing)))
+
+
+def _open(path: Path | str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)  # busy timeout
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    return conn
+
+
+def _disk_full(exc: BaseException) -> bool:
+    return is_disk_full(exc) or getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
 
 
 def _decode(text: str) -> Any:

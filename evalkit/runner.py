@@ -77,6 +77,18 @@ def execute(cells: list[Cell], registry: TaskRegistry, store_path: Path, *, name
             conn.close()
 
 
+def _mark_failed(conn: Any, run_id: str) -> None:
+    """Mark the run 'failed'; when the store cannot be written (disk full, server gone) that write
+    fails too, and must not hide the error that ended the run."""
+    from evalkit.errors import RunFailedError
+    from evalkit.store.writer import finish_run
+
+    try:
+        finish_run(conn, run_id, "failed")
+    except RunFailedError:
+        pass
+
+
 def check_executor_for_processes(executor: ExecutorOptions | None, processes: Processes) -> None:
     """Several processes split each cell (accelerate); Ray places whole cells: not both at once."""
     if processes.distributed and executor is not None and executor.kind != "local":
@@ -138,7 +150,7 @@ def _run_cells(conn: sqlite3.Connection, run_id: str, prepared: PreparedRun, reg
         finish_run(conn, run_id, "complete")
         processes.barrier()
     except BaseException:
-        finish_run(conn, run_id, "failed")
+        _mark_failed(conn, run_id)
         raise
     return RunResult(run_id, stored.records, computed=len(plan.to_run), reused=len(plan.reused))
 

@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from evalkit.home import evalkit_home
+from evalkit.home import caching_off, evalkit_home, is_disk_full
 
 _WEIGHT_SUFFIXES = {".safetensors", ".bin", ".gguf", ".pt", ".pth"}
 _CHUNK = 1 << 22
@@ -78,5 +78,11 @@ def _read_memo(path: Path) -> dict[str, str]:
 
 def _write_memo(path: Path, memo: dict[str, str]) -> None:
     tmp = path.with_suffix(f".{os.getpid()}-{id(memo)}.tmp")  # unique per process and call
-    tmp.write_text(json.dumps(memo))
-    tmp.replace(path)
+    try:
+        tmp.write_text(json.dumps(memo))
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if not is_disk_full(exc):
+            raise
+        caching_off("file-hash memo", path, exc)  # only an optimisation: the hash is still returned

@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from evalkit.home import is_disk_full
 from evalkit.store.columns import TABLES
 
 APPLICATION_ID = 0x45564B54  # "EVKT": marks a database as an evalkit store
@@ -121,6 +122,24 @@ def is_busy_failure(exc: BaseException | None) -> bool:
         return True
     text = str(exc).lower()
     return isinstance(exc, sqlite3.OperationalError) and ("database is locked" in text or "is busy" in text)
+
+
+def failure_outside_the_store(exc: BaseException | None) -> str | None:
+    """What went wrong when a write failed for a reason that says nothing about the store's content
+    (the disk filled up, the server stopped or the connection dropped), else None."""
+    state = getattr(exc, "sqlstate", None) or ""
+    if state.startswith("53"):
+        return "the database server ran out of disk space or memory"
+    if state[:2] in {"08", "57"}:
+        return "the connection to the database server was lost (the server stopped or restarted)"
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is not None and isinstance(exc, psycopg.OperationalError) and not state:
+        return "the connection to the database server was lost"
+    if isinstance(exc, sqlite3.OperationalError) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return "the disk holding the store is full"
+    if exc is not None and is_disk_full(exc):
+        return "the disk holding the store is full"
+    return None
 
 
 def is_read_only_failure(exc: BaseException | None) -> bool:

@@ -11,10 +11,10 @@ import math
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
-from evalkit.errors import EvalkitError, StoreError
+from evalkit.errors import EvalkitError, RunFailedError, StoreError
 from evalkit.store.columns import CELLS, METRICS, RUNS, SAMPLES
-from evalkit.store.dialect import (database_errors, dialect_of, integrity_errors, is_busy_failure,
-                                   is_read_only_failure, programming_errors)
+from evalkit.store.dialect import (database_errors, dialect_of, failure_outside_the_store, integrity_errors,
+                                   is_busy_failure, is_read_only_failure, programming_errors)
 from evalkit.store.jsontext import finite, strict_json
 from evalkit.store.location import PostgresURL
 from evalkit.store.records import CellRecord, MetricRecord, RunInfo, SampleRecord
@@ -127,12 +127,21 @@ class _transaction:
                 return
             except database_errors() as failure:
                 exc = failure
-        if self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
+        _roll_back(self.conn)
         if isinstance(exc, database_errors()) and not isinstance(exc, integrity_errors() + programming_errors()):
             raise _store_error(self.conn, exc) from exc
         if exc_type is None:
             raise exc
+
+
+def _roll_back(conn: Connection) -> None:
+    """ROLLBACK when a transaction is open; a connection already lost has nothing left to roll back."""
+    try:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+    except database_errors() as exc:
+        if failure_outside_the_store(exc) is None:
+            raise
 
 
 def _store_error(conn: Connection, exc: BaseException) -> EvalkitError:
@@ -143,6 +152,10 @@ def _store_error(conn: Connection, exc: BaseException) -> EvalkitError:
         return read_only_error(path, why or "it is read-only")
     if is_busy_failure(exc):
         return busy_error(path)
+    if (outside := failure_outside_the_store(exc)) is not None:
+        return RunFailedError(f"Writing results database '{path}' failed: {outside} ({exc}). The write was not "
+                              "committed; nothing already stored was damaged.",
+                              hint="Free disk space or restart the database server, then run the command again.")
     return StoreError(f"Writing results database '{path}' failed ({exc}); the transaction was rolled back.",
                       hint="If the store is damaged, restore it from a backup or pass --store with another one.")
 
