@@ -76,17 +76,31 @@ def _write_table(frame: pd.DataFrame, path: Path, fmt: str) -> None:
 
 
 def run_document(conn: Any, run_id: str) -> dict[str, Any]:
-    """The full-fidelity JSON document of one run: run row, cells, metrics and samples."""
+    """The full-fidelity JSON document of one run: run row, cells, metrics and samples, and what a
+    sample's score is where it is not the metric itself (`document_values`)."""
     run = _rows(conn, f"SELECT {RUNS.select_list} FROM runs WHERE run_id = ?", run_id)
+    metrics = _rows(conn, f"SELECT {METRICS.select_list} FROM metrics WHERE run_id = ? ORDER BY rowid", run_id)
     return {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
         "run": run[0] if run else None,
         "cells": _rows(conn, f"SELECT {CELLS.select_list} FROM cells WHERE run_id = ? ORDER BY rowid", run_id),
-        "metrics": _rows(conn, f"SELECT {METRICS.select_list} FROM metrics WHERE run_id = ? ORDER BY rowid", run_id),
+        "metrics": metrics,
+        "document_values": document_values(metrics),
         "samples": _rows(conn, f"SELECT {SAMPLES.select_list} FROM samples WHERE run_id = ? ORDER BY cell_id, doc_id",
                          run_id),
     }
+
+
+def document_values(metrics: list[dict[str, Any]]) -> dict[str, str]:
+    """The metrics whose per-document score is another quantity, and its name (evalkit.metric_semantics):
+    lm-eval keeps each document's log-likelihood under `perplexity` ({"perplexity": "loglikelihood"}),
+    so a reader of the samples does not take those numbers for perplexities. Informational: the scores
+    keep their metric's key, which is what a baseline is read back by."""
+    from evalkit.metric_semantics import document_value_name
+
+    names = sorted({str(m["metric"]) for m in metrics if m.get("metric")})
+    return {name: document_value_name(name) for name in names if document_value_name(name) != name}
 
 
 def tidy_metrics(conn: Any, run_id: str) -> pd.DataFrame:
