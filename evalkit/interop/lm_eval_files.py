@@ -21,6 +21,7 @@ from evalkit.json_lines import json_lines
 from evalkit.tasks.clusters import cluster_field, cluster_key_problem, cluster_problem
 
 RESULTS_KEYS = ("results", "configs", "n-shot", "higher_is_better", "config")
+OPTIONAL_OBJECTS = ("versions", "task_hashes")  # per-task maps a results file may lack
 SAMPLE_KEYS = ("doc_id", "doc_hash", "prompt_hash", "target", "arguments", "filtered_resps", "filter", "metrics")
 SUPPORTED_SERIES = "0.4"
 _RERUN = "Re-run lm-eval with --output_path DIR --log_samples (lm-eval 0.4.x) and import DIR."
@@ -95,6 +96,10 @@ def read_output(path: Path) -> LmEvalOutput:
             raise ImportFileError(f"'{path}' lacks the key '{key}' of an lm-eval results file "
                                   "(unknown layout).", hint=_RERUN)
     _check_version(path, data)
+    for key in OPTIONAL_OBJECTS:
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            raise ImportFileError(f"'{path}': key '{key}' is a {type(data[key]).__name__}, not an object.",
+                                  hint=UNCHANGED_HINT)
     if not data["configs"]:
         raise ImportFileError(f"'{path}': key 'configs' names no task.", hint=_RERUN)
     tasks = [_read_task(path, data, name) for name in data["configs"]]
@@ -141,6 +146,10 @@ def _read_task(path: Path, data: dict[str, Any], name: str) -> LmEvalTaskOutput:
         raise ImportFileError(f"The samples file of task '{name}' is missing: '{samples_path}' (named by "
                               f"'{path}').", hint="Copy lm-eval's whole --output_path folder, samples files included.")
     _check_metadata(path, name, config)
+    directions = data["higher_is_better"].get(name) or {}
+    if not isinstance(directions, dict):
+        raise ImportFileError(f"'{path}': key 'higher_is_better.{name}' is a {type(directions).__name__}, not an "
+                              "object of metric directions.", hint=UNCHANGED_HINT)
     samples = _read_samples(samples_path)
     _check_task_hash(path, data, name, samples_path, samples)
     _check_clusters(path, name, config, samples_path, samples)
@@ -149,8 +158,7 @@ def _read_task(path: Path, data: dict[str, Any], name: str) -> LmEvalTaskOutput:
         raise ImportFileError(problem, hint=UNCHANGED_HINT)
     return LmEvalTaskOutput(name=name, config=config, results=results,
                             num_fewshot=_fewshot(path, data, name, config),
-                            higher_is_better={str(k): bool(v) for k, v in
-                                              (data["higher_is_better"].get(name) or {}).items()},
+                            higher_is_better={str(k): bool(v) for k, v in directions.items()},
                             samples_path=samples_path, samples=samples)
 
 
@@ -274,7 +282,7 @@ def _fewshot(path: Path, data: dict[str, Any], name: str, config: dict[str, Any]
     value = data["n-shot"].get(name, config.get("num_fewshot", 0))
     if value is None:
         value = 0
-    if not isinstance(value, int) or value < 0:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= DOC_ID_RANGE[1]:
         raise ImportFileError(f"'{path}': key 'n-shot.{name}' is {value!r}, not a few-shot count.", hint=_RERUN)
     return value
 

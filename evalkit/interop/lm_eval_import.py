@@ -106,11 +106,12 @@ def build_run(output: LmEvalOutput, *, name: str | None = None) -> ImportedRun:
     files = [str(output.path)] + [str(t.samples_path) for t in output.tasks]
     config = {"source": SOURCE, "files": files, "content_sha256": content_hash(output),
               "lm_eval_version": output.lm_eval_version,
-              "lm_eval_git_hash": data.get("git_hash"), "lm_eval_upper_git_hash": data.get("upper_git_hash"),
+              "lm_eval_git_hash": _plain(data.get("git_hash")),
+              "lm_eval_upper_git_hash": _plain(data.get("upper_git_hash")),
               "evaluated_at": _iso(data.get("date")), "lm_eval_config": _plain(data.get("config")),
-              "chat_template_sha": data.get("chat_template_sha"),
-              "system_instruction_sha": data.get("system_instruction_sha"),
-              "fewshot_as_multiturn": data.get("fewshot_as_multiturn")}
+              "chat_template_sha": _plain(data.get("chat_template_sha")),
+              "system_instruction_sha": _plain(data.get("system_instruction_sha")),
+              "fewshot_as_multiturn": _plain(data.get("fewshot_as_multiturn"))}
     now = datetime.now(timezone.utc)
     info = RunInfo(run_id=f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}", name=name,
                    created_at=now.isoformat(timespec="seconds"), command=" ".join(sys.argv),
@@ -242,7 +243,9 @@ def _str(value: Any) -> str | None:
 
 
 def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    """A recorded integer (a seed), 0 when it is none or beyond the store's 64-bit INTEGER."""
+    whole = isinstance(value, int) and not isinstance(value, bool) and -2**63 <= value < 2**63
+    return value if whole else 0
 
 
 def _float(value: Any) -> float:

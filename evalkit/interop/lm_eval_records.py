@@ -103,7 +103,7 @@ def _prediction(filtered: Any, choices: list[str], output_type: str) -> str:
         return choices[best] if 0 <= best < len(choices) else ""
     value = filtered[0] if isinstance(filtered, list) and filtered else filtered
     if isinstance(value, (list, tuple)):
-        value = value[0]
+        value = value[0] if value else ""  # no response logged: no prediction
     return str(value)
 
 

@@ -143,3 +143,37 @@ def test_a_write_that_fails_midway_stores_nothing(lm_eval_output: Path, tmp_path
         assert conn.execute("SELECT count(*) FROM cells").fetchone() == (0,)
     finally:
         conn.close()
+
+
+RESULTS_DAMAGE: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
+    "versions-text": (lambda d: d.__setitem__("versions", "x"), "key 'versions' is a str"),
+    "task-hashes-number": (lambda d: d.__setitem__("task_hashes", -1), "key 'task_hashes' is a int"),
+    "directions-text": (lambda d: d["higher_is_better"].__setitem__("toy_gen", "x"),
+                        "'higher_is_better.toy_gen' is a str"),
+    "n-shot-beyond-64-bits": (lambda d: d["n-shot"].__setitem__("toy_gen", 10**30), "'n-shot.toy_gen'"),
+}
+
+
+@pytest.mark.parametrize("damage", list(RESULTS_DAMAGE), ids=list(RESULTS_DAMAGE))
+def test_a_results_key_of_the_wrong_type_is_refused(damage: str, output_copy: Path, tmp_path: Path,
+                                                    evalkit_cli) -> None:
+    edit, expected = RESULTS_DAMAGE[damage]
+    path = _edit_results(output_copy, edit)
+    _refused(evalkit_cli, output_copy, tmp_path / "s.db", path.name, expected)
+
+
+def test_provenance_no_store_can_hold_is_dropped_not_a_crash(output_copy: Path, tmp_path: Path,
+                                                            evalkit_cli) -> None:
+    """A seed beyond 64 bits is unknown (0), a NaN git hash null, an empty response no prediction."""
+    def edit(data: dict[str, Any]) -> None:
+        data["config"]["random_seed"] = 10**30
+        data["git_hash"] = float("nan")
+
+    _edit_results(output_copy, edit)
+    gen = samples_file(output_copy, "toy_gen")
+    lines = gen.read_text(encoding="utf-8").splitlines()
+    sample = json.loads(lines[0])
+    sample["filtered_resps"] = []
+    gen.write_text("\n".join([json.dumps(sample), *lines[1:]]) + "\n", encoding="utf-8")
+    result = evalkit_cli("results", "import", output_copy, "--store", tmp_path / "s.db")
+    assert result.exit_code == 0, result.output
