@@ -48,7 +48,7 @@ def local_data_files(config: dict[str, Any], base: Path | None) -> list[Path]:
     """Every local file the task's data is read from: declared data files (globs expanded) and the
     files of a local dataset_path folder (hidden ones aside), sorted."""
     found: set[Path] = set()
-    for path in data_files.declared_files(config, base) if base is not None else []:
+    for path in data_files.declared_files(config, base):
         if any(ch in str(path) for ch in "*?["):
             found.update(Path(p) for p in glob.glob(str(path), recursive=True))
         else:

@@ -60,3 +60,20 @@ def test_a_dataset_folder_next_to_the_yaml_is_read_and_hashed_by_content(
     labels = [json.loads(line)["label"] for line in (task / "data" / "validation.jsonl").read_text().splitlines()]
     assert edited == [["negative", "positive"][label] for label in labels[:4]]  # the edit was read, not a cache
     assert ours == [["positive", "negative"][label] for label in labels[:4]]  # the YAML's folder, not the cwd's
+
+
+def test_files_matched_by_a_glob_are_hashed_and_read_by_content(tmp_path: Path) -> None:
+    from evalkit.tasks.discovery import TaskRegistry
+    from evalkit.tasks.loading import load_task
+
+    task = tmp_path / "tasks" / "globbed"
+    shutil.copytree(FIXTURES / "toy_sentiment" / "data", task / "data")
+    yaml = task / "globbed.yaml"
+    yaml.write_text(YAML.replace("task: toy_folder", "task: globbed").replace(
+        "dataset_path: data\n", "dataset_path: json\ndataset_kwargs:\n  data_files:\n    validation: data/valid*.jsonl\n"),
+        encoding="utf-8")
+    before = load_task(TaskRegistry([]).resolve(str(yaml)))
+    _flip_labels(task / "data" / "validation.jsonl", keep_mtime=True)
+    after = load_task(TaskRegistry([]).resolve(str(yaml)))
+    assert after.config_hash != before.config_hash and after.documents_hash != before.documents_hash
+    assert [d["label"] for d in after.task.eval_docs] == [1 - d["label"] for d in before.task.eval_docs]
