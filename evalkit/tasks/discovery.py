@@ -128,6 +128,8 @@ class TaskRegistry:
         if not isinstance(name, str) or not name.strip():
             found = "has no `task:` key naming the task" if name is None else f"has `task: {name!r}`, not a name"
             raise TaskError(f"Task file '{path}' {found}.", hint="Add a line such as `task: my_task`.")
+        if (problem := _not_text(name, path)) is not None:
+            raise TaskError(problem, hint=_NOT_TEXT_HINT)
         return TaskEntry(name, path.resolve(), "file", config, real(root))
 
     def _root_for(self, path: Path) -> Path:
@@ -169,7 +171,29 @@ class TaskRegistry:
         if not isinstance(name, str) or not name.strip():
             self.problems.append(f"Task file '{path}', key 'task': {name!r} is not a task name (a string).")
             return None
+        if (problem := _not_text(name, path)) is not None:
+            self.problems.append(f"{problem} Skipped.")
+            return None
         return TaskEntry(name, path.resolve(), source.label, config, real(source.directory))
+
+
+_NOT_TEXT_HINT = "Rename the task (its `task:` key) or the file so that both are plain UTF-8 text."
+
+
+def _not_text(name: str, path: Path) -> str | None:
+    """Why a task cannot be run or stored when its name or file name holds undecodable bytes (Python's
+    surrogate escapes, '\\udcff'), shown escaped; None when both are text."""
+    for what, text in (("task name", name), ("file name", str(path))):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return (f"Task file '{_escaped(str(path))}': the {what} '{_escaped(text)}' is not valid UTF-8 text "
+                    "(it holds undecodable bytes).")
+    return None
+
+
+def _escaped(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _missing_source_warning(source: TaskSource) -> str:
