@@ -150,7 +150,7 @@ def _read_task(path: Path, data: dict[str, Any], name: str) -> LmEvalTaskOutput:
     if not isinstance(directions, dict):
         raise ImportFileError(f"'{path}': key 'higher_is_better.{name}' is a {type(directions).__name__}, not an "
                               "object of metric directions.", hint=UNCHANGED_HINT)
-    samples = _read_samples(samples_path)
+    samples = _read_samples(samples_path, rolling=config.get("output_type") == "loglikelihood_rolling")
     _check_task_hash(path, data, name, samples_path, samples)
     _check_clusters(path, name, config, samples_path, samples)
     problem = aggregate_problem(path, name, results, config, samples_path, samples)
@@ -173,7 +173,7 @@ def _date_id(path: Path) -> str | None:
     return match.group(1) if match and path.suffix == ".json" else None
 
 
-def _read_samples(path: Path) -> list[dict[str, Any]]:
+def _read_samples(path: Path, *, rolling: bool = False) -> list[dict[str, Any]]:
     samples: list[dict[str, Any]] = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -185,7 +185,7 @@ def _read_samples(path: Path) -> list[dict[str, Any]]:
 
     lines_of: dict[tuple[int, str], int] = {}  # (doc_id, filter) -> the line that logged it
     for number, sample in json_lines(lines, bad_line):
-        _check_sample(path, number, sample)
+        _check_sample(path, number, sample, rolling)
         _check_unique(path, number, sample, lines_of)
         samples.append(sample)
     if not samples:
@@ -193,7 +193,7 @@ def _read_samples(path: Path) -> list[dict[str, Any]]:
     return samples
 
 
-def _check_sample(path: Path, number: int, sample: Any) -> None:
+def _check_sample(path: Path, number: int, sample: Any, rolling: bool) -> None:
     if not isinstance(sample, dict):
         raise ImportFileError(f"'{path}', line {number}: not a JSON object.", hint=_RERUN)
     missing = [k for k in SAMPLE_KEYS if k not in sample]
@@ -218,7 +218,7 @@ def _check_sample(path: Path, number: int, sample: Any) -> None:
     if absent:
         raise ImportFileError(f"'{path}', line {number}: the sample lists metric(s) {', '.join(absent)} "
                               "but holds no value for them.", hint=_RERUN)
-    problem = sample_score_problem(path, number, sample)
+    problem = sample_score_problem(path, number, sample, rolling=rolling)
     if problem:
         raise ImportFileError(problem, hint=UNCHANGED_HINT)
 

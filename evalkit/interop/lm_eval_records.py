@@ -10,6 +10,7 @@ from typing import Any
 
 from evalkit.evaluation import DOC_LOGLIKELIHOOD, _metric_key
 from evalkit.interop.lm_eval_files import LmEvalTaskOutput
+from evalkit.interop.lm_eval_scores import first_number
 from evalkit.stats import mean_interval
 from evalkit.store.records import MetricRecord, SampleRecord
 from evalkit.tasks.clusters import cluster_field, document_cluster
@@ -57,7 +58,7 @@ def _record(doc_id: int, group: list[dict[str, Any]], config: dict[str, Any]) ->
     output_type = str(config.get("output_type", ""))
     scores: dict[str, float] = {}
     if output_type == "loglikelihood_rolling":
-        scores[DOC_LOGLIKELIHOOD] = _first_number(first["filtered_resps"])
+        scores[DOC_LOGLIKELIHOOD] = first_number(first["filtered_resps"])
     for sample in group:
         for metric in sample["metrics"]:
             if _is_number(sample[metric]):  # corpus-level metrics log lists: no per-document value
@@ -98,7 +99,7 @@ def _target(target: Any, choices: list[str]) -> str:
 
 def _prediction(filtered: Any, choices: list[str], output_type: str) -> str:
     if output_type == "multiple_choice":
-        lls = [_first_number(r) for r in filtered] if isinstance(filtered, list) else []
+        lls = [first_number(r) for r in filtered] if isinstance(filtered, list) else []
         best = _argmax(lls)
         return choices[best] if 0 <= best < len(choices) else ""
     value = filtered[0] if isinstance(filtered, list) and filtered else filtered
@@ -123,15 +124,6 @@ def _outputs(resps: Any, *, numeric: bool) -> Any:
         except ValueError:
             return resps
     return resps
-
-
-def _first_number(value: Any) -> float:
-    while isinstance(value, (list, tuple)) and value:
-        value = value[0]
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
 
 
 def _is_number(value: Any) -> bool:

@@ -6,6 +6,7 @@ or the task, and the metric), for the reader (evalkit.interop.lm_eval_files) to 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +16,29 @@ UNCHANGED_HINT = ("Import the files lm-eval wrote, unchanged; if lm-eval itself 
                   "(lm_eval --output_path DIR --log_samples) and import DIR.")
 
 
-def sample_score_problem(path: Path, number: int, sample: dict[str, Any]) -> str | None:
+def sample_score_problem(path: Path, number: int, sample: dict[str, Any], *, rolling: bool = False) -> str | None:
     """Unless every metric the sample lists holds a finite number or a list / object (a corpus-level
-    item): what the first other one holds."""
+    item), and (`rolling`: a loglikelihood_rolling task) its response is the document's log-likelihood,
+    evalkit's per-document score: what the first other one holds."""
     for metric in sample["metrics"]:
         if score_kind(sample, metric) == BAD:
             return (f"'{path}', line {number}: doc_id {sample['doc_id']} has no readable score for metric "
                     f"'{metric}': {describe_score(sample, metric)}; lm-eval did not compute it.")
+    loglikelihood = {"loglikelihood": first_number(sample["filtered_resps"])}
+    if rolling and score_kind(loglikelihood, "loglikelihood") != OK:
+        return (f"'{path}', line {number}: doc_id {sample['doc_id']} has no readable log-likelihood in "
+                f"'filtered_resps' ({describe_score(loglikelihood, 'loglikelihood')}); lm-eval did not compute it.")
     return None
+
+
+def first_number(value: Any) -> float:
+    """The first number of a logged response ([[ll, greedy]] or ['ll']), NaN when it holds none."""
+    while isinstance(value, (list, tuple)) and value:
+        value = value[0]
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        return math.nan
 
 
 def aggregate_problem(path: Path, task: str, results: dict[str, Any], config: dict[str, Any],

@@ -177,3 +177,12 @@ def test_provenance_no_store_can_hold_is_dropped_not_a_crash(output_copy: Path, 
     gen.write_text("\n".join([json.dumps(sample), *lines[1:]]) + "\n", encoding="utf-8")
     result = evalkit_cli("results", "import", output_copy, "--store", tmp_path / "s.db")
     assert result.exit_code == 0, result.output
+
+
+def test_a_rolling_task_whose_response_is_no_log_likelihood_is_refused(output_copy: Path, tmp_path: Path,
+                                                                       evalkit_cli) -> None:
+    """evalkit's per-document score of a loglikelihood_rolling task is the logged response: toy_gen's
+    responses are generated text, so relabelled as rolling it has no readable score (was stored as null)."""
+    _edit_results(output_copy, lambda d: d["configs"]["toy_gen"].__setitem__("output_type", "loglikelihood_rolling"))
+    _refused(evalkit_cli, output_copy, tmp_path / "s.db", samples_file(output_copy, "toy_gen").name, "line 1",
+             "no readable log-likelihood in 'filtered_resps'", "the score is NaN")
