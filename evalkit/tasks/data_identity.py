@@ -71,8 +71,9 @@ def content_digest(paths: Iterable[Path]) -> str:
 
 def use_content_keyed_cache(config: dict[str, Any]) -> None:
     """Point `datasets` at a cache folder named by the local data's content (paths already absolute),
-    so an edited file is read again whatever its mtime. A task with no local data is left alone."""
-    from evalkit.home import evalkit_home
+    so an edited file is read again whatever its mtime. It lies in `datasets`' own cache (shared by
+    every EVALKIT_HOME: content-named, it cannot be stale). A task with no local data is left alone."""
+    from datasets import config as datasets_config
 
     files = local_data_files(config, Path.cwd())  # paths are absolute; a relative dataset_path is the cwd's
     if not files:
@@ -80,8 +81,8 @@ def use_content_keyed_cache(config: dict[str, Any]) -> None:
     kwargs = config.get("dataset_kwargs")
     if not isinstance(kwargs, dict):
         kwargs = config["dataset_kwargs"] = {}
-    base = kwargs.get("cache_dir") or evalkit_home() / "datasets"
-    kwargs["cache_dir"] = str(Path(base) / f"local-{content_digest(files)}")
+    base = kwargs.get("cache_dir") or Path(datasets_config.HF_DATASETS_CACHE) / "evalkit-local"
+    kwargs["cache_dir"] = str(Path(base) / content_digest(files))
 
 
 def documents_hash(task: Any) -> str:
