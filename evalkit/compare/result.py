@@ -16,8 +16,8 @@ ROW_COLUMNS = ["a", "b", "model", "model_a", "model_b", "task", "setting", "metr
                "value_a", "value_b", "delta", "ci_low", "ci_high", "p_value", "p_adjusted", "mde", "n", "unmatched_a",
                "unmatched_b", "improved", "worsened", "method", "significant", "change"]
 # One row per flipped document: right -> wrong ("lost") or wrong -> right ("gained").
-FLIP_COLUMNS = ["a", "b", "model", "task", "setting", "metric", "direction", "doc_id", "prompt", "target",
-                "prediction_a", "prediction_b"]
+FLIP_COLUMNS = ["a", "b", "model", "task", "setting", "metric", "direction", "doc_id", "cluster", "prompt", "target",
+                "prediction_a", "prediction_b", "margin_a", "margin_b"]
 
 
 _EXAMPLES = {"alpha": 0.05, "confidence": 0.95, "power": 0.8}

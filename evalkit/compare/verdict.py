@@ -16,6 +16,7 @@ from evalkit.compare.policy import RowPolicy
 from evalkit.compare.result import NO_ITEM_SCORES
 from evalkit.compare.scores import is_corpus_level, item_scores
 from evalkit.metric_semantics import semantics
+from evalkit.report.formatting import fmt_given as shown
 from evalkit.stats import is_binary
 from evalkit.stats.margins import MarginTest, binary_margin_test, documents_needed, mean_margin_test
 
@@ -105,11 +106,6 @@ def reason(verdict: str, test: MarginTest | None, tolerance: float, level: float
             else "")
     return (f"{where}: the interval straddles the tolerance {tol}{more}, "
             f"or a tolerance of {shown_near(test.high, tolerance)} would pass it")
-
-
-def shown(value: float) -> str:
-    """A user-given number as given: the shortest text that reads back as the same float (0.4999999 stays)."""
-    return repr(float(value)) if math.isfinite(value) else str(value)
 
 
 def shown_near(value: float, reference: float) -> str:

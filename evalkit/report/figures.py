@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from evalkit.compare.result import Comparison
+from evalkit.compare.result import Comparison, GateOutcome
 from evalkit.report.formatting import is_missing
 
 MAX_SERIES = 8
@@ -122,3 +122,36 @@ def delta_figure(comparison: Comparison) -> FigureImage | None:
     ax.set_xlabel(f"Δ B − A ({comparison.confidence:.0%} CI)")
     title = f"Differences against {comparison.labels[0]}"
     return _encode(fig, title, "differences with intervals")
+
+
+_VERDICT_COLOURS = {"PASS": "tab:green", "FAIL": "tab:red", "INCONCLUSIVE": "tab:orange"}
+
+
+def verdict_figure(gate: GateOutcome) -> FigureImage | None:
+    """A forest plot of the gate: each row's drop with its one-sided bounds against its own tolerance
+    (a vertical tick), coloured by verdict, so the reason for every verdict is visible at once."""
+    rows = gate.comparison.rows
+    rows = rows[rows.verdict != "NOT GATED"]
+    if rows.empty:
+        return None
+    fig = _new_figure(len(rows))
+    ax = fig.add_subplot()
+    for index, (_, row) in enumerate(rows.iterrows()):
+        colour = _VERDICT_COLOURS.get(str(row.verdict), "tab:blue")
+        low, high = _finite(row.drop_low, row["drop"]), _finite(row.drop_high, row["drop"])
+        ax.plot([low, high], [index, index], color=colour, linewidth=2.5)
+        ax.plot([row["drop"]], [index], "o", color=colour)
+        ax.plot([row.tolerance, row.tolerance], [index - 0.35, index + 0.35], color="black", linewidth=1.5)
+    labels = [" / ".join(str(v) for v in (r.task, r.setting, r.metric) if not is_missing(v)) + f": {r.verdict}"
+              for r in rows.itertuples(index=False)]
+    ax.set_yticks(range(len(rows)), [_label(x) for x in labels])
+    ax.invert_yaxis()
+    ax.axvline(0.0, color="grey", linewidth=1, linestyle=":")
+    ax.set_xlabel(f"drop (positive = worse) with its one-sided {1 - gate.alpha:.0%} bounds; black tick: tolerance")
+    return _encode(fig, f"Gate {gate.verdict}: each row's drop against its tolerance",
+                   "forest plot of drops, bounds and tolerances")
+
+
+def _finite(value: float, fallback: float) -> float:
+    """An infinite bound (nothing estimable) drawn as the point: the reason text says it is unbounded."""
+    return float(value) if not is_missing(value) and abs(float(value)) != float("inf") else float(fallback)

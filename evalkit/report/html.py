@@ -21,10 +21,12 @@ class Section:
 
 
 def _cell_class(index: int, value: str, table: TextTable) -> str:
-    if value in (REGRESSION, "worse"):
+    if value in (REGRESSION, "worse", "FAIL"):
         return "bad"
-    if value == "better":
+    if value in ("better", "PASS"):
         return "good"
+    if value == "INCONCLUSIVE":
+        return "inconclusive"
     return "num" if index in table.numeric else "text"
 
 
@@ -32,6 +34,10 @@ def _sections(doc: ReportDocument, figures: bool) -> list[Section]:
     from evalkit.report import figures as plots
 
     sections = []
+    if doc.gate is not None and figures:
+        forest = plots.verdict_figure(doc.gate)
+        if forest is not None:
+            sections.append(Section("Verdicts", figures=[forest]))
     results = results_table(doc.results) if doc.results is not None else None
     if results is not None:
         section = Section("Results", tables=[results])

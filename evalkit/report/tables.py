@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from evalkit.compare.result import Comparison, GateOutcome
-from evalkit.compare.verdict import shown
 from evalkit.report.formatting import (NOT_ESTIMABLE, correction_name, fmt_count, fmt_delta, fmt_estimate,
                                        fmt_given, fmt_mde, fmt_p, fmt_signed, fmt_value, is_missing, tail_text)
 
@@ -170,15 +169,30 @@ def method_note(comparison: Comparison) -> str:
 
 
 def flips_table(flips: pd.DataFrame) -> TextTable | None:
-    """Flipped documents with prompt (its end), target and both predictions."""
+    """Flipped documents with prompt (its end), target and both predictions; the cluster and the decision
+    margin (gold minus best other choice log-likelihood, A → B) when known, most decisive flips first."""
     if flips is None or flips.empty:
         return None
-    headers = ["Task", "Metric", "Flip", "Doc", "Prompt", "Target", "Prediction A", "Prediction B"]
-    body = [[_text(r.task) + (f" / {r.setting}" if not is_missing(r.setting) else f" ({r.a} → {r.b})"),
-             _text(r.metric), _text(r.direction), fmt_count(r.doc_id), tail_text(r.prompt), tail_text(r.target),
-             tail_text(r.prediction_a), tail_text(r.prediction_b)] for r in flips.itertuples(index=False)]
-    return TextTable(title="Flipped documents", headers=headers, rows=body, numeric=frozenset({3}),
-                     whole=frozenset({2}), optional=((4,), (5,)))
+    clusters = "cluster" in flips and not flips.cluster.map(is_missing).all()
+    margins = "margin_a" in flips and not flips.margin_a.map(is_missing).all()
+    headers = ["Task", "Metric", "Flip", "Doc"] + (["Cluster"] if clusters else []) + (
+        ["Margin A → B"] if margins else []) + ["Prompt", "Target", "Prediction A", "Prediction B"]
+    body = []
+    for r in flips.itertuples(index=False):
+        line = [_text(r.task) + (f" / {r.setting}" if not is_missing(r.setting) else f" ({r.a} → {r.b})"),
+                _text(r.metric), _text(r.direction), fmt_count(r.doc_id)]
+        line += [_text(r.cluster)] if clusters else []
+        line += [_margin_change(r.margin_a, r.margin_b)] if margins else []
+        body.append(line + [tail_text(r.prompt), tail_text(r.target), tail_text(r.prediction_a),
+                            tail_text(r.prediction_b)])
+    k = 4 + clusters + margins  # the prompt column
+    numeric = frozenset({3} | ({4 + clusters} if margins else set()))
+    return TextTable(title="Flipped documents", headers=headers, rows=body, numeric=numeric,
+                     whole=frozenset({2}), optional=((k,), (k + 1,)))
+
+
+def _margin_change(a: object, b: object) -> str:
+    return "" if is_missing(a) or is_missing(b) else f"{fmt_signed(a)} → {fmt_signed(b)}"
 
 
 def gate_lines(gate: GateOutcome) -> list[str]:
@@ -193,7 +207,7 @@ def gate_lines(gate: GateOutcome) -> list[str]:
             "INCONCLUSIVE": "Gate INCONCLUSIVE: no required row failed, but not every one could be shown within "
                             "its tolerance"}[gate.verdict]
     lines = [f"{head} ({len(required)} required rows: {counts}; policy: {gate.policy_source}, default tolerance "
-             f"{shown(gate.max_drop)})."]
+             f"{fmt_given(gate.max_drop)})."]
     lines.append(f"Each row: PASS when the upper {1 - gate.alpha:.0%} bound of the drop is within its tolerance "
                  f"(GO needs all required rows: an intersection-union test, so a true drop beyond tolerance is "
                  f"passed with probability at most {fmt_given(gate.alpha)}); FAIL when the drop beyond the tolerance is "

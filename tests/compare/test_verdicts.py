@@ -175,3 +175,31 @@ def test_the_gate_is_a_function_of_two_runs_and_a_policy(tmp_path: Path) -> None
     assert {"drop_low", "drop_high", "tolerance", "reason", "tier"} <= set(table.columns)
     with pytest.raises(InputError, match="Unknown run"):
         evalkit.gate("nope", "b", store=store)
+
+
+def test_flips_carry_cluster_and_decision_margins_most_decisive_first(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from evalkit.report.tables import flips_table
+
+    def cell(correct: list[int], lls: list[list[float]]) -> Any:
+        record = CellSpec("t", {"acc": correct}).record(0)
+        samples = [replace(s, outputs=[[ll, False] for ll in lls[i]], cluster=f"passage {i // 2}")
+                   for i, s in enumerate(record.samples)]
+        return replace(record, samples=samples)
+    # gold is choice 0; A right on all three; B loses doc 0 narrowly and doc 2 by a wide margin
+    lls_a = [[-1.0, -2.0], [-1.0, -3.0], [-1.0, -4.0]]
+    lls_b = [[-2.1, -2.0], [-1.0, -3.0], [-5.0, -1.0]]
+    conn = open_for_writing(tmp_path / "s.db")
+    add_run(conn, "a", [cell([1, 1, 1], lls_a)], name="a", created_at="1")
+    add_run(conn, "b", [cell([0, 1, 0], lls_b)], name="b", created_at="2")
+    conn.close()
+    with RunOpener(tmp_path / "s.db") as opener:
+        comparison = compare_runs(open_runs(opener, ["a", "b"]), CompareOptions(flips=5))
+    flips = comparison.flips
+    assert list(flips.doc_id) == [2, 0]  # margin 3 -> -4 first, then 1 -> -0.1
+    assert list(flips.margin_a) == pytest.approx([3.0, 1.0]) and list(flips.margin_b) == pytest.approx([-4.0, -0.1])
+    assert list(flips.cluster) == ["passage 1", "passage 0"]
+    table = flips_table(flips)
+    assert table is not None and "Cluster" in table.headers and "Margin A → B" in table.headers
+    assert table.rows[0][4:6] == ["passage 1", "+3.000 → -4.000"]

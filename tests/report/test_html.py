@@ -28,4 +28,5 @@ def test_html_settings_figure_appears_when_settings_differ(three_runs_doc: Repor
 def test_html_gate_verdict_is_marked(gate_doc: ReportDocument) -> None:
     page = render(gate_doc, "html")
     assert '<p class="fail" id="gate-verdict">Gate NO-GO' in page
-    assert '<td class="bad">REGRESSION</td>' in page
+    assert '<td class="bad">FAIL</td>' in page and '<td class="inconclusive">INCONCLUSIVE</td>' in page
+    assert "forest plot of drops, bounds and tolerances" in page  # the verdicts figure
