@@ -228,15 +228,19 @@ def with_chat_templates(cells: list[Cell]) -> list[Cell]:
     model's tokenizer (no weights): no template, or an unknown NAME, is exit 2 here."""
     from dataclasses import replace
 
-    from evalkit.prompting import with_template_sha
+    from evalkit.prompting import check_chat_template, with_template_sha
 
     tokenizers: dict[ModelSpec, Any] = {}
+    rendered: set[tuple[ModelSpec, Any]] = set()  # each template rendered once per model and options
     resolved = []
     for cell in cells:
         if cell.prompt.chat_template:
             if cell.model not in tokenizers:
                 tokenizers[cell.model] = read_tokenizer(cell.model)
             cell = replace(cell, prompt=with_template_sha(cell.prompt, tokenizers[cell.model], model=cell.model.label))
+            if (cell.model, cell.prompt) not in rendered:
+                check_chat_template(tokenizers[cell.model], cell.prompt, model=cell.model.label)
+                rendered.add((cell.model, cell.prompt))
         resolved.append(cell)
     return resolved
 

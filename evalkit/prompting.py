@@ -184,6 +184,37 @@ def with_template_sha(options: PromptOptions, tokenizer: Any, *, model: str) -> 
                                                                                   model=model)))
 
 
+def check_chat_template(tokenizer: Any, options: PromptOptions, *, model: str) -> None:
+    """Render the selected chat template once on a tiny conversation, time-limited like task prompts
+    (evalkit.tasks.render_limit): a template that raises, does not parse or never ends is bad input
+    found before the model loads, not a failed run blamed on the task's few-shot context."""
+    from evalkit.tasks.render_limit import ENV_VAR, RenderTimeout, render_timeout_s, time_limit
+
+    if not options.chat_template:
+        return
+    turns = [{"role": "user", "content": "Hello"}]
+    if options.fewshot_as_multiturn:
+        turns = [{"role": "user", "content": "1 + 1?"}, {"role": "assistant", "content": "2"}] + turns
+    if options.system_instruction:
+        turns = [{"role": "system", "content": "Answer briefly."}] + turns
+    source = (f"the chat template{f' {options.template_name!r}' if options.template_name else ''} of model "
+              f"'{model}' (tokenizer files in {getattr(tokenizer, 'name_or_path', '?')})")
+    seconds = render_timeout_s()
+    try:
+        with time_limit(seconds):
+            render_chat(tokenizer, turns, template_name=options.template_name)
+    except RenderTimeout as exc:
+        raise InputError(f"--apply-chat-template: {source} did not finish rendering a {len(turns)}-message "
+                         f"conversation within {seconds:g} s.",
+                         hint=f"Fix the template (a loop that never ends?); {ENV_VAR} sets the limit.") from exc
+    except Exception as exc:  # jinja2 syntax errors, raise_exception(...), a missing variable
+        lines = str(exc).strip().splitlines()
+        raise InputError(f"--apply-chat-template: {source} fails on a {len(turns)}-message conversation: "
+                         f"{type(exc).__name__}: {lines[0][:300] if lines else ''}",
+                         hint="Fix the tokenizer's chat template (tokenizer_config.json or chat_template.jinja), "
+                              "or leave out --apply-chat-template.") from exc
+
+
 def render_chat(tokenizer: Any, chat_history: list[dict[str, str]], *, add_generation_prompt: bool = True,
                 template_name: str | None = None) -> str:
     """A conversation rendered as lm-eval's HFLM.apply_chat_template renders it (a template that
