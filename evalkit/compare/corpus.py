@@ -71,8 +71,10 @@ def _resampled_deltas(stats_a: np.ndarray, stats_b: np.ndarray, score: Score, n_
 
 
 def _generic(items_a: list[Any], items_b: list[Any], aggregation: str, seed: int) -> CorpusBootstrap | None:
-    from lm_eval.api.registry import AGGREGATION_REGISTRY
-
+    try:  # only for an aggregation outside evalkit's table; the light install may lack lm-eval
+        from lm_eval.api.registry import AGGREGATION_REGISTRY
+    except ImportError:
+        return None
     fn = AGGREGATION_REGISTRY.get(aggregation)
     if fn is None:
         return None
