@@ -22,7 +22,7 @@ from evalkit.compare.policy import TIERS, GatePolicy, simple_policy
 from evalkit.compare.result import GATE_COLUMNS, Comparison, GateOutcome, check_max_drop
 from evalkit.compare.sources import RunSide
 from evalkit.compare.verdict import needed, reason, row_evidence
-from evalkit.errors import InputError
+from evalkit.errors import InputError, did_you_mean
 from evalkit.stats import adjust_pvalues
 from evalkit.stats.margins import MarginTest
 
@@ -65,6 +65,7 @@ def decide_gate(comparison: Comparison, policy: GatePolicy | float, *, allow_mis
     check_max_drop(policy.defaults.tolerance)
     rows = comparison.rows.copy()
     if policy.metrics:
+        _check_policy_metrics(rows, policy)
         keep = rows.metric.map(lambda m: str(m).split(",")[0] in policy.metrics or str(m) in policy.metrics)
         rows, pairs = rows[keep].reset_index(drop=True), [p for p, k in zip(comparison.row_pairs, keep) if k]
     else:
@@ -90,6 +91,16 @@ def decide_gate(comparison: Comparison, policy: GatePolicy | float, *, allow_mis
     return GateOutcome(comparison=judged_comparison, max_drop=policy.defaults.tolerance, verdict=verdict,
                        failing=failing, not_gated=not_gated, missing=missing, policy_source=policy.source,
                        alpha=comparison.alpha)
+
+
+def _check_policy_metrics(rows: pd.DataFrame, policy: GatePolicy) -> None:
+    """InputError for a policy metric no compared row reports (a typo would gate nothing of it)."""
+    reported = sorted({str(m) for m in rows.metric} | {str(m).split(",")[0] for m in rows.metric})
+    unknown = [m for m in policy.metrics if m not in reported]
+    if unknown:
+        raise InputError(f"Gate policy {policy.source}: metric '{unknown[0]}' under 'metrics' is not reported by "
+                         f"the compared runs; they report: {', '.join(reported)}." + did_you_mean(unknown[0], reported),
+                         hint="Fix the name in the policy's `metrics:` list.")
 
 
 def _judge(row: pd.Series, pair: object, policy: GatePolicy, alpha: float, n_boot: int, seed: int) -> dict:

@@ -25,8 +25,10 @@ from typing import Any
 import yaml
 
 from evalkit.errors import InputError
+from evalkit.regular_files import read_regular_bytes
 
 TIERS = ("required", "advisory")
+_MAX_POLICY_BYTES = 1 << 20
 _RULE_KEYS = {"tolerance", "relative", "tier", "min_documents", "direction", "clusters"}
 
 
@@ -81,8 +83,8 @@ def simple_policy(max_drop: float) -> GatePolicy:
 def load_policy(path: Path, max_drop: float | None = None) -> GatePolicy:
     """Read and validate a policy file; `max_drop` (given on the command line) replaces the default tolerance."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_regular_bytes(path, _MAX_POLICY_BYTES).decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:  # a FIFO or device is refused, never read (it would block)
         raise InputError(f"Cannot read the gate policy {path}: {exc}.", hint="Pass --policy an existing YAML file.") from exc
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)

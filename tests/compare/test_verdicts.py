@@ -203,3 +203,20 @@ def test_flips_carry_cluster_and_decision_margins_most_decisive_first(tmp_path: 
     table = flips_table(flips)
     assert table is not None and "Cluster" in table.headers and "Margin A → B" in table.headers
     assert table.rows[0][4:6] == ["passage 1", "+3.000 → -4.000"]
+
+
+def test_a_policy_metric_no_row_reports_is_bad_input(tmp_path: Path) -> None:
+    store = _store(tmp_path / "s.db", [CellSpec("t", {"acc": binary(100, 70)})], [CellSpec("t", {"acc": binary(100, 70)})])
+    policy = tmp_path / "p.yaml"
+    policy.write_text("metrics: [acc_nrom]\n")
+    with pytest.raises(InputError, match="metric 'acc_nrom' under 'metrics' is not reported"):
+        _gate(store, load_policy(policy))
+
+
+def test_a_policy_that_is_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "policy.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="is a FIFO"):
+        load_policy(fifo)
