@@ -11,6 +11,8 @@ from typing import Any
 
 from lm_eval.api.task import ConfigurableTask
 
+from evalkit.errors import TaskError
+from evalkit.tasks.document_checks import empty_choice
 from evalkit.tasks.render_limit import bounded_render
 
 
@@ -19,7 +21,15 @@ class BoundedTask(ConfigurableTask):
 
     def __init__(self, *args: Any, evalkit_label: str = "Task", **kwargs: Any) -> None:
         self.evalkit_label = evalkit_label
-        super().__init__(*args, **kwargs)
+        self._evalkit_last_choices: Any = None
+        try:
+            super().__init__(*args, **kwargs)
+        except IndexError as exc:  # lm-eval's first-document check indexes each choice's first character
+            if (empty := empty_choice(self._evalkit_last_choices)) is None:
+                raise
+            raise TaskError(f"{evalkit_label}, key 'doc_to_choice': the first evaluation document's {empty}.",
+                            hint="Every choice needs text to score; fix the data or the doc_to_choice "
+                                 "template.") from exc
 
     def doc_to_text(self, doc: Any, *args: Any, **kwargs: Any) -> Any:
         with bounded_render(self.evalkit_label, "doc_to_text", doc):
@@ -31,7 +41,8 @@ class BoundedTask(ConfigurableTask):
 
     def doc_to_choice(self, doc: Any, *args: Any, **kwargs: Any) -> Any:
         with bounded_render(self.evalkit_label, "doc_to_choice", doc):
-            return super().doc_to_choice(doc, *args, **kwargs)
+            self._evalkit_last_choices = super().doc_to_choice(doc, *args, **kwargs)
+            return self._evalkit_last_choices
 
     def fewshot_context(self, doc: Any, *args: Any, **kwargs: Any) -> Any:
         with bounded_render(self.evalkit_label, "fewshot_context (description / few-shot examples)", doc):

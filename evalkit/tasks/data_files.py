@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import glob
 import json
+import math
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -96,6 +97,9 @@ def precheck(config: dict[str, Any], yaml_path: Path | None) -> None:
                             hint="Fill the data file, or remove it from dataset_kwargs.data_files.")
         if config.get("dataset_path") == "csv" or path.suffix in {".csv", ".tsv"}:
             _check_csv(path, _delimiter(config, path))
+        elif config.get("dataset_path") == "json" or path.suffix in {".jsonl", ".json"}:
+            _check_utf8(path)
+            _check_json_lines(path)
 
 
 def _delimiter(config: dict[str, Any], path: Path) -> str:
@@ -109,11 +113,26 @@ def _check_csv(path: Path, delimiter: str) -> None:
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         header = next(reader, [])
+        rows, start = 0, reader.line_num + 1
         for row in reader:
             if row and len(row) != len(header):
-                raise TaskError(f"Data file '{path}', line {reader.line_num}: {len(row)} fields, but the header "
-                                f"(line 1) has {len(header)}.",
-                                hint="Quote fields that contain the delimiter; every row needs one value per column.")
+                raise _ragged_row(path, row, len(header), start, reader.line_num)
+            rows += bool(row)
+            start = reader.line_num + 1
+    if header and not rows:
+        raise TaskError(f"Data file '{path}' has a header (line 1) but no rows.",
+                        hint="Add the data rows, or remove the file from dataset_kwargs.data_files.")
+
+
+def _ragged_row(path: Path, row: list[str], columns: int, start: int, end: int) -> TaskError:
+    """A row with the wrong number of fields, blamed on the line where it starts: a row that ran over
+    several lines holds a quote that was never closed."""
+    if end > start and any("\n" in field for field in row):
+        return TaskError(f"Data file '{path}', line {start}: a quoted field opened on this line is not closed "
+                         f"(the row runs on to line {end}).", hint="Close the quote (a field's own quotes are "
+                         'written twice: "say ""hi""").')
+    return TaskError(f"Data file '{path}', line {start}: {len(row)} fields, but the header (line 1) has {columns}.",
+                     hint="Quote fields that contain the delimiter; every row needs one value per column.")
 
 
 def _check_utf8(path: Path) -> None:
@@ -160,6 +179,11 @@ def _check_json_lines(path: Path) -> None:
         if not isinstance(row, dict):
             raise TaskError(f"Data file '{path}', line {number}: a JSON {type(row).__name__}, not an object.",
                             hint="Each line of a JSON-lines file must be one JSON object {\"field\": ...}.")
+        for key, value in row.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise TaskError(f"Data file '{path}', line {number}: field '{key}' is {json.dumps(value)} (not valid JSON; "
+                                "`datasets` would read the whole column as floats).",
+                                hint="Write the value (or null) in that line; NaN and Infinity are not JSON.")
 
 
 def innermost_cause(exc: BaseException) -> BaseException:

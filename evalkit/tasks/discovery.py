@@ -100,7 +100,7 @@ class TaskRegistry:
         """A task name, a path to a task YAML file, or `lm_eval:NAME`."""
         if ref.startswith(LM_EVAL_PREFIX):
             return TaskEntry(ref[len(LM_EVAL_PREFIX):], None, "lm_eval", {})
-        if ref.endswith((".yaml", ".yml")) or os.sep in ref:
+        if _looks_like_a_path(ref):
             return self.resolve_file(Path(ref))
         if ref in self.index:
             return self.index[ref]
@@ -165,16 +165,30 @@ class TaskRegistry:
         except Exception as exc:  # one unreadable file must not hide every other task
             self.problems.append(f"Task file '{path}' could not be read: {type(exc).__name__}: {exc}")
             return None
-        name = config.get("task")
-        if name is None or isinstance(name, list) or "group" in config:
+        if "task" not in config or "group" in config:
             return None  # include-only templates and groups are not runnable tasks by themselves
+        name = config["task"]
         if not isinstance(name, str) or not name.strip():
-            self.problems.append(f"Task file '{path}', key 'task': {name!r} is not a task name (a string).")
+            self.problems.append(f"Task file '{path}', key 'task': {name!r} is not a task name (a string); skipped.")
             return None
-        if (problem := _not_text(name, path)) is not None:
+        if (problem := _not_text(name, path) or _not_a_name(name, path)) is not None:
             self.problems.append(f"{problem} Skipped.")
             return None
         return TaskEntry(name, path.resolve(), source.label, config, real(source.directory))
+
+
+def _looks_like_a_path(ref: str) -> bool:
+    """A --task reference read as a path to a YAML file rather than a task name."""
+    return ref.endswith((".yaml", ".yml")) or os.sep in ref or "/" in ref
+
+
+def _not_a_name(name: str, path: Path) -> str | None:
+    """Why a `task:` name found in a task directory could never be run by that name: `-t` reads it
+    as a path, or as a task of lm-eval's own registry."""
+    if _looks_like_a_path(name) or name.startswith(LM_EVAL_PREFIX):
+        return (f"Task file '{path}', key 'task': '{name}' looks like a path or an `{LM_EVAL_PREFIX}` reference, "
+                "so `-t` could never run it by name.")
+    return None
 
 
 _NOT_TEXT_HINT = "Rename the task (its `task:` key) or the file so that both are plain UTF-8 text."

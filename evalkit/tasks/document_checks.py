@@ -27,6 +27,8 @@ def document_problem(task: Any, doc: Any) -> str | None:
     choices = task.doc_to_choice(doc)
     if not isinstance(choices, list) or not choices or not all(isinstance(c, str) for c in choices):
         return f"key 'doc_to_choice' must give a non-empty list of strings, not {_shown(choices)}"
+    if (empty := empty_choice(choices)) is not None:
+        return f"key 'doc_to_choice': {empty}"
     target = task.doc_to_target(doc)
     if getattr(task, "multiple_input", 0):  # the context is a choice; the target is the continuation
         if isinstance(text, bool) or not isinstance(text, int) or not 0 <= text < len(choices):
@@ -37,6 +39,15 @@ def document_problem(task: Any, doc: Any) -> str | None:
     if not isinstance(text, str):
         return _not_text("doc_to_text", text)
     return _gold_problem(target, choices)
+
+
+def empty_choice(choices: Any) -> str | None:
+    """'choice N is empty' for the first empty string among `choices` (an empty continuation has no
+    token to score; lm-eval's first-document check fails on it with an IndexError), else None."""
+    if not isinstance(choices, list):
+        return None
+    index = next((i for i, choice in enumerate(choices) if choice == ""), None)
+    return None if index is None else f"choice {index} is empty (of {_shown(choices)})"
 
 
 def duplicate_choices(task: Any, doc: Any) -> str | None:

@@ -48,6 +48,27 @@ def _function_constructor(loader: _TaskLoader, node: yaml.Node) -> FunctionRef:
 _TaskLoader.add_constructor("!function", _function_constructor)
 
 
+def _construct_unique_mapping(loader: _TaskLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    """A mapping whose keys are unique: YAML would keep the last of two `doc_to_text:` silently, so
+    a key written twice is an error naming file, line and key (`<<` merge keys may repeat keys)."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = loader.construct_object(key_node)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise TaskError(f"Task file '{loader.yaml_path}', line {line}: key '{key}' is written twice (first "
+                                f"on line {seen[key]}); YAML would silently keep only the last one.",
+                                hint="Remove one of the two, or merge them.")
+            seen[key] = line
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_TaskLoader.construct_mapping = _construct_unique_mapping  # type: ignore[assignment,method-assign]
+
+
 def read_task_yaml(path: Path, *, root: Path | None = None, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """Parse a task YAML (following `include:`) into a plain dict; errors name file and line.
 
