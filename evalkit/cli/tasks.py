@@ -9,8 +9,10 @@ import click
 from rich.console import Console
 from rich.markup import escape
 from rich.syntax import Syntax
+from rich.text import Text
 
 from evalkit.errors import TaskError
+from evalkit.report.formatting import printable
 from evalkit.tasks.yaml_source import dump_task_yaml
 
 if TYPE_CHECKING:
@@ -29,7 +31,6 @@ def command() -> None:
 @include_option
 def list_tasks(include_path: tuple[str, ...]) -> None:
     """Every task evalkit can find: name, output type, splits with row counts, where defined."""
-    from evalkit.report.formatting import printable
     from evalkit.report.rich_fit import BREAK, TERMINAL_HINT, Column, FittedTable
     from evalkit.tasks.discovery import TaskRegistry
     from evalkit.tasks.inspection import list_rows
@@ -63,7 +64,7 @@ def show_task(name: str, include_path: tuple[str, ...], examples: int) -> None:
     loaded, rendered = rendered_examples(entry, examples)
     console = Console()
     where = entry.yaml_path if entry.yaml_path else "lm-eval's task registry"
-    console.print(f"[bold]{entry.name}[/]  ({entry.source}: {where})")
+    console.print(Text(printable(entry.name), style="bold") + Text(f"  ({printable(entry.source)}: {printable(where)})"))
     console.print(Syntax(dump_task_yaml(_shown_config(loaded)), "yaml", word_wrap=True))
     console.print(f"config hash {loaded.config_hash}; {len(loaded.task.eval_docs)} evaluation documents")
     for i, example in enumerate(rendered):
@@ -98,17 +99,19 @@ def validate(paths: tuple[str, ...]) -> None:
     failed = total = 0
     for path, root in _files_to_validate(paths):
         if root is not None and not _defines_a_task(path):
-            console.print(f"[dim]-[/] {path}  (no `task:` key: an include-only template, skipped)")
+            console.print(Text("- ", style="dim") + Text(f"{printable(path)}  (no `task:` key: an include-only "
+                                                           "template, skipped)"))
             continue
         total += 1
         report = validate_file(registry, path, root)
         if report.problems:
             failed += 1
-            console.print(f"[red]✗[/] {path}")
+            console.print(Text("✗ ", style="red") + Text(printable(path)))
             for problem in report.problems:
                 console.print(f"    {problem}", markup=False, highlight=False, soft_wrap=True)
         else:
-            console.print(f"[green]✓[/] {path}  ({report.name}: {report.documents} evaluation documents)")
+            console.print(Text("✓ ", style="green") + Text(f"{printable(path)}  ({printable(report.name)}: "
+                                                              f"{report.documents} evaluation documents)"))
         for note in report.notes:
             console.print(f"    note: {note}", markup=False, highlight=False, soft_wrap=True)
     if failed:
