@@ -27,10 +27,23 @@ def ray_session(options: ExecutorOptions, sink: Any) -> Iterator[Any]:
     if started:
         _connect(ray, options.ray_address, sink)
     try:
+        check_cluster_fits(ray.cluster_resources(), options)
         yield ray
     finally:
         if started:
             ray.shutdown()
+
+
+def check_cluster_fits(resources: dict[str, float], options: ExecutorOptions) -> None:
+    """InputError (exit 2, before anything is submitted) when the cluster has fewer GPUs or CPUs in
+    all than one actor asks for: Ray would wait forever for a node that can hold it."""
+    for option, name, wanted in (("--gpus-per-cell", "GPU", options.gpus_per_cell),
+                                 ("--cpus-per-cell", "CPU", options.cpus_per_cell)):
+        have = float(resources.get(name, 0.0))
+        if wanted > have:
+            raise InputError(f"{option} {wanted:g}: the Ray cluster has {have:g} {name}(s) in all, so no cell's "
+                             "actor could ever be placed (Ray would wait for one forever).",
+                             hint=f"Lower {option}, or connect to a cluster with {name}s (--ray-address).")
 
 
 def _connect(ray: Any, address: str | None, sink: Any) -> None:

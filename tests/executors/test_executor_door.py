@@ -59,3 +59,25 @@ def test_a_dead_ray_address_fails_fast_with_exit_2(tiny_model_dir: Path, tmp_pat
                          "--ray-address", f"127.0.0.1:{port}", "--store", tmp_path / "r.db")
     assert result.exit_code == 2 and f"nothing answers at 127.0.0.1:{port}" in result.output, result.output
     assert time.monotonic() - start < 60  # ray.init retried a dead address for minutes
+
+
+@pytest.mark.parametrize(("option", "value", "needle"), [("gpus_per_cell", 1.0, "--gpus-per-cell 1: the Ray cluster has 0 GPU"),
+                                                        ("cpus_per_cell", 64.0, "--cpus-per-cell 64: the Ray cluster has 2 CPU")])
+def test_more_gpus_or_cpus_per_cell_than_the_cluster_has_is_refused_before_submitting(
+        ray_cluster: object, option: str, value: float, needle: str) -> None:
+    """Issue 24 item 3: --gpus-per-cell 1 on a cluster without GPUs waited forever for a node."""
+    from evalkit.errors import InputError
+    from evalkit.executors.base import ExecutorOptions
+    from evalkit.executors.ray_executor import ray_session
+
+    class Sink:
+        def message(self, text: str) -> None:
+            return None
+
+    options = ExecutorOptions(kind="ray", **{option: value})
+    with pytest.raises(InputError, match=needle):
+        with ray_session(options, Sink()):
+            pass
+    with ray_session(ExecutorOptions(kind="ray"), Sink()):  # what fits still runs
+        pass
+
