@@ -71,3 +71,23 @@ def test_a_full_disk_under_home_turns_the_request_cache_off(tmp_path: Path, caps
     assert cache.get_many(["first"]) == {"first": (-1.0, True)}
     assert capsys.readouterr().err.count("going on without caching") == 1
     cache.close()
+
+
+def test_a_postgres_server_dropping_the_connection_mid_run_is_a_run_time_failure(pg_url: str) -> None:
+    """The server ends the session (as a stopping server does: 57P01 admin shutdown) between two
+    cell writes: exit 1, the run's first cell still there, no "restore it from a backup"."""
+    import psycopg
+
+    conn = open_for_writing(pg_url)
+    info, cells = synthetic_run("r1", n_docs=5)
+    begin_run(conn, info)
+    write_cell(conn, info.run_id, cells[0])
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE pid <> pg_backend_pid() AND datname = current_database()")
+    with pytest.raises(RunFailedError, match="connection to the database server was lost") as raised:
+        write_cell(conn, info.run_id, cells[1])
+    assert "backup" not in raised.value.render()
+    reader = open_for_reading(pg_url)
+    assert reader.execute("SELECT COUNT(*) FROM cells").fetchone()[0] == 1
+    reader.close()
