@@ -2,8 +2,10 @@
 
 A task's root is the source directory it was found in (an --include-path directory, an
 EVALKIT_TASKS_PATH entry, a directory an installed package registered, evalkit's built-ins) or,
-for a YAML file given by path outside every source, that file's own directory. Every `include:`
-and every `!function` module must resolve, after following symlinks, to a file inside the root.
+for a YAML file given by path outside every source, the folder of that path as written (a symlinked
+YAML does not make its target's folder the root). Every `include:` and every `!function` module
+must resolve, after following symlinks, to a file inside the root (`evalkit lm-eval` holds lm-eval's
+own loader to the same rule: evalkit.tasks.hooks.lm_eval_hook).
 """
 
 from __future__ import annotations
