@@ -159,24 +159,45 @@ def main() -> None:
     print(f"{'kind':4} {'clus':4} {'R':>2} {'n':>5} {'m':>4} | " + " | ".join(
         f"{name:^20}" for name in RULES))
     print(f"{'':23}| " + " | ".join(f"{'fGO':>6}{'fNOGO':>7}{'INC':>6} " for _ in RULES))
-    worst = {name: [0.0, 0.0] for name in RULES}
-    inconclusive = {name: [] for name in RULES}
+    results = []
     for i, cell in enumerate(grid(args.quick)):
         result = rates(cell, args.sims, seed=i)
+        results.append((cell, result))
         cols = []
         for name, (fgo, fnogo, inc) in result.items():
             flag = lambda r: "!" if r > limit else " "  # noqa: E731
             cols.append(f"{fgo:6.3f}{flag(fgo)}{fnogo:6.3f}{flag(fnogo)}{inc:5.2f} ")
-            worst[name] = [max(worst[name][0], fgo), max(worst[name][1], fnogo)]
-            inconclusive[name].append(inc)
         print(f"{cell.kind:4} {'yes' if cell.clustered else 'no':4} {cell.rows:2d} {cell.n:5d} {cell.multiple:4.2f} | "
               + " | ".join(cols), flush=True)
-    print("\nworst false GO / false NO-GO over the grid, mean INCONCLUSIVE rate:")
-    for name in RULES:
-        print(f"  {name:8} {worst[name][0]:.3f} / {worst[name][1]:.3f}, INCONCLUSIVE {np.mean(inconclusive[name]):.3f}")
-    ratio = np.mean(inconclusive["evalkit"]) / max(np.mean(inconclusive["NeMo"]), 1e-12)
-    print(f"  evalkit's INCONCLUSIVE rate is {ratio:.2f}x NeMo's; {time.perf_counter() - started:.0f} s")
+    summary(results, limit)
+    print(f"{time.perf_counter() - started:.0f} s")
 
+
+def summary(results: list[tuple[Cell, dict[str, tuple[float, float, float]]]], limit: float) -> None:
+    """Per (kind, clusters, rows): each rule's worst false GO / false NO-GO over n and m, mean INCONCLUSIVE;
+    then evalkit against NeMo where NeMo's rule is valid for the whole configuration (R, n, kind, clusters)."""
+    groups: dict[tuple[str, bool, int], list] = {}
+    configs: dict[tuple[str, bool, int, int], list] = {}
+    for cell, result in results:
+        groups.setdefault((cell.kind, cell.clustered, cell.rows), []).append(result)
+        configs.setdefault((cell.kind, cell.clustered, cell.rows, cell.n), []).append(result)
+    print("\n| scores | clusters | rows | " + " | ".join(f"{n}: false GO / false NO-GO / INCONCLUSIVE" for n in RULES) + " |")
+    print("| --- | --- | ---: | " + " | ".join("---" for _ in RULES) + " |")
+    for (kind, clustered, rows), found in groups.items():
+        cols = [f"{max(r[n][0] for r in found):.3f} / {max(r[n][1] for r in found):.3f} / "
+                f"{np.mean([r[n][2] for r in found]):.2f}" for n in RULES]
+        print(f"| {kind} | {'yes' if clustered else 'no'} | {rows} | " + " | ".join(cols) + " |")
+    valid = [r for found in configs.values() if all(max(x["NeMo"][:2]) <= limit for x in found) for r in found]
+    fewer = sum(r["evalkit"][2] < r["NeMo"][2] for r in valid)
+    more = sum(r["evalkit"][2] > r["NeMo"][2] for r in valid)
+    invalid = sum(1 for found in configs.values() if not all(max(x["NeMo"][:2]) <= limit for x in found))
+    print(f"\nNeMo's rule has an error rate above {limit:.3f} in {invalid} of {len(configs)} configurations "
+          f"(rows x n x scores x clusters). Where it is valid ({len(valid)} cells), INCONCLUSIVE: evalkit "
+          f"{np.mean([r['evalkit'][2] for r in valid]):.3f}, NeMo {np.mean([r['NeMo'][2] for r in valid]):.3f}; "
+          f"evalkit fewer in {fewer} cells, more in {more}.")
+    worst = {n: (max(r[n][0] for _, res in results for r in [res]), max(r[n][1] for _, res in results for r in [res]))
+             for n in RULES}
+    print("worst false GO / false NO-GO over the grid: " + "; ".join(f"{n} {w[0]:.3f} / {w[1]:.3f}" for n, w in worst.items()))
 
 if __name__ == "__main__":
     main()
