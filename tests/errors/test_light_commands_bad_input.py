@@ -227,7 +227,7 @@ def test_baselines_that_editors_and_tools_rewrite_still_gate(tmp_path: Path, eva
             file.write_bytes(b"\xef\xbb\xbf" + file.read_bytes())
     result = evalkit_cli("gate", "--baseline", path, "--candidate", "drop", "--store", store)
     assert result.exit_code == 1, result.output
-    assert "Gate FAILED" in result.stdout
+    assert "Gate NO-GO" in result.stdout
 
 
 def _fingerprint(directory: Path) -> dict[str, str]:
