@@ -75,3 +75,28 @@ def mean_interval(values: ArrayLike, confidence: float = 0.95) -> Interval:
         return Interval(estimate, stderr, estimate, estimate, n, "t")
     half = float(_st.t.ppf(0.5 + c / 2.0, df=n - 1)) * stderr
     return Interval(estimate, stderr, estimate - half, estimate + half, n, "t")
+
+
+def clustered_mean_interval(values: ArrayLike, clusters: ArrayLike, confidence: float = 0.95) -> Interval:
+    """Mean with a cluster-robust (CR1) t interval on G - 1 degrees of freedom, for documents that come in
+    groups (several questions on one passage): the same standard error statsmodels' OLS(cov_type="cluster")
+    gives. With fewer than two clusters nothing is estimable: (-inf, inf). `method` carries the design
+    effect (the variance ratio to independent documents)."""
+    c = check_confidence(confidence)
+    arr = as_finite_1d(values)
+    labels = np.asarray(clusters, dtype=object).ravel().astype(str)
+    if labels.size != arr.size:
+        raise ValueError(f"clusters must label every value: {labels.size} labels for {arr.size} values")
+    n = int(arr.size)
+    estimate = float(arr.mean()) if n else float("nan")
+    _, index = np.unique(labels, return_inverse=True)
+    groups = int(index.max()) + 1 if n else 0
+    if groups < 2:
+        return Interval(estimate, 0.0, -math.inf, math.inf, n, f"cluster-robust t ({groups} cluster)")
+    sums = np.bincount(index, weights=arr - estimate, minlength=groups)
+    stderr = math.sqrt(groups / (groups - 1) * float(np.sum(sums * sums))) / n
+    iid = float(arr.std(ddof=1)) / math.sqrt(n) if n > 1 else 0.0
+    deff = (stderr / iid) ** 2 if iid > 0 else float("nan")
+    half = float(_st.t.ppf(0.5 + c / 2.0, df=groups - 1)) * stderr
+    return Interval(estimate, stderr, estimate - half, estimate + half, n,
+                    f"cluster-robust t ({groups} clusters, design effect {deff:.2f})")
