@@ -20,6 +20,7 @@ import pandas as pd
 
 from evalkit.compare.matching import align_samples
 from evalkit.compare.scores import describe_score, score_kind
+from evalkit.metric_semantics import semantics
 from evalkit.errors import InputError
 from evalkit.stats import mean_interval, paired_compare
 from evalkit.store.reader import cells_frame, metrics_frame, samples_frame
@@ -127,6 +128,11 @@ def metric_points(run: RunData, cell_id: str) -> list[MetricPoint]:
         key = row.metric if has_item_scores(samples, row.metric) else None
         if key is not None:
             run.item_scores(cell_id, key)  # check every document before any test
+        if key is not None and not semantics(str(row.metric)).document_is_metric:
+            # lm-eval's `perplexity` keeps each document's log-likelihood: the metric (exp(-mean)) is shown
+            # from its aggregate, untested; the log-likelihoods are tested as their own row, higher is better
+            points.append(_loglikelihood_point(run.item_scores(cell_id, key), key))
+            key = None
         points.append(MetricPoint(str(row.metric), _float(row.value), _float(row.ci_low), _float(row.ci_high),
                                   int(row.n), bool(row.higher_is_better), key))
     if is_lm and LM_ITEM_METRIC not in set(rows.metric):
@@ -134,11 +140,11 @@ def metric_points(run: RunData, cell_id: str) -> list[MetricPoint]:
     return points
 
 
-def _loglikelihood_point(scores: pd.DataFrame) -> MetricPoint:
-    """Mean per-document log-likelihood (nats) with its t interval; higher is better."""
+def _loglikelihood_point(scores: pd.DataFrame, key: str = LM_ITEM_METRIC) -> MetricPoint:
+    """Mean per-document log-likelihood (nats) with its t interval; higher is better. `key`: the stored
+    score that holds it (`loglikelihood`, or `perplexity` on a loglikelihood task)."""
     interval = mean_interval(scores.score.to_numpy())
-    return MetricPoint(LM_ITEM_METRIC, interval.estimate, interval.low, interval.high, interval.n, True,
-                       LM_ITEM_METRIC)
+    return MetricPoint(LM_ITEM_METRIC, interval.estimate, interval.low, interval.high, interval.n, True, key)
 
 
 def companion_value(run: RunData, cell_id: str) -> float:

@@ -193,3 +193,22 @@ def test_fine_tuning_steps_without_a_base_cell_keep_their_own_first_step(tmp_pat
     frame = trajectory_frame(conn, "nobase")
     conn.close()
     assert list(frame.step) == [5, 9] and "base" not in set(frame.kind)
+
+
+def test_lm_eval_perplexity_on_a_loglikelihood_task_is_never_tested_backwards(tmp_path: Path) -> None:
+    """lm-eval keeps each document's log-likelihood under `perplexity` (lower is better for the metric):
+    the view shows the metric from its aggregate, untested, and tests the log-likelihoods as their own
+    row (higher is better). Round three tested the log-likelihoods as if lower were better."""
+    from evalkit.store.schema import open_for_writing as open_store
+    from tests.studies.synthetic import Cell, add_run, checkpoint
+
+    lls = {100: [-9.0, -8.0, -10.0, -7.0, -9.5, -8.5], 200: [-3.0, -2.5, -3.5, -2.0, -3.2, -2.8]}
+    conn = open_store(tmp_path / "s.db")
+    cells = [Cell("lambada", {"perplexity": lls[step]}, model=f"out/checkpoint-{step}",
+                  higher_is_better={"perplexity": False}, trajectory=checkpoint("out", step)) for step in (100, 200)]
+    add_run(conn, "ppl-run", cells)
+    frame = trajectory_frame(conn, "ppl-run").set_index(["metric", "step"])
+    conn.close()
+    ll = frame.loc[("loglikelihood", 200)]
+    assert bool(ll.higher_is_better) and ll.vs_prev_delta == pytest.approx(35 / 6) and ll.vs_prev_change == "better"
+    assert math.isnan(frame.loc[("perplexity", 200)].vs_prev_p_value)
