@@ -52,9 +52,11 @@ def build_cells(models: Sequence[str] = (DEFAULT_MODEL,), tasks: Sequence[str] =
 def run(models: Sequence[str] | str = (DEFAULT_MODEL,), tasks: Sequence[str] | str = DEFAULT_TASKS, *,
         include_paths: Sequence[str | Path] = (), store: str | Path | None = None,
         executor: Any = None, rerun: bool = False,
-        name: str | None = None, progress: Any = None, **options: Any) -> Any:
+        name: str | None = None, progress: Any = None, linked: Mapping[str, Any] | None = None,
+        **options: Any) -> Any:
     """Evaluate every model on every task in every setting; store the run; return its tidy
-    metrics DataFrame (one row per model x task x setting x metric)."""
+    metrics DataFrame (one row per model x task x setting x metric). `linked`: extra keys of the run's
+    stored config (a calibration re-run's `calibration_of` and `nuisance`, evalkit.calibrate)."""
     from evalkit.runner import execute
     from evalkit.store.reader import metrics_frame
     from evalkit.store.location import store_location
@@ -64,7 +66,7 @@ def run(models: Sequence[str] | str = (DEFAULT_MODEL,), tasks: Sequence[str] | s
     require_model_extra()
     models = [models] if isinstance(models, str) else list(models)
     tasks = [tasks] if isinstance(tasks, str) else list(tasks)
-    config = run_config(models, tasks, include_paths, options)
+    config = {**run_config(models, tasks, include_paths, options), **(linked or {})}
     registry = TaskRegistry.discover(include_paths)
     if isinstance(options.get("limit"), Mapping):
         options = {**options, "limit": limits_by_reference(options["limit"], tasks, registry)}

@@ -58,7 +58,7 @@ def command(baseline: str, candidate: str, max_drop: float | None, policy_path: 
     inputs = report_inputs(store, [baseline, candidate])
     check_report_output(output, force=force, inputs=inputs, fmt=fmt)
     check_step_summary(inputs)
-    policy = gate_policy(policy_path, max_drop)
+    policy = gate_policy(policy_path, max_drop, store)
     options = CompareOptions(metrics=metrics, correction=correction, alpha=alpha, flips=flips,
                              allow_incomparable=allow_incomparable)
     with RunOpener(store) as opener:
@@ -75,11 +75,11 @@ def command(baseline: str, candidate: str, max_drop: float | None, policy_path: 
         raise error
 
 
-def gate_policy(policy_path: Path | None, max_drop: float | None) -> GatePolicy:
+def gate_policy(policy_path: Path | None, max_drop: float | None, store: Path | None = None) -> GatePolicy:
     """The policy file (with --max-drop replacing its default tolerance), or --max-drop alone."""
     if policy_path is None:
         return simple_policy(0.01 if max_drop is None else max_drop)
-    return load_policy(policy_path, max_drop)
+    return load_policy(policy_path, max_drop, store)
 
 
 def verdict_error(outcome: GateOutcome, inconclusive: str = "exit3") -> EvalkitError | None:

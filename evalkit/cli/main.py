@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "results": ("evalkit.cli.results", "List, show and export stored results."),
     "compare": ("evalkit.cli.compare", "Compare runs item by item with paired statistics."),
     "gate": ("evalkit.cli.gate", "Fail (exit 1) when a candidate run regresses against a baseline."),
+    "calibrate": ("evalkit.cli.calibrate", "Re-run a run with one nuisance changed: flip rate and drift per metric."),
     "report": ("evalkit.cli.report", "Render runs as markdown, JSON, JUnit XML or HTML."),
     "trajectory": ("evalkit.cli.trajectory", "Metric vs checkpoint / fine-tuning step: paired tests, the step to ship."),
     "transfer": ("evalkit.cli.transfer", "Fine-tuned-on x evaluated matrix: transfer and forgetting vs zero-shot."),

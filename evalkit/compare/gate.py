@@ -18,6 +18,7 @@ import pandas as pd
 
 import math
 
+from evalkit.compare.calibration import noise_column
 from evalkit.compare.policy import TIERS, GatePolicy, simple_policy
 from evalkit.compare.result import GATE_COLUMNS, Comparison, GateOutcome, check_max_drop
 from evalkit.compare.sources import RunSide
@@ -112,6 +113,7 @@ def _judge(row: pd.Series, pair: object, policy: GatePolicy, alpha: float, n_boo
     out.update(tier=rule.tier, tolerance=tolerance, gate_method=None, clusters=None, design_effect=None,
                verdict="NOT GATED", reason="")
     out.update(min_documents=rule.min_documents)
+    out.update(noise_column(rule))  # the calibrated noise of the row (NaN without a policy `calibration:`)
     if test is None:
         return out
     out.update(drop=test.drop, drop_low=test.low, drop_high=test.high, p_fail=test.p_fail, p_pass=test.p_pass,

@@ -10,6 +10,8 @@ A policy file is YAML:
       - {metric: my_score, direction: lower}
     required_tasks: [sst2, rte]  # a task the candidate lacks is NO-GO
     metrics: [acc, bleu]         # gate only these (default: every metric both runs report)
+    calibration: noise.json      # a calibration run (`evalkit calibrate`) or its --json table; with a
+                                 # rule's `noise_multiple: K` the tolerance is at least K x |its drift|
 
 Every error names the file, the line and the key (exit 2).
 """
@@ -29,7 +31,7 @@ from evalkit.regular_files import read_regular_bytes
 
 TIERS = ("required", "advisory")
 _MAX_POLICY_BYTES = 1 << 20
-_RULE_KEYS = {"tolerance", "relative", "tier", "min_documents", "direction", "clusters"}
+_RULE_KEYS = {"tolerance", "relative", "tier", "min_documents", "direction", "clusters", "noise_multiple"}
 
 
 @dataclass(frozen=True)
@@ -42,11 +44,17 @@ class RowPolicy:
     min_documents: int = 0
     direction: str | None = None  # "higher" / "lower": overrides the stored direction
     clusters: bool = True  # use the documents' stored clusters when they have them
+    noise_multiple: float | None = None  # K: the tolerance is at least K x the calibrated noise
+    noise: float | None = None  # |aggregate drift| of this task / metric in the policy's calibration
 
     def tolerance_for(self, baseline_value: float) -> float:
         if self.relative is None or not math.isfinite(baseline_value):
-            return self.tolerance
-        return min(self.tolerance, self.relative * abs(baseline_value))
+            tolerance = self.tolerance
+        else:
+            tolerance = min(self.tolerance, self.relative * abs(baseline_value))
+        if self.noise_multiple is None or self.noise is None:
+            return tolerance
+        return max(tolerance, self.noise_multiple * self.noise)
 
 
 @dataclass(frozen=True)
@@ -63,8 +71,16 @@ class GatePolicy:
     required_tasks: tuple[str, ...] = ()
     metrics: tuple[str, ...] = ()
     source: str = "command line"
+    noise: dict[tuple[str, str], float] | None = None  # (task, metric) -> |drift| from `calibration:`
 
     def row(self, task: str, metric: str) -> RowPolicy:
+        """The matching rules applied (`row_rules`), with the calibrated noise of the row when there is one."""
+        out = self.row_rules(task, metric)
+        if self.noise is None:
+            return out
+        return replace(out, noise=self.noise.get((task, metric.split(",")[0])))
+
+    def row_rules(self, task: str, metric: str) -> RowPolicy:
         """The defaults with every matching rule applied in order (`metric` may carry its filter: acc,none)."""
         out = self.defaults
         base = metric.split(",")[0]
@@ -80,8 +96,9 @@ def simple_policy(max_drop: float) -> GatePolicy:
     return GatePolicy(defaults=RowPolicy(tolerance=max_drop))
 
 
-def load_policy(path: Path, max_drop: float | None = None) -> GatePolicy:
-    """Read and validate a policy file; `max_drop` (given on the command line) replaces the default tolerance."""
+def load_policy(path: Path, max_drop: float | None = None, store: Any = None) -> GatePolicy:
+    """Read and validate a policy file; `max_drop` (given on the command line) replaces the default tolerance;
+    `store` is where a `calibration:` run reference is looked up."""
     try:
         text = read_regular_bytes(path, _MAX_POLICY_BYTES).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:  # a FIFO or device is refused, never read (it would block)
@@ -93,7 +110,7 @@ def load_policy(path: Path, max_drop: float | None = None) -> GatePolicy:
     where = _Where(str(path))
     if node is None:
         raise InputError(f"The gate policy {path} is empty.", hint="See README 'Use in CI' for a policy example.")
-    top = where.mapping(node, "the policy", {"defaults", "rules", "required_tasks", "metrics"})
+    top = where.mapping(node, "the policy", {"defaults", "rules", "required_tasks", "metrics", "calibration"})
     defaults = RowPolicy()
     if "defaults" in top:
         settings = where.settings(top["defaults"], "defaults")
@@ -101,7 +118,8 @@ def load_policy(path: Path, max_drop: float | None = None) -> GatePolicy:
     if max_drop is not None:
         defaults = replace(defaults, tolerance=max_drop)
     rules = tuple(where.rule(item, i) for i, item in enumerate(where.sequence(top.get("rules"), "rules")))
-    return GatePolicy(defaults=defaults, rules=rules, source=str(path),
+    noise = where.calibration(top.get("calibration"), path.parent, store)
+    return GatePolicy(defaults=defaults, rules=rules, source=str(path), noise=noise,
                       required_tasks=where.names(top.get("required_tasks"), "required_tasks"),
                       metrics=where.names(top.get("metrics"), "metrics"))
 
@@ -111,6 +129,7 @@ class _Where:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self.noise_multiple: yaml.Node | None = None  # the first `noise_multiple:` seen (it needs `calibration:`)
 
     def fail(self, node: yaml.Node, what: str, hint: str) -> InputError:
         return InputError(f"Gate policy {self.path}, line {node.start_mark.line + 1}: {what}.", hint=hint)
@@ -155,6 +174,23 @@ class _Where:
         fields = self.mapping(node, name, _RULE_KEYS | set(skip))
         return {key: self.setting(key, value) for key, value in fields.items() if key not in skip}
 
+    def calibration(self, node: yaml.Node | None, folder: Path, store: Any) -> dict[tuple[str, str], float] | None:
+        """The `calibration:` noise per (task, metric): a noise table file (relative to the policy) or a run."""
+        from evalkit.compare.calibration import read_calibration_run, read_noise_file
+        from evalkit.errors import EvalkitError
+
+        if node is None:
+            if self.noise_multiple is not None:
+                raise self.fail(self.noise_multiple, "'noise_multiple' needs a top-level 'calibration'",
+                                "Add `calibration: RUN_OR_FILE` (a run `evalkit calibrate` stored, or its --json).")
+            return None
+        ref = self.text(node, "calibration")
+        file = folder / ref
+        try:
+            return read_noise_file(file) if file.is_file() else read_calibration_run(store, ref)
+        except EvalkitError as exc:
+            raise self.fail(node, f"'calibration': {exc.message}", exc.hint or "Name a calibration run or file.") from exc
+
     def text(self, node: yaml.Node, key: str) -> str:
         if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
             raise self.fail(node, f"'{key}' must be a non-empty text", "Write a name or a shell pattern like mmlu_*.")
@@ -162,7 +198,9 @@ class _Where:
 
     def setting(self, key: str, node: yaml.Node) -> Any:
         value = yaml.safe_load(yaml.serialize(node)) if isinstance(node, yaml.Node) else node
-        if key in ("tolerance", "relative"):
+        if key == "noise_multiple" and self.noise_multiple is None:
+            self.noise_multiple = node
+        if key in ("tolerance", "relative", "noise_multiple"):
             if value is None and key == "relative":
                 return None
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from evalkit.compare.result import Comparison, GateOutcome
+from evalkit.report.noise import noise_note
 from evalkit.report.formatting import (NOT_ESTIMABLE, correction_name, fmt_count, fmt_delta, fmt_estimate,
                                        fmt_given, fmt_mde, fmt_p, fmt_signed, fmt_value, is_missing, tail_text)
 
@@ -219,7 +220,7 @@ def gate_lines(gate: GateOutcome) -> list[str]:
         where = " / ".join(str(v) for v in (row.model, row.task, row.setting, row.metric) if not is_missing(v))
         tier = "" if row.tier == "required" else f" ({row.tier})"
         lines.append(f"{row.verdict}{tier}: {where}: {fmt_value(row.value_a)} → {fmt_value(row.value_b)}; "
-                     f"{row.reason}.")
+                     f"{row.reason}{noise_note(row)}.")
     return lines
 
 
