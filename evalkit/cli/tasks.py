@@ -166,3 +166,8 @@ def _short(path: str) -> str:
         return str(Path(path).relative_to(Path.cwd()))
     except ValueError:
         return path
+
+
+from evalkit.cli.tasks_subset import subset  # noqa: E402  (its own module; `tasks subset`)
+
+command.add_command(subset)

@@ -130,3 +130,22 @@ def noise_column(rule: Any) -> dict[str, float]:
     """The gate row's `noise` column: the calibrated |aggregate drift| of its task / metric (NaN without one)."""
     noise = getattr(rule, "noise", None)
     return {"noise": math.nan if noise is None else float(noise)}
+
+
+def observed_discordance(baseline: RunSide, against: RunSide, task: str, metric: str) -> tuple[float, int]:
+    """The share of documents of `task` whose 0/1 `metric` differs between the two runs, and their count."""
+    pairs = [p for p in pair_run_cells(baseline, against)[0] if p.task == task]
+    if not pairs:
+        raise InputError(f"{baseline.where} and {against.where} have no cell of the task '{task}' in common.",
+                         hint="Name two runs that evaluated the task, or leave out --baseline / --against.")
+    changed = total = 0
+    for pair in pairs:
+        values = item_scores(pair, metric)
+        if values is None or not (is_binary(values[0]) and is_binary(values[1])):
+            raise InputError(f"Metric '{metric}' of {pair.task} / {pair.setting} is not a per-document 0/1 score, "
+                             "so its discordance is not defined.", hint="Pick a 0/1 metric with --metric (e.g. acc).")
+        changed += int(np.sum(values[0] != values[1]))
+        total += int(values[0].size)
+    if total == 0:
+        raise InputError(f"The task '{task}' has no document both runs scored.", hint="Name two runs of the task.")
+    return changed / total, total

@@ -189,7 +189,8 @@ class _Where:
         try:
             return read_noise_file(file) if file.is_file() else read_calibration_run(store, ref)
         except EvalkitError as exc:
-            raise self.fail(node, f"'calibration': {exc.message}", exc.hint or "Name a calibration run or file.") from exc
+            raise self.fail(node, f"'calibration': {exc.message}",
+                            exc.hint or "Name a calibration run or file.") from exc
 
     def text(self, node: yaml.Node, key: str) -> str:
         if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
