@@ -80,3 +80,12 @@ def test_calibration_errors_name_the_file_line_and_key(tmp_path: Path, text: str
     policy.write_text(text)
     with pytest.raises(InputError, match="Gate policy .*p.yaml, " + message.replace("(", r"\(")):
         load_policy(policy, store=store)
+
+
+def test_the_gate_command_finds_the_calibration_run_in_its_store(tmp_path: Path, evalkit_cli) -> None:
+    store = _store(tmp_path / "s.db")
+    policy = tmp_path / "p.yaml"
+    policy.write_text("defaults: {tolerance: 0.01, noise_multiple: 3}\ncalibration: cal\n")
+    r = evalkit_cli("gate", "--baseline", "a", "--candidate", "b", "--policy", policy, "--store", store)
+    assert r.exit_code in (0, 3), r.output
+    assert "calibrated noise 0.0200 (drop / noise 1.5)" in r.output
