@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from evalkit.errors import InputError
 from evalkit.models.spec import DTYPES
@@ -73,10 +73,16 @@ def rerun_config(config: Mapping[str, Any], where: str) -> dict[str, Any]:
     return dict(config)
 
 
-def check_changed(config: Mapping[str, Any], nuisance: Nuisance, where: str) -> None:
-    """InputError when the nuisance value is the one the run already used (nothing would change)."""
-    used = config.get(NUISANCES[nuisance.key], 1 if nuisance.key == "processes" else None)
-    if str(used) == str(nuisance.value):
+def check_changed(config: Mapping[str, Any], nuisance: Nuisance, where: str,
+                  cell_details: Sequence[Mapping[str, Any]] = ()) -> None:
+    """InputError when the nuisance value is the one the run already used (nothing would change): as given,
+    or as every cell resolved it (`--dtype auto` that ran as float32; cell details hold dtype and batch_size)."""
+    key = NUISANCES[nuisance.key]
+    used = config.get(key, 1 if nuisance.key == "processes" else None)
+    resolved = {str(d.get(key)) for d in cell_details if isinstance(d, Mapping) and d.get(key) is not None}
+    if resolved == {str(nuisance.value)} and key in ("dtype", "batch_size") and str(used) != str(nuisance.value):
+        used = f"{nuisance.value} (given as {used})"
+    if str(used).split(" ")[0] == str(nuisance.value):
         raise InputError(f"--nuisance {nuisance.label}: {where} already ran with {nuisance.key} {used}, so the re-run "
                          "would measure nothing.", hint=f"Choose a {nuisance.key} other than {used}.")
 
@@ -90,9 +96,8 @@ def rerun_options(config: Mapping[str, Any], nuisance: Nuisance) -> dict[str, An
     options["finetune"] = FineTuneOptions(**finetune) if isinstance(finetune, Mapping) else None
     options["request_cache"] = False  # a cached answer was computed under the old nuisance
     if nuisance.key == "seed":  # only sampled generation changes: the few-shot examples stay those of the source
-        options["fewshot_seed"] = config.get("fewshot_seed", config.get("seed"))
-        if options["fewshot_seed"] is None:
-            options["fewshot_seed"] = config.get("seed")
+        pinned = config.get("fewshot_seed")
+        options["fewshot_seed"] = config.get("seed") if pinned is None else pinned
     if nuisance.key != "processes":
         options[NUISANCES[nuisance.key]] = nuisance.value
     return options

@@ -58,8 +58,19 @@ def _source(store: Any, run_ref: str, nuisance: Any) -> tuple[str, dict[str, Any
     with RunOpener(store) as opener:
         side = opener.open(run_ref)
         config = rerun_config(side.run.get("config_json") or side.run.get("config") or {}, side.where)
-        check_changed(config, nuisance, side.where)
+        check_changed(config, nuisance, side.where, [_details(d) for d in side.cells.get("details_json", [])])
         return side.run_id, config
+
+
+def _details(text: Any) -> dict[str, Any]:
+    """One cell's stored details (what its options resolved to), {} when unreadable."""
+    import json
+
+    try:
+        value = json.loads(text) if isinstance(text, str) else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _relaunched(ctx: click.Context, processes: int) -> bool:
