@@ -20,6 +20,7 @@ from evalkit.report.truncation import DETAILS_KEY as TRUNCATION_KEY
 from evalkit.resume import RequestCache, ResumableLM, request_cache_path
 from evalkit.store.records import CellRecord
 from evalkit.tasks.loading import LoadedTask
+from evalkit.tasks.subset import subset_design_of
 
 
 def evaluate_cell(cell: Cell, loaded: Any, task: LoadedTask, sink: Any,
@@ -51,6 +52,8 @@ def evaluate_cell(cell: Cell, loaded: Any, task: LoadedTask, sink: Any,
     details.update(limit=cell.limit, batch_size=str(cell.batch_size), dtype=model.dtype,
                    device=model.device, checkpoint=model.checkpoint)
     details.update(prompt_details(cell, generates=task.task.OUTPUT_TYPE == "generate_until"))
+    if (design := subset_design_of(task.task)) is not None:
+        details["subset"] = design  # a power-sized CI subset: the gate prints what it was sized for
     duration = round(time.perf_counter() - start, 3)
     details["compute"] = meter.record(duration)
     return CellRecord(

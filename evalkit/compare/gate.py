@@ -11,12 +11,12 @@ could judge is refused."""
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-
-import math
 
 from evalkit.compare.calibration import noise_column
 from evalkit.compare.policy import TIERS, GatePolicy, simple_policy
@@ -24,6 +24,7 @@ from evalkit.compare.result import GATE_COLUMNS, Comparison, GateOutcome, check_
 from evalkit.compare.sources import RunSide
 from evalkit.compare.verdict import needed, reason, row_evidence
 from evalkit.errors import InputError, did_you_mean
+from evalkit.report.formatting import fmt_given
 from evalkit.stats import adjust_pvalues
 from evalkit.stats.margins import MarginTest
 
@@ -114,11 +115,29 @@ def _judge(row: pd.Series, pair: object, policy: GatePolicy, alpha: float, n_boo
                verdict="NOT GATED", reason="")
     out.update(min_documents=rule.min_documents)
     out.update(noise_column(rule))  # the calibrated noise of the row (NaN without a policy `calibration:`)
+    out.update(design=subset_design(pair))
     if test is None:
         return out
     out.update(drop=test.drop, drop_low=test.low, drop_high=test.high, p_fail=test.p_fail, p_pass=test.p_pass,
                gate_method=test.method, clusters=test.clusters, design_effect=test.design_effect, drop_sd=test.sd)
     return out
+
+
+def subset_design(pair: object) -> str | None:
+    """What the candidate's task was sized for when it is a power-sized CI subset (`evalkit tasks subset`
+    stores the design in the task's metadata; the computed cell keeps it as details["subset"])."""
+    details = getattr(pair, "cell_b", {}).get("details_json")
+    try:
+        design = json.loads(details).get("subset") if isinstance(details, str) else None
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(design, dict):
+        return None
+    try:
+        return (f"a CI subset of {design['source_task']} sized for {float(design['power']):.0%} power to fail a drop of "
+                f"{fmt_given(design['target_drop'])} at alpha {fmt_given(design['alpha'])} ({int(design['n'])} documents)")
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _decide_rows(rows: pd.DataFrame, comparison: Comparison, power: float) -> pd.DataFrame:

@@ -77,7 +77,7 @@ ROW_VERDICTS = ("PASS", "FAIL", "INCONCLUSIVE", "NOT GATED")
 # Columns the gate adds to each comparison row.
 GATE_COLUMNS = ["tier", "tolerance", "drop", "drop_low", "drop_high", "p_fail", "p_fail_adjusted", "p_pass",
                 "gate_method", "clusters", "design_effect", "drop_sd", "min_documents", "needed_n", "verdict", "reason",
-                "noise"]
+                "noise", "design"]
 
 
 @dataclass(frozen=True)

@@ -220,7 +220,8 @@ def gate_lines(gate: GateOutcome) -> list[str]:
         where = " / ".join(str(v) for v in (row.model, row.task, row.setting, row.metric) if not is_missing(v))
         tier = "" if row.tier == "required" else f" ({row.tier})"
         lines.append(f"{row.verdict}{tier}: {where}: {fmt_value(row.value_a)} → {fmt_value(row.value_b)}; "
-                     f"{row.reason}{noise_note(row)}.")
+                     f"{row.reason}{noise_note(row)}" + (f"; {row.design}" if isinstance(row.get("design"), str) else "")
+                     + ".")
     return lines
 
 

@@ -39,6 +39,16 @@ class SubsetDesign:
     tolerance: float = 0.0
 
 
+SUBSET_KEY = "evalkit_subset"  # the key in a task's metadata; a computed cell keeps it as details["subset"]
+
+
+def subset_design_of(task: Any) -> dict[str, Any] | None:
+    """The design a CI-subset task was sized for (its metadata.evalkit_subset), or None."""
+    metadata = getattr(getattr(task, "config", None), "metadata", None)
+    design = metadata.get(SUBSET_KEY) if isinstance(metadata, dict) else None
+    return dict(design) if isinstance(design, dict) else None
+
+
 def refuse_hooks(config: Any, where: str) -> None:
     """InputError for a task whose config runs Python (`!function`): the copy could not import it."""
     hooks = _hooks(config)
@@ -96,7 +106,7 @@ def subset_config(config: dict[str, Any], yaml_path: Path | None, out_dir: Path,
         if key in out and out[key] not in files:
             out.pop(key)
     metadata = dict(out.get("metadata") or {})
-    metadata["evalkit_subset"] = {k: v for k, v in asdict(design).items() if k != "discordance_from"}
+    metadata[SUBSET_KEY] = {k: v for k, v in asdict(design).items() if k != "discordance_from"}
     out["metadata"] = metadata
     return out
 

@@ -220,3 +220,20 @@ def test_a_policy_that_is_a_fifo_is_refused_without_blocking(tmp_path: Path) -> 
     os.mkfifo(fifo)
     with pytest.raises(InputError, match="is a FIFO"):
         load_policy(fifo)
+
+
+def test_the_gate_says_what_a_ci_subset_was_sized_for(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    design = {"source_task": "sst2", "target_drop": 0.05, "power": 0.8, "alpha": 0.05, "discordance": 0.2,
+              "n": 420, "seed": 1, "tolerance": 0.0}
+    record = CellSpec("t", {"acc": binary(100, 70)}).record(0)
+    conn = open_for_writing(tmp_path / "s.db")
+    add_run(conn, "a", [record], name="a", created_at="1")
+    add_run(conn, "b", [replace(record, details={"subset": design})], name="b", created_at="2")
+    conn.close()
+    outcome = _gate(tmp_path / "s.db")
+    assert outcome.comparison.rows.iloc[0].design == ("a CI subset of sst2 sized for 80% power to fail a drop of "
+                                                      "0.05 at alpha 0.05 (420 documents)")
+    from evalkit.report.tables import gate_lines
+    assert any("a CI subset of sst2 sized for 80% power" in line for line in gate_lines(outcome))

@@ -78,3 +78,20 @@ def test_a_cluster_key_that_names_no_field_is_refused(value: str, evalkit_cli, w
     result = evalkit_cli("tasks", "validate", write_task(extra=f"metadata:\n  cluster: {value}\n", data=ROWS))
     assert result.exit_code == 2, result.output
     assert "key 'metadata.cluster' must name a document field (e.g. `cluster: subject`)" in result.output
+
+
+def test_a_run_of_a_ci_subset_task_keeps_its_design_in_the_cell(evalkit_cli, write_task: WriteTask,
+                                                                tiny_model_dir: Path, tmp_path: Path) -> None:
+    import json
+
+    subset = ("metadata:\n  evalkit_subset: {source_task: sst2, target_drop: 0.05, power: 0.8, alpha: 0.05, "
+              "discordance: 0.2, n: 3, seed: 1, tolerance: 0.0}\n")
+    store = tmp_path / "r.db"
+    result = evalkit_cli("run", "-m", tiny_model_dir, "-t", write_task(extra=subset, data=ROWS), "--store", store)
+    assert result.exit_code == 0, result.output
+    conn = open_for_reading(store)
+    try:
+        (details,) = conn.execute("SELECT details_json FROM cells").fetchone()
+    finally:
+        conn.close()
+    assert json.loads(details)["subset"]["target_drop"] == 0.05
