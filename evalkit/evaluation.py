@@ -13,6 +13,7 @@ from typing import Any, Iterator
 from evalkit.errors import RunFailedError, TaskError
 from evalkit.prompting import PromptOptions
 from evalkit.stats import mean_interval
+from evalkit.stats.intervals import clustered_mean_interval
 from evalkit.store.records import MetricRecord, SampleRecord
 from evalkit.tasks.clusters import document_cluster, task_cluster_field
 from evalkit.tasks.loading import LoadedTask
@@ -65,7 +66,8 @@ def evaluate_task(lm: Any, loaded: LoadedTask, *, num_fewshot: int, limit: int |
                         hint="Check the names in metric_list against what its process_results returns "
                              "(run `evalkit tasks validate PATH`).")
     if task.OUTPUT_TYPE == "loglikelihood_rolling":
-        metrics.append(_mean_metric(DOC_LOGLIKELIHOOD, [s.scores[DOC_LOGLIKELIHOOD] for s in samples], True))
+        metrics.append(_mean_metric(DOC_LOGLIKELIHOOD, [s.scores[DOC_LOGLIKELIHOOD] for s in samples], True,
+                                    _clusters(samples)))
     return CellOutcome(samples, metrics)
 
 
@@ -256,19 +258,28 @@ def _metrics(keys: list[str], samples: list[SampleRecord], task: Any,
         metric = key.split(",")[0]
         hib = bool(higher.get(metric, True))
         if aggregations.get(metric) is mean and all(key in s.scores for s in samples):
-            records.append(_mean_metric(key, [s.scores[key] for s in samples], hib))
+            records.append(_mean_metric(key, [s.scores[key] for s in samples], hib, _clusters(samples)))
         else:
             records.append(_aggregate_metric(key, aggregate, len(samples), hib))
     return records
 
 
-def _mean_metric(key: str, values: list[float], higher_is_better: bool) -> MetricRecord:
+def _clusters(samples: list[SampleRecord]) -> list[str] | None:
+    """The documents' clusters when the task names a cluster field (every sample then has one)."""
+    clusters = [s.cluster for s in samples]
+    return clusters if samples and all(c is not None for c in clusters) else None
+
+
+def _mean_metric(key: str, values: list[float], higher_is_better: bool,
+                 clusters: list[str] | None = None) -> MetricRecord:
+    """The mean with its interval: cluster-robust when the documents come in clusters (the single run's
+    interval must not treat several questions on one passage as independent)."""
     bad = sum(1 for v in values if not math.isfinite(v))
     if bad:
         raise RunFailedError(f"Metric '{key}' has {bad} non-finite per-document values (NaN or infinite) "
                              f"out of {len(values)}; the model produced invalid scores.",
                              hint="Check the model's dtype (try --dtype float32) and its weights.")
-    interval = mean_interval(values)
+    interval = mean_interval(values) if clusters is None else clustered_mean_interval(values, clusters)
     return MetricRecord(key, interval.estimate, interval.stderr, interval.low, interval.high,
                         interval.n, higher_is_better)
 

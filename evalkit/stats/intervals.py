@@ -80,8 +80,8 @@ def mean_interval(values: ArrayLike, confidence: float = 0.95) -> Interval:
 def clustered_mean_interval(values: ArrayLike, clusters: ArrayLike, confidence: float = 0.95) -> Interval:
     """Mean with a cluster-robust (CR1) t interval on G - 1 degrees of freedom, for documents that come in
     groups (several questions on one passage): the same standard error statsmodels' OLS(cov_type="cluster")
-    gives. With fewer than two clusters nothing is estimable: (-inf, inf). `method` carries the design
-    effect (the variance ratio to independent documents)."""
+    gives, for 0/1 scores never narrower than Wilson's. With fewer than two clusters nothing is estimable:
+    (-inf, inf). `method` carries the design effect (the variance ratio to independent documents)."""
     c = check_confidence(confidence)
     arr = as_finite_1d(values)
     labels = np.asarray(clusters, dtype=object).ravel().astype(str)
@@ -98,5 +98,8 @@ def clustered_mean_interval(values: ArrayLike, clusters: ArrayLike, confidence: 
     iid = float(arr.std(ddof=1)) / math.sqrt(n) if n > 1 else 0.0
     deff = (stderr / iid) ** 2 if iid > 0 else float("nan")
     half = float(_st.t.ppf(0.5 + c / 2.0, df=groups - 1)) * stderr
-    return Interval(estimate, stderr, estimate - half, estimate + half, n,
-                    f"cluster-robust t ({groups} clusters, design effect {deff:.2f})")
+    low, high = estimate - half, estimate + half
+    if is_binary_array(arr):  # never narrower than Wilson's for independent documents (all right: CR's se is 0)
+        w_low, w_high = wilson_interval(int(arr.sum()), n, c)
+        low, high = min(low, w_low), max(high, w_high)
+    return Interval(estimate, stderr, low, high, n, f"cluster-robust t ({groups} clusters, design effect {deff:.2f})")

@@ -27,3 +27,8 @@ def test_clustered_interval_matches_statsmodels_and_is_wider_than_wilson() -> No
 def test_one_cluster_is_not_estimable() -> None:
     interval = clustered_mean_interval([1.0, 0.0, 1.0], ["a", "a", "a"])
     assert interval.low == -np.inf and interval.high == np.inf
+
+
+def test_all_right_in_clusters_is_not_a_point() -> None:
+    interval = clustered_mean_interval([1.0] * 20, [i // 4 for i in range(20)])
+    assert interval.low < 1.0 and interval.high == 1.0

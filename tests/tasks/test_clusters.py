@@ -95,3 +95,21 @@ def test_a_run_of_a_ci_subset_task_keeps_its_design_in_the_cell(evalkit_cli, wri
     finally:
         conn.close()
     assert json.loads(details)["subset"]["target_drop"] == 0.05
+
+
+def test_a_clustered_cells_interval_is_cluster_robust(evalkit_cli, write_task: WriteTask, tiny_model_dir: Path,
+                                                      tmp_path: Path) -> None:
+    from evalkit.stats.intervals import clustered_mean_interval
+
+    store = tmp_path / "r.db"
+    assert evalkit_cli("run", "-m", tiny_model_dir, "-t", write_task(extra=CLUSTERED, data=ROWS),
+                       "--store", store).exit_code == 0
+    conn = open_for_reading(store)
+    try:
+        run_id = conn.execute("SELECT run_id FROM runs").fetchone()[0]
+        low, high = conn.execute("SELECT ci_low, ci_high FROM metrics WHERE metric LIKE 'acc%'").fetchone()
+        scores = [s["acc,none"] if "acc,none" in s else s["acc"] for s in samples_frame(conn, run_id).scores]
+    finally:
+        conn.close()
+    expected = clustered_mean_interval(scores, ["films", "7", "films"])
+    assert (low, high) == pytest.approx((expected.low, expected.high))
