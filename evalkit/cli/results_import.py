@@ -12,17 +12,40 @@ from evalkit.cli.options import store_option
 @click.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--name", default=None, help="Name for the imported run(s).")
+@click.option("--step", type=click.IntRange(min=0), default=None,
+              help="Training step of one aggregate-only file that names none (no 'revision=stepN', no 'stepN' "
+                   "in its name).")
 @store_option
-def import_command(paths: tuple[Path, ...], name: str | None, store: Path | None) -> None:
+def import_command(paths: tuple[Path, ...], name: str | None, step: int | None, store: Path | None) -> None:
     """Import what `lm_eval --output_path P --log_samples` wrote (P, or its results_<date>.json files):
-    one complete run per results file, with every document's scores, ready for compare and gate."""
+    one complete run per results file, with every document's scores, ready for compare and gate.
+
+    Aggregate-only results (lm-eval 0.3-era files, or results_*.json without samples files) are
+    imported as one checkpoint series per import (the step from 'revision=stepN', the file name or
+    --step): `evalkit trajectory` and `evalkit forecast` read it; compare and gate refuse it."""
+    from evalkit.interop.lm_eval_aggregate import is_aggregate_only
     from evalkit.interop.lm_eval_import import import_paths
     from evalkit.store.location import store_location
 
     path = store_location(store)
+    if is_aggregate_only(paths):
+        _import_aggregate(paths, path, name=name, step=step)
+        return
     for run in import_paths(list(paths), path, name=name):
         tasks = ", ".join(f"{c.task} ({c.setting}, {c.n} documents)" for c in run.cells)
         click.echo(f"Imported {run.source} as run {run.info.run_id}: {tasks}")
         for note in run.notes:
             click.echo(f"Note: {note}")
     click.echo(f"Store: {path}")
+
+
+def _import_aggregate(paths: tuple[Path, ...], store: object, *, name: str | None, step: int | None) -> None:
+    from evalkit.interop.aggregate_import import import_aggregate
+
+    run = import_aggregate(list(paths), store, name=name, step=step)
+    steps = run.info.config["steps"]
+    tasks = len(dict.fromkeys(c.task for c in run.cells))
+    click.echo(f"Imported {run.source} as run {run.info.run_id}: series {run.info.config['series']}, "
+               f"{len(steps)} checkpoints (steps {steps[0]}..{steps[-1]}), {tasks} tasks; aggregate scores only "
+               "(no per-document scores: trajectory and forecast use it, compare and gate refuse it)")
+    click.echo(f"Store: {store}")
