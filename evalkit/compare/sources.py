@@ -4,6 +4,8 @@ in-memory SQLite store; a store's is SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,6 +109,8 @@ def open_runs(opener: RunOpener, refs: list[str]) -> list[RunSide]:
     """Load several references and give them distinct display labels."""
     sides = [opener.open(ref) for ref in refs]
     _refuse_self_comparison(refs, sides)
+    if len(sides) > 1:
+        refuse_aggregate_only(sides)
     counts = pd.Series([s.label for s in sides]).value_counts()
     for side in sides:
         if counts[side.label] > 1:
@@ -123,6 +127,19 @@ def _side(conn: Any, run_id: str, *, source: str, file_name: str | None) -> RunS
                    cells=cells_frame(conn, [run_id]),
                    metrics=metrics_frame(conn, [run_id], include_incomplete=True), from_file=file_name is not None)
     return side
+
+
+def refuse_aggregate_only(sides: list[RunSide]) -> None:
+    """A run imported from aggregate-only results (no per-document scores) cannot be paired document by
+    document: compare and gate refuse it by name rather than show untested rows."""
+    for side in sides:
+        for details in side.cells.get("details_json", pd.Series(dtype=object)):
+            if isinstance(details, str) and "per_document_scores" in details and \
+                    json.loads(details).get("per_document_scores") is False:
+                raise InputError(f"{side.where} was imported from aggregate-only lm-eval results: it has no "
+                                 "per-document scores, so a paired comparison or a gate cannot use it.",
+                                 hint="Read it with `evalkit trajectory` or `evalkit forecast`; to compare or "
+                                      "gate, re-run lm-eval with --log_samples (or `evalkit run`) and import that.")
 
 
 def _refuse_self_comparison(refs: list[str], sides: list[RunSide]) -> None:
