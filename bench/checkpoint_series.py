@@ -143,7 +143,7 @@ def _shared_base_loader() -> Any:
 def _evaluate_series(out: Path, make_loader: Callable[[], Any], task: Any,
                      args: argparse.Namespace) -> tuple[list[MemberTiming], int]:
     """Load and evaluate every member; return the timings and the number of base loads."""
-    from evalkit.evaluation import evaluate_task
+    from evalkit.engine.evaluation import evaluate_task
     from evalkit.scoring import make_backend
 
     loader = make_loader()

@@ -49,7 +49,7 @@ def grid_cells(models: list[Path], cells: int, limit: int) -> list[Any]:
 
 def run_grid(cells: list[Any], store: Path, executor: Any) -> tuple[float, Any]:
     """(wall seconds, RunResult) of one run through evalkit's runner."""
-    from evalkit.runner import execute
+    from evalkit.engine.runner import execute
     from evalkit.tasks.discovery import TaskRegistry
 
     registry = TaskRegistry.discover([FIXTURE_TASKS])
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("RAY_memory_monitor_refresh_ms", "0")
     import ray
 
-    from evalkit.executors import ExecutorOptions
+    from evalkit.engine.executors import ExecutorOptions
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -38,7 +38,7 @@ def install_random_kills() -> None:
     and task are loaded), leaving a marker file so the driver can count the deaths."""
     import random
 
-    import evalkit.cell as cell_module
+    import evalkit.engine.cell as cell_module
 
     rate = float(os.environ.get(KILL_RATE_ENV, "0"))
     original = cell_module.evaluate_task
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
 
     import ray
 
-    from evalkit.executors import ExecutorOptions
+    from evalkit.engine.executors import ExecutorOptions
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

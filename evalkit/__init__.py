@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from evalkit._version import __version__
+
 __all__ = ["run", "load_results", "trajectory", "transfer", "gate"]
-__version__ = "0.1.0"
 
 
 def run(*args: Any, **kwargs: Any) -> Any:

@@ -10,8 +10,8 @@ from typing import Any, Mapping, Sequence
 from evalkit.models.series import check_series_cells, expand_model_refs
 from evalkit.models.spec import DEFAULT_MODEL, member_spec
 from evalkit.plan import Cell, FineTuneOptions, make_plan
-from evalkit.prompting import make_prompt_options
-from evalkit.settings import TASK_DEFAULT, Setting, parse_setting
+from evalkit.plan.prompts import make_prompt_options
+from evalkit.plan.settings import TASK_DEFAULT, Setting, parse_setting
 
 DEFAULT_TASKS = ("sst2", "arc_easy", "copa")
 
@@ -31,7 +31,7 @@ def build_cells(models: Sequence[str] = (DEFAULT_MODEL,), tasks: Sequence[str] =
     checkpoint becomes a model, in training-step order, checked before anything is loaded.
     precision: auto, exact or fast-exact (evalkit.scoring.precision; fast-exact loads float32).
     The default setting, 'task-default', is each task's own num_fewshot (as `lm_eval` runs it); the
-    prompt options (chat template ... fewshot_seed) have lm-eval's meaning (evalkit.prompting)."""
+    prompt options (chat template ... fewshot_seed) have lm-eval's meaning (evalkit.plan.prompts)."""
     prompt = make_prompt_options(apply_chat_template=apply_chat_template, system_instruction=system_instruction,
                                  fewshot_as_multiturn=fewshot_as_multiturn, gen_kwargs=gen_kwargs,
                                  fewshot_seed=fewshot_seed)
@@ -57,7 +57,7 @@ def run(models: Sequence[str] | str = (DEFAULT_MODEL,), tasks: Sequence[str] | s
     """Evaluate every model on every task in every setting; store the run; return its tidy
     metrics DataFrame (one row per model x task x setting x metric). `linked`: extra keys of the run's
     stored config (a calibration re-run's `calibration_of` and `nuisance`, evalkit.calibrate)."""
-    from evalkit.runner import execute
+    from evalkit.engine.runner import execute
     from evalkit.store.reader import metrics_frame
     from evalkit.store.location import store_location
     from evalkit.store.schema import open_for_reading
@@ -73,7 +73,7 @@ def run(models: Sequence[str] | str = (DEFAULT_MODEL,), tasks: Sequence[str] | s
     cells = build_cells(models, tasks, **options)
     store_path = store_location(store)  # a path or a postgresql:// URL
     result = execute(cells, registry, store_path, name=name, progress=progress, config=config,
-                     executor=executor, rerun=rerun)  # evalkit.executors.ExecutorOptions; rerun: no cell reuse
+                     executor=executor, rerun=rerun)  # evalkit.engine.executors.ExecutorOptions; rerun: no cell reuse
     conn = open_for_reading(store_path)
     try:
         frame = metrics_frame(conn, [result.run_id])

@@ -29,7 +29,7 @@ def versions() -> dict[str, str | None]:
 
 def evalkit_version() -> str:
     """evalkit's own version (the package attribute, so it works from a source checkout too)."""
-    from evalkit import __version__
+    from evalkit._version import __version__
 
     return str(__version__)
 

@@ -75,7 +75,7 @@ def _details(text: Any) -> dict[str, Any]:
 
 def _relaunched(ctx: click.Context, processes: int) -> bool:
     """processes=N: run this command line in N processes (accelerate), as `evalkit run --processes N` does."""
-    from evalkit.distributed import check_process_count, launch, launched_size
+    from evalkit.engine.processes import check_process_count, launch, launched_size
 
     if launched_size() > 1:
         return False  # this is one of the launched processes
@@ -90,7 +90,7 @@ def _calibrate(store: Any, source_id: str, config: dict[str, Any], nuisance: Any
     from evalkit.cli.progress import RichProgress
     from evalkit.compare.calibration import noise_frame, noise_records
     from evalkit.compare.sources import RunOpener
-    from evalkit.distributed import current_processes
+    from evalkit.engine.processes import current_processes
     from evalkit.outputs import output_file
     from evalkit.report.noise import noise_table
     from evalkit.report.rich_render import rich_table

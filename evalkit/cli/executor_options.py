@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import click
 
-from evalkit.executors.base import EXECUTORS, ExecutorOptions
+from evalkit.engine.executors.base import EXECUTORS, ExecutorOptions
 
 _NAMES = ("executor", "ray_address", "cpus_per_cell", "gpus_per_cell", "rerun")
 

@@ -8,7 +8,7 @@ from typing import Any, Callable
 import click
 
 from evalkit.plan import FINETUNE_METHODS, FINETUNE_OBJECTIVES, FineTuneOptions
-from evalkit.settings import ALL_SOURCES, TRANSFER_PREFIX
+from evalkit.plan.settings import ALL_SOURCES, TRANSFER_PREFIX
 
 _DEFAULTS = FineTuneOptions()
 

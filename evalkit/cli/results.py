@@ -113,10 +113,10 @@ def cluster_lines(conn: Any, run_id: str, cells: pd.DataFrame) -> list[str]:
 
 
 def compute_table(cells: pd.DataFrame) -> FittedTable:
-    """Each cell's compute this run (details["compute"], evalkit.compute) and the run's total: requests
+    """Each cell's compute this run (details["compute"], evalkit.engine.compute) and the run's total: requests
     the model answered, positions it ran (padding included), seconds inside the model backend and for
     the whole cell, tokens per second."""
-    from evalkit.compute import compute_line
+    from evalkit.engine.compute import compute_line
 
     rows, lines = [], []
     for _, cell in cells.iterrows():

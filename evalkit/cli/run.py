@@ -14,11 +14,11 @@ from evalkit.api import DEFAULT_TASKS
 from evalkit.cli.executor_options import executor_kwargs, executor_options
 from evalkit.cli.finetune_options import finetune_options, finetune_options_from, with_transfer
 from evalkit.cli.options import BatchSize, store_option
-from evalkit.distributed import current_processes
+from evalkit.engine.processes import current_processes
 from evalkit.models.spec import DEFAULT_MODEL, DEVICES, DTYPES
 from evalkit.plan import ALL_TASKS, SEED_RANGE
 from evalkit.scoring.precision import PRECISION_CHOICES, PRECISION_HELP
-from evalkit.settings import SETTING_HELP, TASK_DEFAULT
+from evalkit.plan.settings import SETTING_HELP, TASK_DEFAULT
 from evalkit.store.location import store_location
 
 
@@ -63,13 +63,13 @@ def _limit_number(text: str) -> int | float | None:
 
 
 class GenKwargs(click.ParamType):
-    """`k=v,...` (or a JSON object), parsed as lm-eval's --gen_kwargs and checked (evalkit.prompting)."""
+    """`k=v,...` (or a JSON object), parsed as lm-eval's --gen_kwargs and checked (evalkit.plan.prompts)."""
 
     name = "K=V,..."
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dict[str, Any]:
         from evalkit.errors import InputError
-        from evalkit.prompting import checked_gen_kwargs, parse_gen_kwargs
+        from evalkit.plan.prompts import checked_gen_kwargs, parse_gen_kwargs
 
         if isinstance(value, dict):
             return value
@@ -191,7 +191,7 @@ def command(ctx: click.Context, models: tuple[str, ...], tasks: tuple[str, ...],
 def relaunched(ctx: click.Context, processes: int, *, executor: str) -> bool:
     """--processes N > 1: run this same command line (minus --processes) in N processes through
     accelerate's launcher and exit with its code; False when this process should run the cells itself."""
-    from evalkit.distributed import check_process_count, launch, without_processes_option
+    from evalkit.engine.processes import check_process_count, launch, without_processes_option
 
     check_process_count(processes, executor=executor)
     if processes == 1:

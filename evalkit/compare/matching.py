@@ -14,7 +14,7 @@ import pandas as pd
 
 from evalkit.compare.sources import RunSide
 from evalkit.errors import InputError
-from evalkit.settings import reference_label
+from evalkit.plan.settings import reference_label
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """Were two matched cells prompted alike? The lm-eval prompt options a cell stores
-(details["prompt"], evalkit.prompting.PromptOptions.identity): chat template (by lm-eval's
+(details["prompt"], evalkit.plan.prompts.PromptOptions.identity): chat template (by lm-eval's
 chat_template_sha), system instruction (by its hash), few-shot as multi-turn, generation arguments,
 and, when both cells are few-shot, the few-shot seed. Each difference names the option that differs.
 
@@ -66,7 +66,7 @@ def prompt_identity(side: RunSide, cell: pd.Series) -> dict[str, Any] | None:
 def prompt_lines(side: RunSide) -> list[str]:
     """For `results show`: each cell's setting (with '(task default)' when its few-shot count came from
     the task) and its prompt options, one line per cell."""
-    from evalkit.prompting import prompt_summary
+    from evalkit.plan.prompts import prompt_summary
 
     lines = []
     for _, cell in side.cells.iterrows():

@@ -18,7 +18,8 @@ from typing import Any
 
 from evalkit.errors import TaskError
 from evalkit.finetune.overlap import OverlapReport, find_overlap, prompt_renderer
-from evalkit.prompting import ChatRenderer, PromptOptions, chat_renderer
+from evalkit.plan.prompts import ChatRenderer, PromptOptions
+from evalkit.scoring.chat import chat_renderer
 from evalkit.tasks.loading import LoadedTask
 
 
@@ -83,7 +84,7 @@ class TrainingDocs:
 
 def select_training_docs(loaded: LoadedTask, *, split: str | None, exclude_overlap: bool) -> TrainingDocs:
     """The training split (named, present, not empty, not all overlap): everything about the
-    training data that can be wrong, found without a model (evalkit.preflight calls this).
+    training data that can be wrong, found without a model (evalkit.engine.door calls this).
 
     The overlap guard compares with the whole evaluation split, not only the documents a --limit
     evaluates: the training set (and so the cached adapter) is then the same for every --limit,

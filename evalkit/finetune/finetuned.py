@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from evalkit.distributed import current_processes
+from evalkit.engine.processes import current_processes
 from evalkit.finetune import cache
 from evalkit.finetune.examples import PromptRendering, TrainingSet, build_training_set
 from evalkit.finetune.methods import for_evaluation, load_trained, save_trained, trainable_copy
@@ -22,7 +22,7 @@ from evalkit.finetune.objectives import PairEncoder, resolve_objective
 from evalkit.finetune.training import Snapshot, TrainingPlan, TrainingResult, autocast_dtype, epoch_at, train
 from evalkit.plan import Cell, FineTuneOptions, snapshot_steps
 from evalkit.provenance import evalkit_version
-from evalkit.tensorboard_log import fine_tuning_series, run_folder
+from evalkit.engine.tensorboard import fine_tuning_series, run_folder
 
 # Chosen on SmolLM2-135M / SST-2 on 2 CPU cores (see bench/finetune_headline.py): LoRA on every
 # linear layer of the blocks with lr 3e-3 learns several times faster per example than q/v at 1e-3.
@@ -86,7 +86,7 @@ def _load_cached(loaded: Any, key: str, plan: TrainingPlan) -> tuple[Any, dict[s
 
 def check_options(options: FineTuneOptions, output_type: str) -> None:
     """What the options alone can be wrong about for a task of this output type (method,
-    objective): checked by evalkit.preflight before anything is loaded, and again here."""
+    objective): checked by evalkit.engine.door before anything is loaded, and again here."""
     resolve_method(options.method)
     resolve_objective(options.objective, output_type)
 
@@ -120,7 +120,7 @@ def _train_and_cache(loaded: Any, training: TrainingSet, plan: TrainingPlan, key
     gold_only = plan.objective == "nll"
     encoded = [encoder.encode_example(e, gold_only=gold_only) for e in training.examples]
     pad_id = loaded.tokenizer.pad_token_id if loaded.tokenizer.pad_token_id is not None else encoder.prefix_id
-    # Beside the run's evaluation scalars of this fine-tuning (evalkit.tensorboard_log), so they line up.
+    # Beside the run's evaluation scalars of this fine-tuning (evalkit.engine.tensorboard), so they line up.
     log_dir = run_folder(run_id or f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{cell.cell_id}",
                          fine_tuning_series(cell.model.label, training.task))
     total = plan.total_steps(len(encoded))

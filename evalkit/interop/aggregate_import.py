@@ -70,7 +70,7 @@ def build_series_run(checkpoints: list[AggregateCheckpoint], *, name: str | None
 
 
 def _cell(series: str, checkpoint: AggregateCheckpoint, task: str) -> CellRecord:
-    from evalkit.settings import Setting
+    from evalkit.plan.settings import Setting
 
     config = checkpoint.data.get("config") if isinstance(checkpoint.data.get("config"), dict) else {}
     trajectory = {"series": series, "step": checkpoint.step, "epoch": None, "tokens_seen": None, "flos": None,

@@ -24,7 +24,7 @@ from evalkit.errors import InputError
 from evalkit.interop.lm_eval_files import LmEvalOutput, LmEvalTaskOutput, find_results_files, read_output
 from evalkit.interop.lm_eval_records import metric_records, sample_records
 from evalkit.provenance import evalkit_version
-from evalkit.settings import Setting
+from evalkit.plan.settings import Setting
 from evalkit.store.records import CellRecord, RunInfo
 
 SOURCE = "lm-eval import"

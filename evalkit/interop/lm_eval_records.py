@@ -1,5 +1,5 @@
 """lm-eval's logged samples and aggregates as evalkit records, the way evalkit's own evaluation
-builds them (evalkit.evaluation): one record per document (filters merged), per-metric scores that
+builds them (evalkit.engine.evaluation): one record per document (filters merged), per-metric scores that
 are numbers only (corpus-level metrics log tuples and get no per-document value), the prompt,
 the target as text, and the prediction (the best choice, or the filtered generation)."""
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from evalkit.evaluation import DOC_LOGLIKELIHOOD, _metric_key
+from evalkit.engine.evaluation import DOC_LOGLIKELIHOOD, _metric_key
 from evalkit.interop.lm_eval_files import LmEvalTaskOutput
 from evalkit.interop.lm_eval_scores import first_number
 from evalkit.stats import mean_interval

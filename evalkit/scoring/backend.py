@@ -144,13 +144,13 @@ class EvalkitLM(TemplateLM):
     def tokenizer_name(self) -> str:
         return self.tokenizer.name_or_path.replace("/", "__")
 
-    # ----- chat templates (lm-eval's API, rendered as HFLM renders them: evalkit.prompting) ---------
+    # ----- chat templates (lm-eval's API, rendered as HFLM renders them: evalkit.plan.prompts) ---------
     # A named template of the tokenizer (--apply-chat-template NAME); None: the tokenizer's default one.
     # lm-eval's evaluator passes only apply_chat_template to the tasks, so the name is set here.
     chat_template_name: str | None = None
 
     def apply_chat_template(self, chat_history: list[dict[str, str]], add_generation_prompt: bool = True) -> str:
-        from evalkit.prompting import render_chat
+        from evalkit.scoring.chat import render_chat
 
         return render_chat(self.tokenizer, chat_history, add_generation_prompt=add_generation_prompt,
                            template_name=self.chat_template_name)

@@ -2,7 +2,7 @@
 instead of as an assertion deep inside a forward pass.
 
 These run in the backend, once the requests exist; the same limits are checked earlier, from
-the task definition and the model's config, by evalkit.preflight where they can be known then.
+the task definition and the model's config, by evalkit.engine.door where they can be known then.
 """
 
 from __future__ import annotations

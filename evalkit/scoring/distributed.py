@@ -15,7 +15,7 @@ import heapq
 import json
 from typing import Any, Sequence
 
-from evalkit.distributed import CrashHook, Processes
+from evalkit.engine.processes import CrashHook, Processes
 from evalkit.errors import RunFailedError
 
 REQUEST_TYPES = ("loglikelihood", "loglikelihood_rolling", "generate_until")

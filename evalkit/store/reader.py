@@ -20,7 +20,7 @@ from evalkit.store.schema import open_for_reading, store_file
 Connection = Any  # sqlite3.Connection or evalkit.store.postgres.PostgresConnection
 
 _LATEST = re.compile(r"^latest(?:~(\d+))?$")
-# Run ids are "YYYYMMDD-HHMMSS-xxxxxx" (evalkit.runner.run_info); references accept a prefix of 4+.
+# Run ids are "YYYYMMDD-HHMMSS-xxxxxx" (evalkit.engine.runner.run_info); references accept a prefix of 4+.
 _RUN_ID_START = re.compile(r"^(\d{4,8}|\d{8}-\d{0,6}|\d{8}-\d{6}-[0-9a-f]{0,6})$")
 
 RUN_COLUMNS = RUNS.export_names

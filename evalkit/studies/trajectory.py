@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from evalkit.errors import InputError
-from evalkit.settings import reference_label, setting_family
+from evalkit.plan.settings import reference_label, setting_family
 from evalkit.stats import adjust_pvalues
 from evalkit.studies.points import RunData, change_label, companion_value, gain, load_run, metric_points, paired_test
 

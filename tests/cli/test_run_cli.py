@@ -77,7 +77,7 @@ def test_model_directory_without_weights(tmp_path: Path, evalkit_cli) -> None:
 
 def test_interrupted_run_is_not_complete(tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                         evalkit_cli) -> None:
-    import evalkit.cell as cell_module
+    import evalkit.engine.cell as cell_module
 
     calls = {"n": 0}
     original = cell_module.evaluate_task

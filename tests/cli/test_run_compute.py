@@ -1,4 +1,4 @@
-"""Each stored cell says what it cost (details["compute"], evalkit.compute): the model's own token
+"""Each stored cell says what it cost (details["compute"], evalkit.engine.compute): the model's own token
 counts and seconds for loglikelihood, rolling and generation requests; `evalkit results show`
 prints them; a cell copied from an earlier run, or answered from the request cache, says so."""
 
@@ -110,7 +110,7 @@ def test_a_cell_answered_from_the_request_cache_ran_no_tokens(tiny_model_dir, tm
 
 
 def test_the_compute_line_of_a_fast_exact_cell_says_how_many_documents_were_re_scored():
-    from evalkit.compute import compute_line
+    from evalkit.engine.compute import compute_line
 
     details = {"compute": {"forward_tokens": 3244, "model_seconds": 5.85, "cell_seconds": 5.94,
                            "requests": {"loglikelihood": 80}},

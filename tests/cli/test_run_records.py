@@ -121,7 +121,7 @@ def test_a_request_the_model_cannot_score_is_a_message(empty_answer_task, tiny_m
 
 
 def test_an_unexpected_failure_while_scoring_names_the_cell(tiny_model_dir, tmp_path, evalkit_cli, monkeypatch):
-    import evalkit.cell as cell_module
+    import evalkit.engine.cell as cell_module
 
     def out_of_memory(*args, **kwargs):  # noqa: ANN002, ANN003
         raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB\nmore detail")

@@ -1,4 +1,4 @@
-"""Data parallel runs (evalkit.distributed): real processes started through accelerate's launcher on
+"""Data parallel runs (evalkit.engine.processes): real processes started through accelerate's launcher on
 the CPU (gloo) with the tiny model. Marked `distributed` (pytest -m distributed to run only these)."""
 
 from __future__ import annotations

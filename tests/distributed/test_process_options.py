@@ -31,7 +31,7 @@ def test_one_process_is_the_plain_run(tiny_model_dir, tmp_path, evalkit_cli):
 
 
 def test_the_relaunched_command_line_drops_only_processes():
-    from evalkit.distributed import launch_command_line, without_processes_option
+    from evalkit.engine.processes import launch_command_line, without_processes_option
 
     argv = ["run", "-t", "sst2", "--processes", "4", "--limit", "10", "--processes=3", "--name", "x"]
     assert without_processes_option(argv) == ["run", "-t", "sst2", "--limit", "10", "--name", "x"]
@@ -79,7 +79,7 @@ def test_results_of_different_request_lists_are_refused():
 def test_the_launcher_exits_with_the_first_failed_process_code():
     from types import SimpleNamespace
 
-    from evalkit.distributed import CrashHook, first_failure_code
+    from evalkit.engine.processes import CrashHook, first_failure_code
 
     class Failed(Exception):
         def __init__(self, code: int) -> None:
@@ -101,7 +101,7 @@ def test_the_launcher_exits_with_the_first_failed_process_code():
 
 
 def test_more_processes_than_cores_is_bad_input_before_anything_starts(tiny_model_dir, tmp_path, evalkit_cli):
-    from evalkit.distributed import local_devices
+    from evalkit.engine.processes import local_devices
 
     devices, kind = local_devices()
     result = evalkit_cli("run", "-m", tiny_model_dir, "-t", SENTIMENT, "--processes", str(devices + 1),

@@ -9,7 +9,7 @@ PER_PROCESS = 300
 
 
 def _write(path: str, rank: int, start: "multiprocessing.synchronize.Event") -> None:
-    from evalkit.resume import RequestCache
+    from evalkit.engine.request_cache import RequestCache
 
     start.wait()
     cache = RequestCache(Path(path))  # both open the fresh file together: WAL switch and table creation race
@@ -21,7 +21,7 @@ def _write(path: str, rank: int, start: "multiprocessing.synchronize.Event") -> 
 
 
 def test_two_processes_write_the_same_fresh_cache(tmp_path):
-    from evalkit.resume import RequestCache
+    from evalkit.engine.request_cache import RequestCache
 
     path = tmp_path / "requests.db"
     context = multiprocessing.get_context("spawn")

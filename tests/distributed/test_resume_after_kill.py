@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from evalkit.distributed import CRASH_ENV
+from evalkit.engine.processes import CRASH_ENV
 from tests.distributed.conftest import SENTIMENT, run_rows, stored_runs
 
 REQUESTS = 24 * 2  # toy_sentiment: 24 validation documents, two choices each

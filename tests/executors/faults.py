@@ -14,7 +14,7 @@ DIE_ONCE = "die-once"
 
 
 def install() -> None:
-    import evalkit.executors.ray_worker as worker
+    import evalkit.engine.executors.ray_worker as worker
 
     original = worker.evaluate_on_worker
 
@@ -29,7 +29,7 @@ def install() -> None:
 
 def _die_while_scoring(directory: Path) -> None:
     """Make this process exit inside its next cell's scoring (model and task loaded: mid-cell)."""
-    import evalkit.cell as cell_module
+    import evalkit.engine.cell as cell_module
 
     original = cell_module.evaluate_task
 

@@ -35,7 +35,7 @@ def test_cells_are_grouped_by_model_base(tiny_model_dir: Path, tmp_path: Path) -
     import dataclasses
 
     from evalkit.api import build_cells
-    from evalkit.executors.ray_executor import model_groups
+    from evalkit.engine.executors.ray_executor import model_groups
 
     cells = build_cells([str(tiny_model_dir)], ["a", "b"], settings=["zero-shot"])
     adapter = tmp_path / "adapter"
@@ -67,8 +67,8 @@ def test_more_gpus_or_cpus_per_cell_than_the_cluster_has_is_refused_before_submi
         ray_cluster: object, option: str, value: float, needle: str) -> None:
     """Issue 24 item 3: --gpus-per-cell 1 on a cluster without GPUs waited forever for a node."""
     from evalkit.errors import InputError
-    from evalkit.executors.base import ExecutorOptions
-    from evalkit.executors.ray_executor import ray_session
+    from evalkit.engine.executors.base import ExecutorOptions
+    from evalkit.engine.executors.ray_executor import ray_session
 
     class Sink:
         def message(self, text: str) -> None:

@@ -47,7 +47,7 @@ def test_worker_killed_mid_cell_is_retried(ray_cluster: object, faults_dir: Path
 
 def test_interrupted_run_resumes_on_ray(ray_cluster: object, tiny_model_dir: Path, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch, evalkit_cli) -> None:
-    import evalkit.cell as cell_module
+    import evalkit.engine.cell as cell_module
 
     store = tmp_path / "r.db"
     calls, original = {"n": 0}, cell_module.evaluate_task
@@ -69,5 +69,5 @@ def test_interrupted_run_resumes_on_ray(ray_cluster: object, tiny_model_dir: Pat
     second = runs(store)[1][0]
     assert len(cells(store, second)) == 4 and computed(store, second) == 2  # only the rest on Ray
     assert "Reusing 2 of 4 cells" in resumed.output
-    # Which cells are reused is decided before any executor runs (evalkit.executors.reuse): --rerun computing
+    # Which cells are reused is decided before any executor runs (evalkit.engine.cell_reuse): --rerun computing
     # every cell is tested with the local executor (test_resume_cells), --rerun on Ray by the retry test above.

@@ -15,7 +15,7 @@ from tests.executors.store_rows import GRID, cells, computed, runs, scores
 
 
 def _interrupt_at(monkeypatch: pytest.MonkeyPatch, call: int) -> None:
-    import evalkit.cell as cell_module
+    import evalkit.engine.cell as cell_module
 
     calls, original = {"n": 0}, cell_module.evaluate_task
 

@@ -67,6 +67,6 @@ def tiny_loaded(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
 def make_cell(model_spec: Any, task: str, *, setting: str = "fine-tuned", limit: int | None = None,
               **options: Any) -> Any:
     from evalkit.plan import Cell, FineTuneOptions
-    from evalkit.settings import parse_setting
+    from evalkit.plan.settings import parse_setting
 
     return Cell(model_spec, task, parse_setting(setting), limit, 1234, 8, FineTuneOptions(**options))

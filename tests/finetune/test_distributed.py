@@ -23,7 +23,7 @@ def _worker(rank: int, model_dir: str, home: str, out: str, port: int) -> None:
                        "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "OMP_NUM_THREADS": "1",
                        "EVALKIT_HOME": home, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"})
     os.chdir(out)
-    from evalkit.distributed import current_processes
+    from evalkit.engine.processes import current_processes
     from evalkit.finetune import finetuned_model
     from evalkit.models.loading import load_model
     from evalkit.models.spec import resolve_model_spec

@@ -35,7 +35,7 @@ def test_twelve_lora_steps_on_sst2_reduce_the_held_out_loss(smollm: Any, sink: A
     from evalkit.finetune.objectives import PairEncoder
     from evalkit.plan import Cell, FineTuneOptions
     from evalkit.scoring import make_backend
-    from evalkit.settings import Setting
+    from evalkit.plan.settings import Setting
     from evalkit.tasks.discovery import TaskRegistry
     from evalkit.tasks.loading import load_task
 

@@ -57,7 +57,7 @@ def test_a_tokenizer_read_from_another_folder_is_part_of_the_source_fingerprint(
     """A checkpoint series reads its one tokenizer from the training folder: its content counts."""
     import dataclasses
 
-    from evalkit.executors.reuse import source_fingerprint
+    from evalkit.engine.cell_reuse import source_fingerprint
     from evalkit.models.spec import resolve_model_spec
 
     shared = tmp_path / "tokenizer"

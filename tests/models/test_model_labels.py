@@ -6,7 +6,7 @@ from pathlib import Path
 
 from evalkit.models.spec import resolve_model_spec
 from evalkit.plan import make_plan
-from evalkit.settings import parse_setting
+from evalkit.plan.settings import parse_setting
 
 
 def _checkpoint(folder: Path) -> str:

@@ -21,7 +21,7 @@ def backend(tiny_lm: Any, precision: str = "fast-exact", **kwargs: Any) -> Any:
 
 
 def evaluate(lm: Any, loaded: Any) -> dict[int, dict[str, float]]:
-    from evalkit.evaluation import evaluate_task
+    from evalkit.engine.evaluation import evaluate_task
 
     lm.register_task(loaded.name, loaded.task)
     outcome = evaluate_task(lm, loaded, num_fewshot=0, limit=None, seed=1234)

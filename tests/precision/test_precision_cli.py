@@ -73,7 +73,7 @@ def test_a_fast_exact_cell_stores_float32_decisions_and_what_it_re_scored(tiny_m
 
 
 def test_the_request_cache_key_knows_the_precision() -> None:
-    from evalkit.cell import request_model_key
+    from evalkit.engine.cell import request_model_key
 
     model = SimpleNamespace(fingerprint="f", dtype="float32")
     assert request_model_key(model, "fast-exact") != request_model_key(model, "exact") == request_model_key(model)

@@ -47,7 +47,8 @@ def test_a_broken_chat_template_is_bad_input_before_the_model_loads(how: str, ti
 def test_a_working_chat_template_passes_the_door(chat_model_dir: Path) -> None:
     from transformers import AutoTokenizer
 
-    from evalkit.prompting import PromptOptions, check_chat_template
+    from evalkit.plan.prompts import PromptOptions
+    from evalkit.scoring.chat import check_chat_template
 
     tokenizer = AutoTokenizer.from_pretrained(chat_model_dir)
     check_chat_template(tokenizer, PromptOptions(chat_template=True, fewshot_as_multiturn=True,

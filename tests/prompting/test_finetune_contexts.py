@@ -25,9 +25,9 @@ def test_training_contexts_equal_evaluation_contexts_with_a_template(monkeypatch
                                                                      chat_model_dir: Path, toy_sentiment: Any) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from evalkit.evaluation import evaluate_task
+    from evalkit.engine.evaluation import evaluate_task
     from evalkit.finetune.examples import PromptRendering, render_example
-    from evalkit.prompting import make_prompt_options
+    from evalkit.plan.prompts import make_prompt_options
     from evalkit.scoring.backend import EvalkitLM
 
     options = make_prompt_options(apply_chat_template=True, system_instruction="Rate it.")
@@ -49,7 +49,7 @@ def test_the_template_changes_what_is_trained_on(chat_model_dir: Path, toy_senti
     from transformers import AutoTokenizer
 
     from evalkit.finetune.examples import PromptRendering, build_training_set
-    from evalkit.prompting import make_prompt_options
+    from evalkit.plan.prompts import make_prompt_options
 
     tokenizer = AutoTokenizer.from_pretrained(chat_model_dir)
     common = dict(split=None, num_fewshot=0, max_examples=8, seed=1, exclude_overlap=True)

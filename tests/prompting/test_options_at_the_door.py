@@ -92,7 +92,7 @@ def test_an_unknown_template_name_exits_2(evalkit_cli: Any, named_templates_dir:
 def test_gen_kwargs_are_parsed_as_lm_evals_command_line_parses_them() -> None:
     from lm_eval._cli.utils import key_val_to_dict
 
-    from evalkit.prompting import make_prompt_options, parse_gen_kwargs
+    from evalkit.plan.prompts import make_prompt_options, parse_gen_kwargs
 
     text = 'until=["\\n\\n","Question:"],max_gen_toks=64,temperature=0,do_sample=false'
     assert parse_gen_kwargs(text) == key_val_to_dict(text)

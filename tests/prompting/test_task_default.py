@@ -63,7 +63,7 @@ def test_an_explicit_zero_shot_still_means_zero_shots(evalkit_cli: Any, tiny_mod
 def test_a_task_default_equal_to_an_asked_setting_runs_once() -> None:
     from evalkit.models.spec import ModelSpec
     from evalkit.plan import make_plan, resolve_task_facts
-    from evalkit.settings import parse_setting
+    from evalkit.plan.settings import parse_setting
 
     spec = ModelSpec(name="m", kind="local", location="/m")
     cells = make_plan([spec], ["a"], [parse_setting("task-default"), parse_setting("zero-shot")], seed=1,

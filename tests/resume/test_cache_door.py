@@ -74,7 +74,7 @@ def test_no_cache_runs_past_a_broken_request_cache(isolated_home: Path, tiny_mod
 
 
 def test_a_good_request_cache_passes(tmp_path: Path) -> None:
-    from evalkit.resume import RequestCache, check_request_cache
+    from evalkit.engine.request_cache import RequestCache, check_request_cache
 
     cache = RequestCache(tmp_path / "requests.db")
     cache.put("k", [1.0, True])

@@ -13,7 +13,7 @@ LIMIT = 2
 
 
 def _evaluate(lm: object) -> object:
-    from evalkit.evaluation import evaluate_task
+    from evalkit.engine.evaluation import evaluate_task
     from evalkit.tasks.discovery import TaskRegistry
     from evalkit.tasks.loading import load_task
 

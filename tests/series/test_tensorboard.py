@@ -1,4 +1,4 @@
-"""Evaluated metrics in TensorBoard at the training step of each cell (evalkit.tensorboard_log),
+"""Evaluated metrics in TensorBoard at the training step of each cell (evalkit.engine.tensorboard),
 read back with tensorboard's own EventAccumulator."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from evalkit.store.records import CellRecord, MetricRecord
-from evalkit.tensorboard_log import (
+from evalkit.engine.tensorboard import (
     log_cell, logging_beside, run_folder, scalar_step, scalar_tag, series_name, tensorboard_root,
 )
 
@@ -115,13 +115,13 @@ def test_tensorboard_root_is_beside_an_sqlite_store(monkeypatch: pytest.MonkeyPa
 
 def test_a_logging_failure_is_a_warning_not_a_failed_run(tiny_model_dir: Path, tmp_path: Path, evalkit_cli: Any,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    import evalkit.tensorboard_log
+    import evalkit.engine.tensorboard
 
     def refuse(run_id: str, record: CellRecord, root: Path | None = None) -> Path:
         raise ValueError("Value out of range: 1000000000000000000000000000000")  # what tensorboard raised
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(evalkit.tensorboard_log, "log_cell", refuse)
+    monkeypatch.setattr(evalkit.engine.tensorboard, "log_cell", refuse)
     store = tmp_path / "r.db"
     result = evalkit_cli("run", "-m", tiny_model_dir, "--include-path", FIXTURES, "-t", "toy_sentiment",
                          "--limit", "4", "--device", "cpu", "--store", store)

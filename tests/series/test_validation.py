@@ -164,7 +164,7 @@ def test_hand_built_member_with_a_step_beyond_tensorboard(full_run: TrainerRun) 
     from evalkit.models.series import check_series_cells
     from evalkit.models.spec import member_spec
     from evalkit.plan import Cell
-    from evalkit.settings import parse_setting
+    from evalkit.plan.settings import parse_setting
 
     member = replace(expand_model_refs([str(full_run.out)])[0], step=10**30)  # as the Python API could pass it
     cell = Cell(member_spec(member), "toy_sentiment", parse_setting("zero-shot"), 4, 1234, 8)

@@ -60,7 +60,7 @@ def test_a_full_disk_under_home_leaves_no_memo_temp_file(tmp_path: Path, isolate
 
 
 def test_a_full_disk_under_home_turns_the_request_cache_off(tmp_path: Path, capsys) -> None:
-    from evalkit.resume import RequestCache
+    from evalkit.engine.request_cache import RequestCache
 
     cache = RequestCache(tmp_path / "requests.db")
     cache.put("first", [-1.0, True])

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from evalkit.cell import with_trajectory
+from evalkit.engine.cell import with_trajectory
 from evalkit.errors import InputError
 from evalkit.models.spec import ModelSpec
 from evalkit.plan import FineTuneOptions, StudyFacts, expand_cells, make_plan, snapshot_steps
-from evalkit.settings import parse_setting, reference_label, setting_family
+from evalkit.plan.settings import parse_setting, reference_label, setting_family
 
 MODEL = ModelSpec("tiny", "local", "/tmp/tiny")
 FACTS = StudyFacts(names={"a.yaml": "a", "b": "b", "c": "c"}, sources=("a", "b"), total_steps={"a": 7, "b": 4})

@@ -6,7 +6,7 @@ import signal
 KILL_AFTER = int(os.environ.get("EVALKIT_TEST_KILL_AFTER", "0"))
 
 if KILL_AFTER:
-    import evalkit.resume as resume
+    import evalkit.engine.request_cache as resume
 
     original = resume.RequestCache.put
     saved = {"n": 0}

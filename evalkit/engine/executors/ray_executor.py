@@ -12,10 +12,22 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from evalkit.errors import EvalkitError, InputError, RunFailedError
-from evalkit.executors.base import ExecutorOptions, GridWork, import_ray
-from evalkit.executors.ray_worker import CellWorker, WorkerSetup, forwarded_env
+from evalkit.engine.executors.base import ExecutorOptions, GridWork
+from evalkit.engine.executors.ray_worker import CellWorker, WorkerSetup, forwarded_env
 from evalkit.plan import Cell
 from evalkit.store.records import CellRecord
+
+RAY_INSTALL_HINT = 'Install the ray extra: pip install "evalkit[ray]" (or `pip install "ray>=2.50,<3"`).'
+
+
+def import_ray() -> Any:
+    """The ray module, or InputError (exit 2) saying how to install it."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise InputError(f"--executor ray needs Ray, which this installation lacks ({exc}).",
+                         hint=RAY_INSTALL_HINT) from exc
+    return ray
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from evalkit.models.series import MAX_STEP
-from evalkit.settings import setting_family
+from evalkit.plan.settings import setting_family
 from evalkit.store.records import CellRecord
 
 TENSORBOARD_ROOT = Path("reports") / "tensorboard"  # a PostgreSQL store's, and the default store's

@@ -1,21 +1,20 @@
-"""What every executor gets (GridWork) and gives (CellRecords as they finish), its options, and
-the one place that picks an executor and checks it is usable before anything runs."""
+"""The executor contract: what every executor gets (GridWork) and gives (CellRecords as they
+finish), and its options, checked when made. The factory lives in the package (evalkit.engine.executors)."""
 
 from __future__ import annotations
 
 import math
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Protocol
 
 from evalkit.errors import InputError
 from evalkit.plan import Cell
-from evalkit.preflight import PreparedRun
+from evalkit.engine.door import PreparedRun
 from evalkit.store.records import CellRecord
 from evalkit.tasks.discovery import TaskRegistry
 
 EXECUTORS = ("local", "ray")
-RAY_INSTALL_HINT = 'Install the ray extra: pip install "evalkit[ray]" (or `pip install "ray>=2.50,<3"`).'
 
 
 class ProgressSink(Protocol):
@@ -85,29 +84,3 @@ class Executor(Protocol):
     """Computes cells and yields each CellRecord as it finishes (in any order), never one twice."""
 
     def records(self, work: GridWork, sink: Any) -> Iterator[CellRecord]: ...
-
-
-@contextmanager
-def open_executor(options: ExecutorOptions | None, sink: Any) -> Iterator[Executor]:
-    """The chosen executor, ready to use: Ray imported and connected (or started) here, so a
-    missing install or an unreachable cluster is exit 2 before the run is recorded."""
-    options = options or ExecutorOptions()
-    if options.kind == "local":
-        from evalkit.executors.local import LocalExecutor
-
-        yield LocalExecutor()
-        return
-    from evalkit.executors.ray_executor import RayExecutor, ray_session
-
-    with ray_session(options, sink) as ray:
-        yield RayExecutor(ray, options)
-
-
-def import_ray() -> Any:
-    """The ray module, or InputError (exit 2) saying how to install it."""
-    try:
-        import ray
-    except ImportError as exc:
-        raise InputError(f"--executor ray needs Ray, which this installation lacks ({exc}).",
-                         hint=RAY_INSTALL_HINT) from exc
-    return ray

@@ -45,13 +45,13 @@ class WorkerState:
 
     def load_tasks(self) -> None:
         from evalkit.models.adapter_switch import SharedBaseLoader
-        from evalkit.preflight import load_task_entry
+        from evalkit.engine.door import load_task_entry
         from evalkit.quiet import quiet_libraries
         from evalkit.tasks.discovery import TaskRegistry
 
         quiet_libraries()
         registry = TaskRegistry(self.setup.registry_sources)
-        # The door (evalkit.preflight) has checked the documents already: load only.
+        # The door (evalkit.engine.door) has checked the documents already: load only.
         self.tasks = {ref: load_task_entry(registry, ref) for ref in self.setup.task_refs}
         for name, ref in self.setup.source_refs.items():
             self.sources[name] = self.tasks.get(ref) or load_task_entry(registry, ref)
@@ -60,8 +60,8 @@ class WorkerState:
 
 def evaluate_on_worker(state: WorkerState, cell: Cell, run_id: str) -> CellRecord:
     """One cell on the worker, its model loaded (or kept) by the worker's loader."""
-    from evalkit.cell import evaluate_cell
-    from evalkit.executors.base import SilentProgress
+    from evalkit.engine.cell import evaluate_cell
+    from evalkit.engine.executors.base import SilentProgress
 
     if state.tasks is None:
         state.load_tasks()

@@ -7,7 +7,7 @@ Per model, only the configuration is read (no weights): its kind and its context
 Per cell: few-shot sources large enough for K, and for fine-tuned cells the training split
 (of the task trained on: its own, or TASK of fine-tuned-on:TASK), the method, the objective and the
 model's kind. The study settings (--ft-eval-steps, fine-tuned-on:TASK, --transfer) are checked and
-expanded here (evalkit.plan.expand_cells), since how many steps a fine-tuning takes and which tasks
+expanded here (evalkit.plan.cells.expand_cells), since how many steps a fine-tuning takes and which tasks
 have a training split are known only once the tasks are loaded.
 """
 
@@ -65,7 +65,7 @@ def prepare_run(cells: list[Cell], registry: TaskRegistry, sink: Any = None) -> 
     evalkit_home()
     check_environment()
     if any(cell.request_cache for cell in cells):
-        from evalkit.resume import check_request_cache, request_cache_path
+        from evalkit.engine.request_cache import check_request_cache, request_cache_path
 
         check_request_cache(request_cache_path())
     for warning in registry.warnings:
@@ -212,7 +212,7 @@ def load_task_entry(registry: TaskRegistry, name: str) -> LoadedTask:
 
 
 def check_documents_once(loaded: LoadedTask, limit: int | None) -> None:
-    from evalkit.evaluation import check_documents
+    from evalkit.engine.evaluation import check_documents
 
     check_documents(loaded, limit)
 
@@ -228,7 +228,7 @@ def with_chat_templates(cells: list[Cell]) -> list[Cell]:
     model's tokenizer (no weights): no template, or an unknown NAME, is exit 2 here."""
     from dataclasses import replace
 
-    from evalkit.prompting import check_chat_template, with_template_sha
+    from evalkit.scoring.chat import check_chat_template, with_template_sha
 
     tokenizers: dict[ModelSpec, Any] = {}
     rendered: set[tuple[ModelSpec, Any]] = set()  # each template rendered once per model and options
@@ -271,7 +271,7 @@ def check_cell(cell: Cell, task: LoadedTask, model: ModelFacts, *, source: Loade
                check_data: bool = True) -> None:
     """One cell's inputs; `source` is the task its adapter trains on (default: its own task), whose
     training data is checked unless `check_data` is False (already checked for an earlier cell)."""
-    from evalkit.evaluation import check_fewshot_source
+    from evalkit.engine.evaluation import check_fewshot_source
 
     check_fewshot_source(task, cell.setting.num_fewshot, cell.setting.label)
     check_generation_room(task, cell, model)

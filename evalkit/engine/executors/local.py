@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from evalkit.executors.base import GridWork
+from evalkit.engine.executors.base import GridWork
 from evalkit.plan import Cell
 from evalkit.store.records import CellRecord
 
@@ -14,7 +14,7 @@ class LocalExecutor:
     """Evaluates the work's cells in plan order, yielding each record as it finishes."""
 
     def records(self, work: GridWork, sink: Any) -> Iterator[CellRecord]:
-        from evalkit.cell import evaluate_cell
+        from evalkit.engine.cell import evaluate_cell
         from evalkit.models.adapter_switch import SharedBaseLoader
         from evalkit.quiet import quiet_libraries
 

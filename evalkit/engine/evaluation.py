@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from evalkit.errors import RunFailedError, TaskError
-from evalkit.prompting import PromptOptions
+from evalkit.plan.prompts import PromptOptions
 from evalkit.stats import mean_interval
 from evalkit.stats.intervals import clustered_mean_interval
 from evalkit.store.records import MetricRecord, SampleRecord

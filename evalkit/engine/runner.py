@@ -3,10 +3,10 @@
 Steps: check every input up front (so bad input costs no compute), pick the executor (Ray
 connected here, so a missing install is exit 2 before anything is recorded), open the store and
 record the run as 'running', copy the cells an earlier run already stored (resume at cell
-granularity; `rerun` computes them again), let the executor compute the rest (evalkit.executors:
+granularity; `rerun` computes them again), let the executor compute the rest (evalkit.engine.executors:
 local, or a Ray cluster), commit each cell as it arrives (and write its metrics to TensorBoard at
 its training step), and mark the run 'complete' only at the end. Started in several processes
-(evalkit.distributed), every process computes and only the main one opens and writes the store.
+(evalkit.engine.processes), every process computes and only the main one opens and writes the store.
 """
 
 from __future__ import annotations
@@ -21,16 +21,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from evalkit.distributed import Processes, current_processes
+from evalkit.engine.processes import Processes, current_processes
 from evalkit.errors import InputError
-from evalkit.executors.base import ExecutorOptions, GridWork, ProgressSink, SilentProgress, open_executor
+from evalkit.engine.executors import open_executor
+from evalkit.engine.executors.base import ExecutorOptions, GridWork, ProgressSink, SilentProgress
 from evalkit.models.series import check_series_cells
 from evalkit.plan import Cell
-from evalkit.preflight import PreparedRun, check_inputs, prepare_run
+from evalkit.engine.door import PreparedRun, check_inputs, prepare_run
 from evalkit.provenance import git_commit, versions
 from evalkit.store.records import CellRecord, RunInfo
 from evalkit.tasks.discovery import TaskRegistry
-from evalkit.tensorboard_log import logging_beside
+from evalkit.engine.tensorboard import logging_beside
 
 __all__ = ["ProgressSink", "RunResult", "SilentProgress", "check_inputs", "execute", "run_info"]
 
@@ -48,7 +49,7 @@ def execute(cells: list[Cell], registry: TaskRegistry, store_path: Path, *, name
             executor: ExecutorOptions | None = None, rerun: bool = False) -> RunResult:
     """Run all cells and store them under one run id; an interrupted run stays 'failed'. Cells an
     earlier run of the store computed from the same inputs are copied, not computed, unless `rerun`."""
-    from evalkit.executors.reuse import source_fingerprint
+    from evalkit.engine.cell_reuse import source_fingerprint
     from evalkit.store.schema import open_for_writing
     from evalkit.store.writer import begin_run
 
@@ -128,7 +129,7 @@ def _run_cells(conn: sqlite3.Connection, run_id: str, prepared: PreparedRun, reg
                processes: Processes | None = None) -> RunResult:
     """Copy the reusable cells, compute the others, commit each once; 'complete' only at the end.
     With several processes, the others are told the run id and the cells to compute."""
-    from evalkit.executors.reuse import documents_identity, plan_reuse, reused_record, with_source
+    from evalkit.engine.cell_reuse import documents_identity, plan_reuse, reused_record, with_source
     from evalkit.store.writer import finish_run
 
     stored = CellLedger(conn, run_id, sink)
@@ -200,7 +201,7 @@ def _warn_truncation(record: CellRecord, sink: ProgressSink) -> None:
 def _log_scalars(run_id: str, record: CellRecord, sink: ProgressSink) -> None:
     """The stored cell's metrics in TensorBoard; a failure to write them (a full disk, a value tensorboard
     refuses) costs a warning, never the run: the cell is computed and committed already."""
-    from evalkit.tensorboard_log import log_cell
+    from evalkit.engine.tensorboard import log_cell
 
     try:
         log_cell(run_id, record)

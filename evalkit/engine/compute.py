@@ -3,7 +3,7 @@
 `ComputeMeter.wrap` puts a thin timing proxy around the scoring backend (innermost, under the
 request cache), so it sees exactly the requests that reached the model; the token counters are the
 backend's own (`evalkit.scoring.stats.ScoringStats`, read as a before/after difference, under its
-field names). A cell copied from an earlier run (evalkit.executors.reuse) cost nothing this run:
+field names). A cell copied from an earlier run (evalkit.engine.cell_reuse) cost nothing this run:
 `with_reused_compute` zeroes the figures and keeps the computing run's under "original".
 
 Imports nothing heavy: `evalkit results show` reads these records in the light half.
@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from evalkit.resume import REQUEST_TYPES  # lm-eval's three request types (a light module)
+from evalkit.engine.request_cache import REQUEST_TYPES  # lm-eval's three request types (a light module)
 
 
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evalkit.compute import with_reused_compute
+from evalkit.engine.compute import with_reused_compute
 from evalkit.models.spec import ModelSpec
 from evalkit.plan import Cell
-from evalkit.preflight import PreparedRun
+from evalkit.engine.door import PreparedRun
 from evalkit.store.records import CellRecord
 from evalkit.store.resume_cells import StoredCell, stored_cells, stored_record
 

@@ -6,7 +6,7 @@ or the number of processes. Re-running a crashed command reuses every saved resu
 computes only the rest. The cache is an SQLite file under EVALKIT_HOME (WAL mode, one
 small transaction per result, a busy timeout: safe with concurrent processes).
 
-With several processes (evalkit.distributed) each saves what it computed, and they first agree on
+With several processes (evalkit.engine.processes) each saves what it computed, and they first agree on
 what is missing (a request any of them lacks is computed), so a run killed with N processes resumes
 with any other number.
 """
@@ -137,7 +137,7 @@ class ResumableLM:
         self.lm = lm
         self.cache = cache
         self.model_key = model_key
-        self.processes = processes  # evalkit.distributed.Processes, or None: one process
+        self.processes = processes  # evalkit.engine.processes.Processes, or None: one process
         self.stats = {"reused": 0, "computed": 0, "saved": 0}
         self.hook = _SavingHook(cache, model_key, self.stats)
         lm.set_cache_hook(self.hook)

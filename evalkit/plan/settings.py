@@ -9,7 +9,7 @@ Labels are the settings' one spelling everywhere (store, views, comparisons):
 - 'fine-tuned-on:*': every task of the run that has a training split (what --transfer asks for);
   the plan replaces it with one 'fine-tuned-on:TASK' per such task.
 - 'task-default': each task's own few-shot count (its YAML's num_fewshot, else zero), as `lm_eval`
-  runs a task; what a run without --setting uses. At the door (evalkit.preflight) it becomes
+  runs a task; what a run without --setting uses. At the door (evalkit.engine.door) it becomes
   'zero-shot' or 'few-shot:K' with `task_default` set, so the label stays one spelling and the
   fact that K came from the task is kept beside it (shown as 'few-shot:5 (task default)').
 """

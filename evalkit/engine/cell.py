@@ -11,13 +11,13 @@ import time
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping
 
-from evalkit.compute import ComputeMeter
+from evalkit.engine.compute import ComputeMeter
 from evalkit.errors import EvalkitError, InputError, RunFailedError
-from evalkit.evaluation import CellOutcome, evaluate_task
+from evalkit.engine.evaluation import CellOutcome, evaluate_task
 from evalkit.plan import Cell, trains_on_itself
 from evalkit.provenance import evalkit_version
 from evalkit.report.truncation import DETAILS_KEY as TRUNCATION_KEY
-from evalkit.resume import RequestCache, ResumableLM, request_cache_path
+from evalkit.engine.request_cache import RequestCache, ResumableLM, request_cache_path
 from evalkit.store.records import CellRecord
 from evalkit.tasks.loading import LoadedTask
 from evalkit.tasks.subset import subset_design_of
@@ -26,7 +26,7 @@ from evalkit.tasks.subset import subset_design_of
 def evaluate_cell(cell: Cell, loaded: Any, task: LoadedTask, sink: Any,
                   sources: Mapping[str, LoadedTask] | None = None, run_id: str | None = None) -> CellRecord:
     """Evaluate `cell` with an already loaded model and task; returns the record to store.
-    `sources` holds the tasks fine-tuned-on:TASK cells train on, by name (evalkit.preflight);
+    `sources` holds the tasks fine-tuned-on:TASK cells train on, by name (evalkit.engine.door);
     `run_id` places the training curves in the run's TensorBoard folder."""
     start = time.perf_counter()
     model, adapter, details = loaded, None, {}
@@ -38,7 +38,7 @@ def evaluate_cell(cell: Cell, loaded: Any, task: LoadedTask, sink: Any,
             model, adapter, details = finetuned_model(loaded, source, cell, sink, run_id=run_id,
                                                       trajectory=trains_on_itself(cell.setting, task.name))
     _seed_everything(cell.seed)
-    meter = ComputeMeter()  # tokens and seconds: details["compute"] (evalkit.compute)
+    meter = ComputeMeter()  # tokens and seconds: details["compute"] (evalkit.engine.compute)
     outcome, stats, precision, truncation = _score(cell, model, task, sink, meter)
     if stats is not None:
         details["requests"] = stats
@@ -67,7 +67,7 @@ def evaluate_cell(cell: Cell, loaded: Any, task: LoadedTask, sink: Any,
 def prompt_details(cell: Cell, *, generates: bool) -> dict[str, Any]:
     """The cell's prompt options as stored (details["prompt"], lm-eval's names) and where its few-shot
     count came from (details["fewshot_source"]: "task default" or "setting")."""
-    from evalkit.prompting import FEWSHOT_FROM_SETTING, FEWSHOT_FROM_TASK
+    from evalkit.plan.prompts import FEWSHOT_FROM_SETTING, FEWSHOT_FROM_TASK
 
     source = FEWSHOT_FROM_TASK if cell.setting.task_default else FEWSHOT_FROM_SETTING
     return {"prompt": cell.prompt.identity(cell.seed, generates=generates), "fewshot_source": source}
@@ -80,7 +80,7 @@ def training_source(cell: Cell, task: LoadedTask, sources: Mapping[str, LoadedTa
         return task
     if not sources or name not in sources:
         raise InputError(f"Setting '{cell.setting.label}': task '{name}' was not loaded for this run.",
-                         hint="Run cells through evalkit.runner.execute (its checks load every task trained on).")
+                         hint="Run cells through evalkit.engine.runner.execute (its checks load every task trained on).")
     return sources[name]
 
 
@@ -106,11 +106,11 @@ def _score(cell: Cell, model: Any, task: LoadedTask, sink: Any,
            meter: ComputeMeter) -> tuple[CellOutcome, dict[str, int] | None, dict[str, Any], dict[str, Any] | None]:
     """lm-eval's evaluation on evalkit's backend (through the request cache unless disabled), measuring
     the prompts cut to the model's context outside the cache (evalkit.scoring.truncation)."""
-    from evalkit.distributed import current_processes
+    from evalkit.engine.processes import current_processes
     from evalkit.scoring import make_backend
     from evalkit.scoring.truncation import TruncationMeter
 
-    processes = current_processes()  # several: each computes a share of the requests (evalkit.distributed)
+    processes = current_processes()  # several: each computes a share of the requests (evalkit.engine.processes)
     with sink.cell(f"{cell.model.label} · {cell.task} · {cell.setting.shown_label}") as report:
         progress = _share_progress(report, processes)
         backend: Any = make_backend(model, batch_size=cell.batch_size, progress=progress, precision=cell.precision)

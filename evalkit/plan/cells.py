@@ -18,8 +18,8 @@ from typing import Any, Mapping
 
 from evalkit.errors import InputError, did_you_mean
 from evalkit.models.spec import ModelSpec, distinct_labels
-from evalkit.prompting import PromptOptions
-from evalkit.settings import Setting
+from evalkit.plan.prompts import PromptOptions
+from evalkit.plan.settings import Setting
 
 # numpy's (and so lm-eval's) seeds are unsigned 32-bit integers.
 SEED_RANGE = (0, 2**32 - 1)
@@ -201,7 +201,7 @@ def resolve_task_facts(cells: list[Cell], fewshot_defaults: Mapping[str, int],
 
 @dataclass(frozen=True)
 class StudyFacts:
-    """What expanding the plan needs from the loaded tasks (evalkit.preflight finds it)."""
+    """What expanding the plan needs from the loaded tasks (evalkit.engine.door finds it)."""
 
     names: Mapping[str, str]  # task reference (as given) -> task name
     sources: tuple[str, ...] = ()  # names of the run's tasks with a training split, in run order
