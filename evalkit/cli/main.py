@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "calibrate": ("evalkit.cli.calibrate", "Re-run a run with one nuisance changed: flip rate and drift per metric."),
     "report": ("evalkit.cli.report", "Render runs as markdown, JSON, JUnit XML or HTML."),
     "trajectory": ("evalkit.cli.trajectory", "Metric vs checkpoint / fine-tuning step: paired tests, the step to ship."),
+    "forecast": ("evalkit.cli.forecast", "Where a checkpoint series is heading: forecasts with intervals, back-tests."),
     "transfer": ("evalkit.cli.transfer", "Fine-tuned-on x evaluated matrix: transfer and forgetting vs zero-shot."),
     "lm-eval": ("evalkit.cli.lm_eval_command", "Run lm-eval's own command line with evalkit's backend (--model evalkit)."),
 }
