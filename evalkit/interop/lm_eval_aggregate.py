@@ -47,10 +47,14 @@ class AggregateCheckpoint:
 
 
 def is_aggregate_only(paths: Iterable[Path]) -> bool:
-    """True when no samples_*.jsonl file lies in or beside anything named: nothing per-document to read."""
+    """True when every path exists and holds .json files, and no samples_*.jsonl file lies in or beside
+    anything named: nothing per-document to read (anything else goes to the per-document importer,
+    whose messages say what is missing)."""
     for path in map(Path, paths):
+        if path.suffix == ".jsonl" or not (path.is_file() or (path.is_dir() and any(path.rglob("*.json")))):
+            return False
         folder = path if path.is_dir() else path.parent
-        if any(folder.rglob("samples_*.jsonl")) or path.suffix == ".jsonl":
+        if any(folder.rglob("samples_*.jsonl")):
             return False
     return True
 
@@ -150,8 +154,11 @@ def _step(path: Path, args: str, given: int | None) -> int:
             return int(found.group(1))
     if given is not None:
         return given
-    raise InputError(f"'{path}': no training step ('revision=stepN' in model_args, 'stepN' in the file name).",
-                     hint="Name the step with --step N (one file at a time), or rename the file '..._stepN.json'.")
+    raise InputError(f"'{path}' has aggregate scores only (lm-eval ran without --log_samples: no per-document "
+                     "samples) and names no training step ('revision=stepN' in model_args, 'stepN' in the file "
+                     "name), so it is neither a run with per-document scores nor a checkpoint of a series.",
+                     hint="Re-run lm-eval with --log_samples to import a run compare and gate can use; or give "
+                          "--step N (one file at a time) to import its aggregates as a checkpoint.")
 
 
 def _fewshot(config: dict[str, Any]) -> int:

@@ -52,7 +52,7 @@ def test_the_step_comes_from_the_file_name_or_the_option(tmp_path: Path, evalkit
     store = tmp_path / "s.db"
     assert "steps 3000..3000" in evalkit_cli("results", "import", named, "--store", store).stdout
     refused = evalkit_cli("results", "import", unnamed, "--store", store)
-    assert refused.exit_code == 2 and "no training step" in refused.output and "--step" in refused.output
+    assert refused.exit_code == 2 and "names no training step" in refused.output and "--step" in refused.output
     given = evalkit_cli("results", "import", unnamed, "--step", "5000", "--store", tmp_path / "other.db")
     assert given.exit_code == 0 and "steps 5000..5000" in given.stdout
 
