@@ -11,7 +11,7 @@ import click
 from evalkit.cli.options import store_option
 from evalkit.errors import InputError
 
-FORMATS = ("rich", "markdown", "json")
+FORMATS = ("rich", "markdown", "json", "html")
 
 
 @click.command("forecast")
@@ -27,10 +27,13 @@ FORMATS = ("rich", "markdown", "json")
               show_default=True, help="--backtest: fit on checkpoints up to this fraction of the last step.")
 @click.option("--level", type=click.FloatRange(0.5, 1.0, max_open=True), default=0.95, show_default=True,
               help="Level of the prediction interval.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="rich", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="rich", show_default=True,
+              help="html: a page with the back-test figure of each series (observed, fit, band, held back).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Write the output to this file.")
+@click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
 @store_option
 def command(run: str, task: str | None, metric: str | None, at: int | None, target: float | None, backtest: bool,
-            fit_fraction: float, level: float, fmt: str, store: Path | None) -> None:
+            fit_fraction: float, level: float, fmt: str, output: Path | None, force: bool, store: Path | None) -> None:
     """Forecast a run's checkpoint series: `evalkit forecast RUN --task piqa --metric acc --at 300000`.
 
     Each series is fitted against log-step (through its language-modelling loss, wikitext bits per
@@ -42,6 +45,10 @@ def command(run: str, task: str | None, metric: str | None, at: int | None, targ
     from evalkit.report.forecast_render import render_forecast
 
     _check_modes(at, target, backtest)
+    if output is not None:
+        from evalkit.outputs import check_output_path
+
+        check_output_path(output, force=force, inputs=_store_files(store))
     series, run_id = _load_series(run, store, task, metric)
     summary = None
     if backtest:
@@ -53,7 +60,31 @@ def command(run: str, task: str | None, metric: str | None, at: int | None, targ
         frame = forecast_frame(series, at=at, level=level)
     _refuse_lone_failure(frame)
     title = f"evalkit forecast: run {run_id}" + (" (back-test)" if backtest else "")
-    _emit(render_forecast(frame, fmt, title=title, summary=summary), fmt)
+    curves = _curves(series, fit_fraction, level) if fmt == "html" else None
+    _emit(render_forecast(frame, fmt, title=title, summary=summary, curves=curves), fmt, output, force,
+          _store_files(store))
+
+
+def _store_files(store: Path | None) -> list[Path]:
+    from evalkit.cli.study_output import store_path
+    from evalkit.store.location import location_files
+
+    return list(location_files(store_path(store)))
+
+
+def _curves(series: list, fraction: float, level: float) -> list:
+    """The figure data of each series: fitted up to `fraction` of its last step (the whole series for a
+    plain forecast would leave nothing held back to show)."""
+    from evalkit.forecast.frames import curve_frame
+    from evalkit.report.forecast_figure import MAX_FIGURES
+
+    curves = []
+    for one in series:
+        curve = curve_frame(one, int(fraction * float(one.steps.max())), level=level)
+        curves += [curve] if not curve.empty else []
+        if len(curves) == MAX_FIGURES:
+            break
+    return curves
 
 
 def _check_modes(at: int | None, target: float | None, backtest: bool) -> None:
@@ -92,9 +123,20 @@ def _refuse_lone_failure(frame: object) -> None:
                               "untrained model; evaluate more checkpoints, or pick another task / metric.")
 
 
-def _emit(rendered: object, fmt: str) -> None:
+def _emit(rendered: object, fmt: str, output: Path | None, force: bool, inputs: list[Path]) -> None:
     from rich.console import Console
 
+    if output is not None:
+        from evalkit.outputs import output_file
+
+        with output_file(output, force=force, inputs=inputs) as temporary:
+            with temporary.open("w", encoding="utf-8") as handle:
+                if fmt == "rich":
+                    Console(file=handle, width=160, color_system=None).print(rendered)
+                else:
+                    handle.write(str(rendered))
+        click.echo(f"Wrote {output}", err=True)
+        return
     if fmt != "rich":
         click.echo(str(rendered), nl=False)
         return

@@ -108,3 +108,24 @@ def _num(value: float | None) -> float:
 def _with_attrs(frame: pd.DataFrame, view: str, level: float) -> pd.DataFrame:
     frame.attrs.update(view=view, level=level)
     return frame
+
+
+def curve_frame(series: Series, fit_until: int, *, level: float = 0.95, points: int = 120) -> pd.DataFrame:
+    """What the back-test figure draws: the observed points (fitted on / held back) and the fitted
+    curve with its interval band from the first fitted step to the last checkpoint; empty when the
+    series cannot be forecast."""
+    try:
+        fitted = fit_series(series.upto(fit_until))
+    except NoForecast:
+        return pd.DataFrame()
+    first = float(series.steps[series.steps > 0].min())
+    grid = np.logspace(math.log10(first), math.log10(float(series.steps.max())), points)
+    mean, low, high = fitted.predict(grid, level)
+    curve = pd.DataFrame({"kind": "fit", "step": grid, "value": mean, "low": low, "high": high})
+    seen = series.steps > 0
+    observed = pd.DataFrame({"kind": np.where(series.steps[seen] <= fit_until, "fitted on", "held back"),
+                             "step": series.steps[seen].astype(float), "value": series.values[seen],
+                             "low": math.nan, "high": math.nan})
+    frame = pd.concat([observed, curve], ignore_index=True)
+    frame.attrs.update(label=series.label, method=fitted.method, fit_until=fit_until, level=level)
+    return frame

@@ -17,12 +17,14 @@ from evalkit.report.markdown import md_escape, md_table
 from evalkit.report.rich_render import rich_table
 from evalkit.report.tables import TextTable
 
-FORECAST_FORMATS = ("rich", "markdown", "json")
+FORECAST_FORMATS = ("rich", "markdown", "json", "html")
 JSON_VERSION = 1
 
 
-def render_forecast(frame: pd.DataFrame, fmt: str, *, title: str, summary: pd.DataFrame | None = None) -> Any:
-    """The forecast, target or back-test frame: a rich renderable for 'rich', a string otherwise."""
+def render_forecast(frame: pd.DataFrame, fmt: str, *, title: str, summary: pd.DataFrame | None = None,
+                    curves: list[pd.DataFrame] | None = None) -> Any:
+    """The forecast, target or back-test frame: a rich renderable for 'rich', a string otherwise;
+    html draws `curves` (evalkit.forecast.frames.curve_frame) as figures."""
     tables = forecast_tables(frame, summary)
     if fmt == "rich":
         return Group(Text(title, style="bold"), *(rich_table(t) for t in tables))
@@ -33,7 +35,22 @@ def render_forecast(frame: pd.DataFrame, fmt: str, *, title: str, summary: pd.Da
                    "title": title, "level": frame.attrs.get("level"), "rows": records(frame),
                    "summary": records(summary) if summary is not None else None}
         return json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    if fmt == "html":
+        return _html(title, tables, curves or [])
     raise ValueError(f"unknown forecast format {fmt!r}; choose one of: {', '.join(FORECAST_FORMATS)}")
+
+
+def _html(title: str, tables: list[TextTable], curves: list[pd.DataFrame]) -> str:
+    """One self-contained page through the report template: the figures, then the tables."""
+    from evalkit.report.forecast_figure import forecast_figures
+    from evalkit.report.html import Section
+    from evalkit.report.html_template import REPORT_TEMPLATE
+    from evalkit.report.study_render import html_environment
+
+    env, render_table = html_environment()
+    section = Section("Forecast", tables=tables, figures=list(forecast_figures(curves)))
+    return env.from_string(REPORT_TEMPLATE).render(title=title, warnings=[], gate_lines=[], gate_passed=False,
+                                                   sections=[section], render_table=render_table)
 
 
 def forecast_tables(frame: pd.DataFrame, summary: pd.DataFrame | None = None) -> list[TextTable]:
