@@ -31,6 +31,9 @@ def import_command(paths: tuple[Path, ...], name: str | None, step: int | None, 
     if is_aggregate_only(paths):
         _import_aggregate(paths, path, name=name, step=step)
         return
+    if step is not None:
+        raise click.UsageError("--step names the step of an aggregate-only results file; these files have "
+                               "per-document samples (their run records its own model).")
     for run in import_paths(list(paths), path, name=name):
         tasks = ", ".join(f"{c.task} ({c.setting}, {c.n} documents)" for c in run.cells)
         click.echo(f"Imported {run.source} as run {run.info.run_id}: {tasks}")

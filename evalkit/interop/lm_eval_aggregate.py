@@ -117,7 +117,7 @@ def read_checkpoint(path: Path, *, step: int | None = None) -> AggregateCheckpoi
     if not metrics:
         raise InputError(f"'{path}' reports no numeric metric.", hint="Give an lm-eval results file with scores.")
     return AggregateCheckpoint(path=path, model=_model(config, args, data), step=_step(path, args, step),
-                               num_fewshot=_fewshot(config), metrics=metrics, data=data)
+                               num_fewshot=_fewshot(config, data.get("n-shot")), metrics=metrics, data=data)
 
 
 def _task_metrics(path: Path, task: str, values: Any) -> list[AggregateMetric]:
@@ -161,6 +161,8 @@ def _step(path: Path, args: str, given: int | None) -> int:
                           "--step N (one file at a time) to import its aggregates as a checkpoint.")
 
 
-def _fewshot(config: dict[str, Any]) -> int:
-    value = config.get("num_fewshot")
+def _fewshot(config: dict[str, Any], n_shot: Any) -> int:
+    """config.num_fewshot (0.3-era), else the largest of 0.4's per-task "n-shot" values, else 0."""
+    shots = [v for v in (n_shot.values() if isinstance(n_shot, dict) else []) if isinstance(v, int)]
+    value = config.get("num_fewshot", max(shots, default=0))
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0

@@ -63,12 +63,13 @@ def test_an_lm_eval_04_results_file_without_samples_is_read(tmp_path: Path, eval
     for step, acc in ((1000, 0.30), (2000, 0.35)):
         (folder / f"results_step{step}.json").write_text(json.dumps({
             "results": {"piqa": {"alias": "piqa", "acc,none": acc, "acc_stderr,none": 0.01}},
-            "config": {"model": "hf", "model_args": f"pretrained=org/m,revision=step{step}"}, "n-shot": {"piqa": 0}}))
+            "config": {"model": "hf", "model_args": f"pretrained=org/m,revision=step{step}"}, "n-shot": {"piqa": 5}}))
     store = tmp_path / "s.db"
     assert evalkit_cli("results", "import", folder, "--name", "m", "--store", store).exit_code == 0
     result = evalkit_cli("trajectory", "m", "--format", "json", "--store", store)
     rows = json.loads(result.stdout)["rows"]
     assert [(r["metric"], r["step"], r["value"]) for r in rows] == [("acc", 1000, 0.30), ("acc", 2000, 0.35)]
+    assert {r["setting"] for r in rows} == {"few-shot:5"}
 
 
 def test_forecast_of_the_imported_series(pythia_store: Path, evalkit_cli) -> None:
