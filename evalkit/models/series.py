@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 from evalkit.errors import ModelError
-from evalkit.models.series_checks import check_series, series_tokenizer
+from evalkit.models.series_checks import check_series, read_json, series_tokenizer
 
 if TYPE_CHECKING:
     from evalkit.plan import Cell
@@ -195,17 +195,6 @@ def _has_full_weights(folder: Path) -> bool:
         return True
     return any(p.suffix in {".safetensors", ".bin"} for p in folder.iterdir() if p.name.startswith("model"))
 
-
-def read_json(path: Path) -> dict[str, Any]:
-    """A JSON object from a checkpoint file, or a ModelError naming the file."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"Cannot read '{path}': {exc}.",
-                         hint="The file is damaged or incomplete; re-save the checkpoint.") from exc
-    if not isinstance(data, dict):
-        raise ModelError(f"'{path}' does not hold a JSON object.", hint="Re-save the checkpoint.")
-    return data
 
 
 def _read_trainer_state(folder: Path) -> dict[str, Any]:

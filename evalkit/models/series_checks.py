@@ -18,6 +18,19 @@ if TYPE_CHECKING:
 
 _ABSENT = object()  # a key a JSON file does not have (None is a value)
 
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from a checkpoint file, or a ModelError naming the file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"Cannot read '{path}': {exc}.",
+                         hint="The file is damaged or incomplete; re-save the checkpoint.") from exc
+    if not isinstance(data, dict):
+        raise ModelError(f"'{path}' does not hold a JSON object.", hint="Re-save the checkpoint.")
+    return data
+
+
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
                    "vocab.json", "merges.txt", "vocab.txt", "tokenizer.model", "spiece.model",
                    "sentencepiece.bpe.model")
@@ -94,8 +107,6 @@ def _check_architecture(label: str, members: Sequence["SeriesMember"]) -> None:
 
 def _architecture(folder: Path) -> dict[str, Any]:
     """The ARCHITECTURE_KEYS a checkpoint's config.json sets (a nested text_config's as text_config.KEY)."""
-    from evalkit.models.series import read_json
-
     config = read_json(folder / "config.json")
     found = {key: config[key] for key in ARCHITECTURE_KEYS if key in config}
     text = config.get("text_config")
@@ -106,8 +117,6 @@ def _architecture(folder: Path) -> dict[str, Any]:
 
 def _adapter_shape(folder: Path) -> dict[str, Any]:
     """The ADAPTER_KEYS of an adapter_config.json (target_modules as a sorted list: peft saves a set)."""
-    from evalkit.models.series import read_json
-
     config = read_json(folder / "adapter_config.json")
     found = {key: config[key] for key in ADAPTER_KEYS if key in config}
     if isinstance(found.get("target_modules"), list):

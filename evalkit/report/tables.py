@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from evalkit.compare.result import Comparison, GateOutcome
-from evalkit.report.noise import noise_note
 from evalkit.report.formatting import (NOT_ESTIMABLE, correction_name, fmt_count, fmt_delta, fmt_estimate,
                                        fmt_given, fmt_mde, fmt_p, fmt_signed, fmt_value, is_missing, tail_text)
 
@@ -227,3 +226,13 @@ def gate_lines(gate: GateOutcome) -> list[str]:
 
 def _text(value: object) -> str:
     return "" if is_missing(value) else str(value)
+
+
+def noise_note(row: Any) -> str:
+    """'; noise 0.004 (drop / noise 2.5)' for a gate row with a calibrated noise, else ''."""
+    noise = row.get("noise") if hasattr(row, "get") else None
+    if is_missing(noise):
+        return ""
+    drop = row.get("drop")
+    ratio = "" if is_missing(drop) or float(noise) == 0 else f" (drop / noise {float(drop) / float(noise):.1f})"
+    return f"; calibrated noise {fmt_value(noise, 4)}{ratio}"

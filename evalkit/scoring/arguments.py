@@ -6,6 +6,9 @@ from typing import Any
 
 from evalkit.errors import ModelError, did_you_mean
 
+# How greedy generation runs: evalkit's own batched loop, or transformers' model.generate.
+GENERATION_MODES = ("loop", "generate")
+
 # What `model_args` may contain; simple_evaluate itself adds batch_size, max_batch_size, device.
 KNOWN_ARGUMENTS = ("pretrained", "dtype", "device", "batch_size", "max_batch_size", "max_length",
                    "adapter", "peft", "revision", "trust_remote_code", "generation")
@@ -33,8 +36,6 @@ def load_from_arguments(cls: Any, args: dict[str, Any], additional: dict[str, An
     )
     max_length = merged.get("max_length")
     generation = str(merged.get("generation", "loop"))
-    from evalkit.scoring.backend import GENERATION_MODES
-
     if generation not in GENERATION_MODES:
         raise ModelError(f"Unknown model argument value generation={generation}.",
                          hint=f"Use one of: {', '.join(GENERATION_MODES)}.")

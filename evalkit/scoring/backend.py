@@ -15,13 +15,12 @@ from typing import Any
 
 from lm_eval.api.model import TemplateLM
 
+from evalkit.scoring.arguments import GENERATION_MODES
+
 Progress = Callable[[str, int, int], None]
 
 _DEFAULT_MAX_LENGTH = 2048
 DEFAULT_MAX_GEN_TOKS = 256
-# How greedy generation runs: evalkit's own batched loop, or transformers' model.generate.
-GENERATION_MODES = ("loop", "generate")
-
 
 class EvalkitLM(TemplateLM):
     """lm-eval backend over an already loaded model and tokenizer (causal or seq2seq)."""
