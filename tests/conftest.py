@@ -73,3 +73,18 @@ def evalkit_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     monkeypatch.delenv("EVALKIT_DEBUG", raising=False)
     return _run_entry_point
+
+
+# Heavy kinds marked by the fixture that makes them heavy, so a new test using one is marked too.
+_FIXTURE_MARKS = {"pg_server": "postgres", "pg_url": "postgres", "ray_cluster": "ray"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        kinds = {mark for fixture, mark in _FIXTURE_MARKS.items() if fixture in names}
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("store_at") == "postgresql":
+            kinds.add("postgres")
+        for kind in sorted(kinds):
+            item.add_marker(getattr(pytest.mark, kind))

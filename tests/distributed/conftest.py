@@ -21,14 +21,11 @@ ROLLING_DOCS = ["alpha beta gamma delta epsilon", "Paris is the capital of Franc
                 "A man is sitting on a roof. he starts pulling up roofing on a roof."]
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "distributed: starts several evalkit processes (accelerate, gloo on CPU)")
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/distributed" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.distributed)
+            item.add_marker(pytest.mark.multiprocess)
 
 
 @dataclass

@@ -44,6 +44,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.multiprocess
 def test_two_processes_train_one_adapter_that_both_ranks_hold(tiny_model_dir, tiny_loaded, toy_sentiment, sink,
                                                               tmp_path):
     import torch.multiprocessing as mp

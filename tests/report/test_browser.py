@@ -15,8 +15,8 @@ from evalkit.report import ReportDocument, render
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None,
-                                reason="headless Chromium not installed: apt-get install -y chromium")
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None,
+                                                           reason="headless Chromium not installed: apt-get install -y chromium")]
 
 
 def _dump_dom(page: Path, profile: Path) -> subprocess.CompletedProcess[str]:
