@@ -28,11 +28,11 @@ LOG_METRICS = ("ppl", "perplexity", "word_perplexity", "byte_perplexity")
 
 def points_from_checkpoints(checkpoints: Iterable[AggregateCheckpoint], setting: str = "") -> pd.DataFrame:
     """The points frame of aggregate-only checkpoints (one series)."""
-    from evalkit.interop.aggregate_import import _LOWER_IS_BETTER
+    from evalkit.interop.aggregate_import import higher_is_better
 
     rows = [{"series": c.model, "task": m.task, "setting": setting or f"{c.num_fewshot}-shot", "metric": m.metric,
              "step": c.step, "value": m.value, "stderr": math.nan if m.stderr is None else m.stderr,
-             "higher_is_better": m.metric.split(",")[0] not in _LOWER_IS_BETTER}
+             "higher_is_better": higher_is_better(m.metric)}
             for c in checkpoints for m in c.metrics]
     return pd.DataFrame(rows).sort_values(KEYS + ["step"], kind="mergesort").reset_index(drop=True)
 

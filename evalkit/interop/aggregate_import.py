@@ -19,22 +19,23 @@ from typing import Any, Sequence
 
 from evalkit.interop.lm_eval_aggregate import AggregateCheckpoint, read_series
 from evalkit.interop.lm_eval_import import ImportedRun, model_fingerprint
-from evalkit.store.records import CellRecord, MetricRecord, RunInfo
+from evalkit.store import CellRecord, MetricRecord, RunInfo
 
 SOURCE = "lm-eval aggregate import"
 PER_DOCUMENT_KEY = "per_document_scores"
 Z95 = 1.96
-_LOWER_IS_BETTER = ("ppl", "perplexity", "word_perplexity", "byte_perplexity", "bits_per_byte",
-                    "likelihood_difference")
+# lm-eval 0.3-era metric names outside evalkit's metric table, lower is better there (lambada's `ppl`,
+# CrowS-Pairs' `likelihood_difference`); every other name's direction comes from evalkit.metric_semantics.
+_OLD_LOWER_IS_BETTER = ("ppl", "likelihood_difference")
 
 
 def import_aggregate(paths: Sequence[Path], store: Any, *, name: str | None = None,
                      step: int | None = None) -> ImportedRun:
     """Read and check every file, then store the series as one complete run."""
     from evalkit.interop.lm_eval_import import _refuse_stored
-    from evalkit.store.reader import check_run_name
-    from evalkit.store.schema import open_for_writing
-    from evalkit.store.writer import write_complete_runs
+    from evalkit.store import check_run_name
+    from evalkit.store import open_for_writing
+    from evalkit.store import write_complete_runs
 
     run = build_series_run(read_series(paths, step=step), name=name)
     conn = open_for_writing(store)
@@ -92,7 +93,15 @@ def _cell(series: str, checkpoint: AggregateCheckpoint, task: str) -> CellRecord
 
 def _metric(metric: str, value: float, stderr: float | None) -> MetricRecord:
     low, high = (value - Z95 * stderr, value + Z95 * stderr) if stderr is not None else (None, None)
-    return MetricRecord(metric, value, stderr, low, high, 0, metric.split(",")[0] not in _LOWER_IS_BETTER)
+    return MetricRecord(metric, value, stderr, low, high, 0, higher_is_better(metric))
+
+
+def higher_is_better(metric: str) -> bool:
+    """The direction of an aggregate-only metric: evalkit's metric table, else lm-eval 0.3's, else higher."""
+    from evalkit.metric_semantics import semantics
+
+    known = semantics(metric, per_document_numbers=False).higher_is_better
+    return known if known is not None else metric.split(",")[0] not in _OLD_LOWER_IS_BETTER
 
 
 def _versions() -> dict[str, str | None]:

@@ -90,3 +90,22 @@ def test_a_backtest_reports_errors_against_both_baselines(pythia_store: Path, ev
     assert result.exit_code == 0, result.output
     assert "MAE forecast | MAE last value | MAE linear log-step | 95% coverage" in result.stdout
     assert "| 42,900 | 143,000 | 0.4352 |" in result.stdout
+
+
+@pytest.mark.parametrize("metric, higher", [("acc", True), ("acc,none", True), ("pct_stereotype", True),
+                                            ("ppl", False), ("likelihood_difference", False),
+                                            ("bits_per_byte", False), ("word_perplexity,none", False)])
+def test_the_direction_of_an_aggregate_metric(metric: str, higher: bool) -> None:
+    from evalkit.interop.aggregate_import import higher_is_better
+
+    assert higher_is_better(metric) is higher
+
+
+def test_the_backtest_page_is_written_with_its_figure(pythia_store: Path, tmp_path: Path, evalkit_cli) -> None:
+    page = tmp_path / "bt.html"
+    result = evalkit_cli("forecast", "pythia-160m", "--task", "piqa", "--backtest", "--format", "html", "-o", page,
+                         "--store", pythia_store)
+    assert result.exit_code == 0, result.output
+    assert page.read_text().count("data:image/png;base64,") == 2  # acc and acc_norm
+    both = evalkit_cli("forecast", "pythia-160m", "--at", "5", "--backtest", "--store", pythia_store)
+    assert both.exit_code == 2 and "one of --at, --target and --backtest" in both.output
