@@ -41,7 +41,18 @@ def points_from_trajectory(frame: pd.DataFrame) -> pd.DataFrame:
     """The points frame of a trajectory view (evalkit.studies.trajectory.point_frame): stderr from
     the stored 95% interval."""
     stderr = (frame.ci_high.astype(float) - frame.ci_low.astype(float)) / (2 * Z95)
-    return frame.assign(stderr=stderr)[KEYS + ["step", "value", "stderr", "higher_is_better"]].reset_index(drop=True)
+    points = frame.assign(stderr=stderr)[KEYS + ["step", "value", "stderr", "higher_is_better"]]
+    return pd.concat([points, _bits_per_byte_rows(frame)], ignore_index=True)
+
+
+def _bits_per_byte_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """An LM cell's bits per byte (shown beside its log-likelihood in the view) as a series of its own:
+    what a two-step fit goes through."""
+    lm = frame[(frame.metric == "loglikelihood") & frame.bits_per_byte.notna()] if "bits_per_byte" in frame \
+        else frame.iloc[0:0]
+    return pd.DataFrame({"series": lm.series, "task": lm.task, "setting": lm.setting, "metric": "bits_per_byte",
+                         "step": lm.step, "value": lm.bits_per_byte.astype(float) if len(lm) else [],
+                         "stderr": math.nan, "higher_is_better": False})
 
 
 def build_series(points: pd.DataFrame, *, task: str | None = None, metric: str | None = None) -> list[Series]:
