@@ -49,9 +49,9 @@ def export_format(fmt: str | None, output: Path | None) -> str:
 @click.argument("run", type=RunRef(), metavar="RUN")
 @output_options((*EXPORT_FORMATS, EEE_FORMAT),
                 format_help="json: everything (run, cells, metrics, samples); parquet / csv: tidy metrics plus "
-                            "a <stem>.samples.<ext> file; eee: the Every Eval Ever schema (0.2.x), an aggregate "
-                            "file and an instance-level file per model, in the -o folder. Default: from the -o "
-                            "suffix, else json.",
+                            "a <stem>.samples.<ext> file; eee: the Every Eval Ever schema (0.3.0), an aggregate "
+                            "file and an instance-level file per model, under data/ in the -o folder. Default: "
+                            "from the -o suffix, else json.",
                 output_help="Output file, or folder for --format eee (default: reports/<run name or id>.<format>); "
                             "an existing file needs --force.")
 @store_option

@@ -1,10 +1,11 @@
-"""A stored run in the Every Eval Ever schema (evaleval/every_eval_ever, version 0.2.2; copies of
+"""A stored run in the Every Eval Ever schema (evaleval/every_eval_ever, version 0.3.0; copies of
 its JSON schemas, with source and licence, are in evalkit/interop/schemas/).
 
-Per model of the run: an aggregate file `<stem>.json` (source metadata, eval library, model info,
-one evaluation result per cell x metric with its metric config and uncertainty) and the
-instance-level file `<stem>_samples.jsonl` beside it, one record per document x per-document metric
-(the schema asks for one instance record per aggregate result), joined on evaluation_result_id.
+Per model of the run, in the 0.3.0 datastore layout data/<benchmark>/<developer>/<model>/: an aggregate
+file `<uuid4>.json` (source metadata, eval library, model info, one evaluation result per cell x metric
+with its metric config and uncertainty) and the instance-level file `<uuid4>_samples.jsonl` beside it,
+one record per document x per-document metric (the schema asks for one instance record per aggregate
+result), joined on evaluation_result_id.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import hashlib
 import json
 import math
 import re
-import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -26,7 +27,7 @@ from evalkit.store.frames import read_frame
 from evalkit.store.reader import cells_frame, run_row, samples_frame
 from evalkit.store.schema import store_files
 
-SCHEMA_VERSION = "0.2.2"
+SCHEMA_VERSION = "0.3.0"
 SCHEMA_DIR = Path(__file__).with_name("schemas")
 AGGREGATE_SCHEMA = SCHEMA_DIR / "eval.schema.json"
 INSTANCE_SCHEMA = SCHEMA_DIR / "instance_level_eval.schema.json"
@@ -46,8 +47,8 @@ def export_eee(conn: Any, run_id: str, directory: Path, *, force: bool = False,
     directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for model, model_cells in models(cells):
-        stem = _safe(f"{run.get('name') or run_id}_{model}")
-        aggregate_path, samples_path = directory / f"{stem}.json", directory / f"{stem}_samples.jsonl"
+        relative = datastore_dir(run, model_cells, model) + "/" + file_uuid(run_id, model_cells)
+        aggregate_path, samples_path = directory / f"{relative}.json", directory / f"{relative}_samples.jsonl"
         evaluation_id = f"{run.get('name') or run_id}/{model}/{retrieved}"
         lines = [json.dumps(r, ensure_ascii=False, allow_nan=False)
                  for r in instance_records(evaluation_id, model, model_cells, metrics, samples)]
@@ -55,7 +56,7 @@ def export_eee(conn: Any, run_id: str, directory: Path, *, force: bool = False,
         document = aggregate_document(run, model_cells, metrics, samples, evaluation_id=evaluation_id,
                                       retrieved=retrieved)
         document["detailed_evaluation_results"] = {
-            "format": "jsonl", "file_path": samples_path.name, "hash_algorithm": "sha256",
+            "format": "jsonl", "file_path": f"{relative}_samples.jsonl", "hash_algorithm": "sha256",
             "checksum": hashlib.sha256(text.encode("utf-8")).hexdigest(), "total_rows": len(lines)}
         with output_file(aggregate_path, force=force, inputs=sources) as first, \
                 output_file(samples_path, force=force, inputs=sources, option="-o (its samples file)") as second:
@@ -64,6 +65,29 @@ def export_eee(conn: Any, run_id: str, directory: Path, *, force: bool = False,
             second.write_text(text, encoding="utf-8")
         written += [aggregate_path, samples_path]
     return written
+
+
+def datastore_dir(run: dict[str, Any], cells: pd.DataFrame, model: str) -> str:
+    """data/<benchmark>/<developer>/<model> (0.3.0): the benchmark is the cells' task when they share one,
+    else the run's name; developer and model come from a hub id 'org/name', else 'local' and the label."""
+    tasks = sorted(set(map(str, cells.task)))
+    benchmark = tasks[0] if len(tasks) == 1 else str(run.get("name") or run["run_id"])
+    model_id = _model_id(json.loads(cells.iloc[0].model_spec_json or "{}"), model)
+    developer, _, name = model_id.partition("/") if "/" in model_id else ("local", "", model_id)
+    return "/".join(["data", *(_component(part) for part in (benchmark, developer, name))])
+
+
+def file_uuid(run_id: str, cells: pd.DataFrame) -> str:
+    """The UUIDv4-shaped file name 0.3.0 asks for, derived from the run and the model's identity, so that
+    exporting the same run again names the same files (and needs --force) instead of adding copies."""
+    key = f"{run_id}|{cells.iloc[0].model_fingerprint}|{cells.iloc[0].adapter}"
+    return str(uuid.UUID(bytes=hashlib.sha256(key.encode("utf-8")).digest()[:16], version=4))
+
+
+def _component(text: str) -> str:
+    """One safe datastore path component (EEE refuses '/', 'data', 'unknown' and empty names)."""
+    safe = _safe(text.replace("/", "_"))
+    return f"{safe}_" if safe.lower() in ("data", "unknown") else safe
 
 
 def models(cells: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
@@ -95,12 +119,20 @@ def aggregate_document(run: dict[str, Any], cells: pd.DataFrame, metrics: pd.Dat
                                                                 "host": run.get("host"),
                                                                 "git_commit": run.get("git_commit")})},
             "eval_library": _library(run),
-            "model_info": {"name": str(cells.iloc[0].model), "id": _model_id(spec, str(cells.iloc[0].model)),
-                           "inference_platform": "local",
-                           "additional_details": _strings({"fingerprint": cells.iloc[0].model_fingerprint,
-                                                           "kind": spec.get("kind"), "location": spec.get("location"),
-                                                           "adapter": cells.iloc[0].adapter})},
+            "model_info": _model_info(spec, cells.iloc[0]),
             "evaluation_results": results}
+
+
+def _model_info(spec: dict[str, Any], cell: pd.Series) -> dict[str, Any]:
+    """0.3.0's model_info: evalkit runs the weights itself (self_deployed); they are open when the model is
+    a hub id, else not known from here."""
+    model_id = _model_id(spec, str(cell.model))
+    hub = "/" in model_id
+    details = _strings({"deployment_type": "self_deployed", "model_availability": "open_weights" if hub else "unknown",
+                        "fingerprint": cell.model_fingerprint, "kind": spec.get("kind"),
+                        "location": spec.get("location"), "adapter": cell.adapter})
+    return {"name": str(cell.model), "id": model_id, "developer": model_id.split("/")[0] if hub else "local",
+            "inference_platform": "local", "additional_details": details}
 
 
 def instance_records(evaluation_id: str, model: str, cells: pd.DataFrame, metrics: pd.DataFrame,
@@ -152,8 +184,8 @@ def _cell_results(run: dict[str, Any], cell: pd.Series, metrics: pd.DataFrame,
     return out
 
 
-# The range a metric's value can take (lm-eval's definitions); None: no bound on that side. The schema
-# wants numbers, so an open side is written as the largest float and named in additional_details.
+# The range a metric's value can take (lm-eval's definitions); None: no bound on that side, written as
+# the string "Infinity" / "-Infinity" that schema 0.3.0 allows there.
 _BOUNDS: dict[str, tuple[float | None, float | None]] = {
     **{m: (0.0, 1.0) for m in ("acc", "acc_norm", "acc_mutual_info", "acc_bytes", "acc_all", "exact_match",
                                "likelihood", "f1")},
@@ -172,12 +204,8 @@ def _metric_config(metric: pd.Series, per_doc: list[Any]) -> dict[str, Any]:
     if per_doc and all(isinstance(v, (int, float)) and v in (0, 1) for v in per_doc):
         return {**config, "score_type": "binary"}
     low, high = _BOUNDS.get(str(metric.metric).split(",")[0], (None, None))
-    open_sides = [side for side, bound in (("min_score", low), ("max_score", high)) if bound is None]
-    config |= {"score_type": "continuous", "min_score": -sys.float_info.max if low is None else low,
-               "max_score": sys.float_info.max if high is None else high}
-    if open_sides:
-        config["additional_details"] = {"unbounded": ", ".join(open_sides)}
-    return config
+    return {**config, "score_type": "continuous", "min_score": "-Infinity" if low is None else low,
+            "max_score": "Infinity" if high is None else high}
 
 
 def _uncertainty(metric: pd.Series) -> dict[str, Any]:

@@ -60,7 +60,7 @@ def test_aggregate_and_instance_files_validate(imported_store, tmp_path: Path) -
 def test_the_export_says_what_was_measured(imported_store, tmp_path: Path) -> None:
     aggregate_path, samples_path = _export(*imported_store, tmp_path / "eee")
     aggregate = json.loads(aggregate_path.read_text(encoding="utf-8"))
-    assert aggregate["schema_version"] == "0.2.2" and aggregate["eval_library"]["name"] == "lm_eval"
+    assert aggregate["schema_version"] == "0.3.0" and aggregate["eval_library"]["name"] == "lm_eval"
     by_id = {r["evaluation_result_id"]: r for r in aggregate["evaluation_results"]}
     acc = by_id["toy_sentiment/zero-shot/acc"]
     assert acc["metric_config"]["lower_is_better"] is False and acc["metric_config"]["score_type"] == "binary"
@@ -71,7 +71,8 @@ def test_the_export_says_what_was_measured(imported_store, tmp_path: Path) -> No
     scores = [r["evaluation"]["score"] for r in records if r["evaluation_result_id"] == "toy_sentiment/zero-shot/acc"]
     assert sum(scores) / len(scores) == acc["score_details"]["score"]
     detail = aggregate["detailed_evaluation_results"]
-    assert detail["file_path"] == samples_path.name and detail["total_rows"] == len(records)
+    assert samples_path.as_posix().endswith("/" + detail["file_path"]) and detail["total_rows"] == len(records)
+    assert aggregate_path.name == samples_path.name.replace("_samples.jsonl", ".json")
     assert detail["checksum"] == hashlib.sha256(samples_path.read_bytes()).hexdigest()
 
 
@@ -89,10 +90,29 @@ def test_results_export_format_eee_writes_the_folder(imported_store, tmp_path: P
     out = tmp_path / "eee-cli"
     result = evalkit_cli("results", "export", ref, "--format", "eee", "-o", out, "--store", db)
     assert result.exit_code == 0, result.output
-    written = sorted(p.name for p in out.iterdir())
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert len(written) == 2 and written[0].endswith(".json") and written[1].endswith("_samples.jsonl")
+    assert written[0].startswith("data/from-lm-eval/local/")  # two tasks: the benchmark is the run
     again = evalkit_cli("results", "export", ref, "--format", "eee", "-o", out, "--store", db)
     assert again.exit_code == 2 and "--force" in again.output
     (tmp_path / "a-file").write_text("x")
     into_file = evalkit_cli("results", "export", ref, "--format", "eee", "-o", tmp_path / "a-file", "--store", db)
     assert into_file.exit_code == 2 and "is a file" in into_file.output
+
+
+def test_version_0_3_0_layout_and_model_info(imported_store, tmp_path: Path) -> None:
+    """0.3.0: samples file_path data/<benchmark>/<developer>/<model>/<uuid4>_samples.jsonl, model_info's
+    deployment_type and model_availability; the same run exported again names the same files."""
+    import re
+    import uuid
+
+    aggregate_path, samples_path = _export(*imported_store, tmp_path / "eee")
+    aggregate = json.loads(aggregate_path.read_text(encoding="utf-8"))
+    path = aggregate["detailed_evaluation_results"]["file_path"]
+    assert re.fullmatch(r"data/from-lm-eval/local/[^/]+/[0-9a-f-]{36}_samples\.jsonl", path), path
+    assert uuid.UUID(path.split("/")[-1][:36]).version == 4
+    assert (tmp_path / "eee" / path) == samples_path
+    details = aggregate["model_info"]["additional_details"]
+    assert details["deployment_type"] == "self_deployed" and details["model_availability"] in ("open_weights", "unknown")
+    again = _export(*imported_store, tmp_path / "eee", force=True)
+    assert again == [aggregate_path, samples_path]

@@ -83,7 +83,7 @@ def test_non_binary_metrics_validate_against_the_shipped_schema(store: Path, tmp
         assert configs["acc"]["score_type"] == "binary"
         assert (configs["mcc"]["min_score"], configs["mcc"]["max_score"]) == (-1.0, 1.0)
         assert configs["bleu"]["max_score"] == 100.0 and configs["perplexity"]["min_score"] == 1.0
-        assert configs["perplexity"]["additional_details"] == {"unbounded": "max_score"}
+        assert configs["perplexity"]["max_score"] == "Infinity" and "additional_details" not in configs["perplexity"]
 
 
 def test_two_models_sharing_a_label_are_exported_separately(store: Path, tmp_path: Path) -> None:
