@@ -19,6 +19,8 @@ from evalkit.cli.options import store_option
 def import_command(paths: tuple[Path, ...], name: str | None, step: int | None, store: Path | None) -> None:
     """Import what `lm_eval --output_path P --log_samples` wrote (P, or its results_<date>.json files):
     one complete run per results file, with every document's scores, ready for compare and gate.
+    Every Eval Ever 0.3.0 files (an aggregate .json with its _samples.jsonl, or a folder of them, as
+    `results export --format eee` writes) are imported the same way, one run per aggregate file.
 
     Aggregate-only results (lm-eval 0.3-era files, or results_*.json without samples files) are
     imported as one checkpoint series per import (the step from 'revision=stepN', the file name or
@@ -28,6 +30,8 @@ def import_command(paths: tuple[Path, ...], name: str | None, step: int | None, 
     from evalkit.store.location import store_location
 
     path = store_location(store)
+    if _import_eee(paths, path, name=name):
+        return
     if is_aggregate_only(paths):
         _import_aggregate(paths, path, name=name, step=step)
         return
@@ -40,6 +44,19 @@ def import_command(paths: tuple[Path, ...], name: str | None, step: int | None, 
         for note in run.notes:
             click.echo(f"Note: {note}")
     click.echo(f"Store: {path}")
+
+
+def _import_eee(paths: tuple[Path, ...], store: object, *, name: str | None) -> bool:
+    """Every Eval Ever 0.3.0 aggregate files (with their samples files) among `paths`: imported, True."""
+    from evalkit.interop.eee_import import eee_files, import_eee
+
+    if not eee_files(paths):
+        return False
+    for info, cells in import_eee(paths, store, name=name):
+        tasks = ", ".join(f"{c.task} ({c.setting}, {len(c.samples)} documents)" for c in cells)
+        click.echo(f"Imported {info.config['files'][0]} (Every Eval Ever) as run {info.run_id}: {tasks}")
+    click.echo(f"Store: {store}")
+    return True
 
 
 def _import_aggregate(paths: tuple[Path, ...], store: object, *, name: str | None, step: int | None) -> None:

@@ -116,3 +116,37 @@ def test_version_0_3_0_layout_and_model_info(imported_store, tmp_path: Path) -> 
     assert details["deployment_type"] == "self_deployed" and details["model_availability"] in ("open_weights", "unknown")
     again = _export(*imported_store, tmp_path / "eee", force=True)
     assert again == [aggregate_path, samples_path]
+
+
+def test_results_import_reads_the_export_back(imported_store, tmp_path: Path, evalkit_cli) -> None:
+    """Round trip: export as EEE 0.3.0, import the folder into a new store; the same metrics and the
+    same per-document scores, and the usual paired comparison pairs every document."""
+    from evalkit.cli import results
+    from evalkit.cli.results_import import import_command
+    from evalkit.store.reader import resolve_run_ref
+    from evalkit.store.schema import open_for_reading
+
+    results.command.commands.setdefault("import", import_command)
+    db, ref = imported_store
+    out = tmp_path / "eee"
+    assert evalkit_cli("results", "export", ref, "--format", "eee", "-o", out, "--store", db).exit_code == 0
+    back = tmp_path / "back.db"
+    done = evalkit_cli("results", "import", out, "--store", back, "--name", "from-eee")
+    assert done.exit_code == 0, done.output
+    query = ("SELECT c.task, m.metric, m.value, m.n FROM metrics m JOIN cells c ON c.cell_id = m.cell_id "
+             "WHERE m.run_id = ? ORDER BY c.task, m.metric")
+    sample_query = ("SELECT c.task, s.doc_id, s.scores_json FROM samples s JOIN cells c ON c.cell_id = s.cell_id "
+                    "WHERE s.run_id = ? ORDER BY c.task, s.doc_id")
+    got = {}
+    for path, name in ((db, ref), (back, "from-eee")):
+        conn = open_for_reading(path)
+        try:
+            run_id = resolve_run_ref(conn, name)
+            got[name] = (conn.execute(query, (run_id,)).fetchall(),
+                         [(t, d, json.loads(s)) for t, d, s in conn.execute(sample_query, (run_id,)).fetchall()])
+        finally:
+            conn.close()
+    assert got["from-eee"][0] == got[ref][0]
+    assert [(t, d) for t, d, _ in got["from-eee"][1]] == [(t, d) for t, d, _ in got[ref][1]]
+    for (_, _, new), (_, _, old) in zip(got["from-eee"][1], got[ref][1]):
+        assert new == {k: v for k, v in old.items() if k in new} and new
