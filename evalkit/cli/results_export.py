@@ -16,6 +16,7 @@ from evalkit.outputs import check_output_path
 from evalkit.store.export import EXPORT_FORMATS, export_run
 
 EEE_FORMAT = "eee"  # not an export suffix: it names a folder, and files in it are not baselines
+HF_FORMAT = "hf-eval-results"  # a folder of Hugging Face .eval_results/*.yaml entries, not a baseline
 
 
 def default_export_path(label: str, fmt: str) -> Path:
@@ -32,7 +33,7 @@ def export_format(fmt: str | None, output: Path | None) -> str:
     from evalkit.errors import InputError
 
     suffix = output.suffix.lower().lstrip(".") if output is not None else ""
-    if fmt == EEE_FORMAT or output is None or (fmt is None and not suffix):
+    if fmt in (EEE_FORMAT, HF_FORMAT) or output is None or (fmt is None and not suffix):
         return fmt or "json"
     chosen = fmt or suffix
     readable = suffix == chosen or (chosen == "json" and suffix not in EXPORT_FORMATS)
@@ -47,18 +48,19 @@ def export_format(fmt: str | None, output: Path | None) -> str:
 
 @click.command("export")
 @click.argument("run", type=RunRef(), metavar="RUN")
-@output_options((*EXPORT_FORMATS, EEE_FORMAT),
+@output_options((*EXPORT_FORMATS, EEE_FORMAT, HF_FORMAT),
                 format_help="json: everything (run, cells, metrics, samples); parquet / csv: tidy metrics plus "
                             "a <stem>.samples.<ext> file; eee: the Every Eval Ever schema (0.3.0), an aggregate "
-                            "file and an instance-level file per model, under data/ in the -o folder. Default: "
-                            "from the -o suffix, else json.",
+                            "file and an instance-level file per model, under data/ in the -o folder; hf-eval-results: "
+                            "Hugging Face .eval_results/<task>.yaml entries for tasks with a hub dataset, in the -o "
+                            "folder. Default: from the -o suffix, else json.",
                 output_help="Output file, or folder for --format eee (default: reports/<run name or id>.<format>); "
                             "an existing file needs --force.")
 @store_option
 def export_command(run: str, fmt: str | None, output: Path | None, force: bool, store: Path | None) -> None:
     """Export RUN (id, name, latest, latest~N, or another export file) for use as a CI baseline."""
     inputs = report_inputs(store, [run])
-    if output is not None and fmt != EEE_FORMAT:
+    if output is not None and fmt not in (EEE_FORMAT, HF_FORMAT):
         check_output_path(output, force=force, inputs=inputs)  # first: '-o the store' is named as such
     fmt = export_format(fmt, output)
     with RunOpener(store) as opener:
@@ -66,6 +68,8 @@ def export_command(run: str, fmt: str | None, output: Path | None, force: bool, 
         path = output or default_export_path(side.run.get("name") or side.run_id, fmt)
         if fmt == EEE_FORMAT:
             written = _export_eee(side, path, force=force, inputs=inputs)
+        elif fmt == HF_FORMAT:
+            written = _export_hf(side, path, force=force, inputs=inputs)
         else:
             written = export_run(side.conn, side.run_id, path, fmt, force=force, inputs=inputs)
     for file in written:
@@ -81,3 +85,25 @@ def _export_eee(side: RunSide, directory: Path, *, force: bool, inputs: list[Pat
         raise InputError(f"--format eee writes a folder of files, but -o '{directory}' is a file.",
                          hint="Give a folder, e.g. -o reports/eee.")
     return export_eee(side.conn, side.run_id, directory, force=force, inputs=inputs)
+
+
+def _export_hf(side: RunSide, directory: Path, *, force: bool, inputs: list[Path]) -> list[Path]:
+    """Hugging Face .eval_results/<task>.yaml files of the run's cells that have a hub dataset id."""
+    from evalkit.errors import InputError
+    from evalkit.interop.hf_eval_results import export_hf_eval_results
+    from evalkit.tasks.discovery import TaskRegistry
+
+    if directory.exists() and not directory.is_dir():
+        raise InputError(f"--format {HF_FORMAT} writes a folder of files, but -o '{directory}' is a file.",
+                         hint="Give a folder, e.g. -o reports/eval_results.")
+    index = TaskRegistry.discover().index
+    tasks = {str(row[0]) for row in side.conn.execute("SELECT task FROM cells WHERE run_id = ?", (side.run_id,))}
+    configs = {t: index[t].config for t in tasks if t in index}
+    written, skipped = export_hf_eval_results(side.conn, side.run_id, directory, configs, force=force, inputs=inputs)
+    for task in dict.fromkeys(skipped):
+        click.echo(f"Left out {task}: no hub dataset id (its YAML's dataset_path is not one, and it is not a "
+                   "built-in task with a known hub dataset).", err=True)
+    if not written:
+        raise InputError(f"None of the run's tasks has a hub dataset id; nothing was written to '{directory}'.",
+                         hint="Give the task YAML a hub dataset_path (org/name), or export another format.")
+    return written
