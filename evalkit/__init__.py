@@ -34,7 +34,7 @@ def _register_lm_eval_backend() -> None:
 
 def load_results(*args: Any, **kwargs: Any) -> Any:
     """The tidy metrics DataFrame of a results store; see evalkit.store.reader.load_results."""
-    from evalkit.store.reader import load_results as _load
+    from evalkit.store import load_results as _load
 
     return _load(*args, **kwargs)
 

@@ -58,9 +58,9 @@ def run(models: Sequence[str] | str = (DEFAULT_MODEL,), tasks: Sequence[str] | s
     metrics DataFrame (one row per model x task x setting x metric). `linked`: extra keys of the run's
     stored config (a calibration re-run's `calibration_of` and `nuisance`, evalkit.calibrate)."""
     from evalkit.engine.runner import execute
-    from evalkit.store.reader import metrics_frame
-    from evalkit.store.location import store_location
-    from evalkit.store.schema import open_for_reading
+    from evalkit.store import metrics_frame
+    from evalkit.store import store_location
+    from evalkit.store import open_for_reading
     from evalkit.tasks.discovery import TaskRegistry
 
     require_model_extra()

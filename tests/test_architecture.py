@@ -62,7 +62,17 @@ def _imported_names(node: ast.AST, module: str, is_package: bool, modules: set[s
         for _ in range(node.level - 1):
             package = package.rpartition(".")[0]
         base = f"{package}.{base}" if base else package
-    return [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
+    return [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules
+            else f"{base}.{_lazy_homes(base).get(alias.name, '')}".rstrip(".") for alias in node.names]
+
+
+def _lazy_homes(package: str) -> dict[str, str]:
+    """name -> module of a lazy (PEP 562) facade such as evalkit.store, so the graph sees through it."""
+    if package != "evalkit.store":
+        return {}
+    import evalkit.store
+
+    return dict(evalkit.store._HOMES)
 
 
 def _owning_module(name: str, modules: set[str]) -> str | None:
@@ -164,6 +174,36 @@ def test_known_cycles_still_exist(graph: dict[str, set[str]]) -> None:
 def test_layers_import_one_way(graph: dict[str, set[str]], source: str, target: str,
                                allowed: tuple[str, ...]) -> None:
     assert _crossings(graph, source, target, allowed) == []
+
+
+def test_the_rest_of_evalkit_uses_the_store_facade() -> None:
+    """Outside evalkit.store, store names come from `evalkit.store`, never from its files."""
+    reaching = []
+    for path in PACKAGE.rglob("*.py"):
+        module, _ = _module_name(path)
+        if _in(module, "evalkit.store") or "__pycache__" in path.parts:
+            continue
+        for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+                reaching += [f"{module} -> {name}" for name in names if name.startswith("evalkit.store.")]
+    assert reaching == []
+
+
+def test_private_names_stay_in_their_room() -> None:
+    """A leading underscore means "this room only": no `from evalkit.a... import _x` from another room."""
+    crossings = []
+    for path in PACKAGE.rglob("*.py"):
+        module, _ = _module_name(path)
+        room = ".".join(module.split(".")[:2])
+        if "__pycache__" in path.parts:
+            continue
+        for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("evalkit."):
+                other = ".".join(node.module.split(".")[:2])
+                crossings += [f"{module} <- {node.module}.{alias.name}" for alias in node.names
+                              if alias.name.startswith("_") and not alias.name.startswith("__") and other != room]
+    assert crossings == []
 
 
 def test_only_the_cli_imports_the_cli(graph: dict[str, set[str]]) -> None:

@@ -67,7 +67,7 @@ def command(run: str, task: str | None, metric: str | None, at: int | None, targ
 
 def _store_files(store: Path | None) -> list[Path]:
     from evalkit.cli.study_output import store_path
-    from evalkit.store.location import location_files
+    from evalkit.store import location_files
 
     return list(location_files(store_path(store)))
 

@@ -78,7 +78,7 @@ class StorePath(click.Path):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         from evalkit.errors import StoreError
-        from evalkit.store.location import PostgresURL, parse_store  # stdlib only: light
+        from evalkit.store import PostgresURL, parse_store  # stdlib only: light
 
         if isinstance(value, PostgresURL):
             return value

@@ -14,7 +14,7 @@ from evalkit.cli.options import output_options
 from evalkit.compare.sources import is_file_ref
 from evalkit.outputs import append_regular, check_output_path, output_file
 from evalkit.report import FORMATS, ReportDocument, render
-from evalkit.store.export import samples_sibling
+from evalkit.store import samples_sibling
 
 LOG_WIDTH = 120
 _SUFFIX_FORMATS = {".md": "markdown", ".markdown": "markdown", ".json": "json", ".xml": "junit",
@@ -72,7 +72,7 @@ def resolve_format(fmt: str | None, output: Path | None) -> str:
 def report_inputs(store: Any, refs: Iterable[str]) -> list[Path]:
     """Every file a report reads: the store and each exported results file named as a reference
     (with the samples sibling of a Parquet / CSV export). None of them may be the -o file."""
-    from evalkit.store.location import location_files, store_location
+    from evalkit.store import location_files, store_location
 
     inputs = location_files(store_location(store))  # a server store has no local file
     for ref in map(Path, filter(is_file_ref, refs)):

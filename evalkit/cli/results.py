@@ -31,9 +31,9 @@ def command() -> None:
 @click.option("--all", "show_all", is_flag=True, help="Include failed and interrupted runs.")
 def list_runs_command(store: Path | None, show_all: bool) -> None:
     """Runs in the store, newest first."""
-    from evalkit.store.location import store_location
-    from evalkit.store.reader import list_runs
-    from evalkit.store.schema import open_for_reading
+    from evalkit.store import store_location
+    from evalkit.store import list_runs
+    from evalkit.store import open_for_reading
 
     path = store_location(store)
     conn = open_for_reading(path)
@@ -97,7 +97,7 @@ def truncation_lines(cells: pd.DataFrame) -> list[str]:
 
 def cluster_lines(conn: Any, run_id: str, cells: pd.DataFrame) -> list[str]:
     """One line per cell whose documents carry clusters (a task's metadata.cluster): how many they form."""
-    from evalkit.store.reader import cluster_counts
+    from evalkit.store import cluster_counts
 
     counts = {row.cell_id: row for row in cluster_counts(conn, run_id).itertuples()}
     lines = []

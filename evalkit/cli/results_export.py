@@ -13,7 +13,7 @@ from evalkit.cli.options import RunRef, output_options, store_option
 from evalkit.cli.report_output import report_inputs
 from evalkit.compare import RunOpener, RunSide
 from evalkit.outputs import check_output_path
-from evalkit.store.export import EXPORT_FORMATS, export_run
+from evalkit.store import EXPORT_FORMATS, export_run
 
 EEE_FORMAT = "eee"  # not an export suffix: it names a folder, and files in it are not baselines
 HF_FORMAT = "hf-eval-results"  # a folder of Hugging Face .eval_results/*.yaml entries, not a baseline

@@ -27,7 +27,7 @@ def import_command(paths: tuple[Path, ...], name: str | None, step: int | None, 
     --step): `evalkit trajectory` and `evalkit forecast` read it; compare and gate refuse it."""
     from evalkit.interop.lm_eval_aggregate import is_aggregate_only
     from evalkit.interop.lm_eval_import import import_paths
-    from evalkit.store.location import store_location
+    from evalkit.store import store_location
 
     path = store_location(store)
     if _import_eee(paths, path, name=name):

@@ -21,10 +21,10 @@ def push_command(runs: tuple[str, ...], target: Any, include_incomplete: bool, s
     """Copy RUNS (ids, names, latest, latest~N) with their cells, metrics and per-document samples to the
     team store. Pushing again stores nothing twice; a run id already there with other content is refused."""
     from evalkit.errors import InputError
-    from evalkit.store.location import require_store_name, store_location
-    from evalkit.store.push import push_runs
-    from evalkit.store.reader import resolve_run_ref
-    from evalkit.store.schema import open_for_reading, open_for_writing
+    from evalkit.store import require_store_name, store_location
+    from evalkit.store import push_runs
+    from evalkit.store import resolve_run_ref
+    from evalkit.store import open_for_reading, open_for_writing
 
     source_at, target_at = store_location(store), store_location(target)
     require_store_name(target_at, "--to")

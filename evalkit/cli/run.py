@@ -19,7 +19,7 @@ from evalkit.models.spec import DEFAULT_MODEL, DEVICES, DTYPES
 from evalkit.plan import ALL_TASKS, SEED_RANGE
 from evalkit.scoring.precision import PRECISION_CHOICES, PRECISION_HELP
 from evalkit.plan.settings import SETTING_HELP, TASK_DEFAULT
-from evalkit.store.location import store_location
+from evalkit.store import store_location
 
 
 # --apply-chat-template without NAME (click's value for a flag given no value): the tokenizer's own template.

@@ -42,7 +42,7 @@ def study_format(fmt: str | None, output: Path | None) -> str:
 
 def store_path(store: Any) -> Any:
     """--store (a path or a postgresql:// URL), else $EVALKIT_STORE, else reports/evalkit.db."""
-    from evalkit.store.location import store_location
+    from evalkit.store import store_location
 
     return store_location(store)
 
@@ -83,6 +83,6 @@ def emit_study(frame: "pd.DataFrame", view: str, fmt: str, output: Path | None, 
 
 def _files(store: Any) -> list[Path]:
     """The store's local file (none for a server store): no output is written over it."""
-    from evalkit.store.location import location_files
+    from evalkit.store import location_files
 
     return location_files(store)

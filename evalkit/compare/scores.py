@@ -20,7 +20,7 @@ import pandas as pd
 from evalkit.compare.matching import CellPair
 from evalkit.compare.sources import RunSide
 from evalkit.errors import InputError
-from evalkit.store.scores import ABSENT, CORPUS, MAX_ABS_SCORE, OK, describe_score, score_kind
+from evalkit.store import ABSENT, CORPUS, MAX_ABS_SCORE, OK, describe_score, score_kind
 
 __all__ = ["MAX_ABS_SCORE", "UNREADABLE_HINT", "check_cell_scores", "describe_score", "is_corpus_level",
            "item_scores", "score_kind"]

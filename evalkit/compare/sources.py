@@ -14,11 +14,11 @@ import pandas as pd
 
 from evalkit.errors import InputError, UnknownRunError
 from evalkit.report.formatting import printable
-from evalkit.store.baseline import load_baseline
-from evalkit.store.export import EXPORT_SUFFIXES, suffix_text
-from evalkit.store.reader import cells_frame, metrics_frame, resolve_run_ref, run_row, samples_frame
-from evalkit.store.location import PostgresURL, StoreLocation, store_location
-from evalkit.store.schema import open_for_reading
+from evalkit.store import load_baseline
+from evalkit.store import EXPORT_SUFFIXES, suffix_text
+from evalkit.store import cells_frame, metrics_frame, resolve_run_ref, run_row, samples_frame
+from evalkit.store import PostgresURL, StoreLocation, store_location
+from evalkit.store import open_for_reading
 
 FILE_SUFFIXES = EXPORT_SUFFIXES
 

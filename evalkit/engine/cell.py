@@ -18,7 +18,7 @@ from evalkit.plan import Cell, trains_on_itself
 from evalkit.provenance import evalkit_version
 from evalkit.report.truncation import DETAILS_KEY as TRUNCATION_KEY
 from evalkit.engine.request_cache import RequestCache, ResumableLM, request_cache_path
-from evalkit.store.records import CellRecord
+from evalkit.store import CellRecord
 from evalkit.tasks.loading import LoadedTask
 from evalkit.tasks.subset import subset_design_of
 

@@ -20,8 +20,8 @@ from evalkit.engine.compute import with_reused_compute
 from evalkit.models.spec import ModelSpec
 from evalkit.plan import Cell
 from evalkit.engine.door import PreparedRun
-from evalkit.store.records import CellRecord
-from evalkit.store.resume_cells import StoredCell, stored_cells, stored_record
+from evalkit.store import CellRecord
+from evalkit.store import StoredCell, stored_cells, stored_record
 
 SOURCE_KEY = "source_fingerprint"  # details key: the model's files when the cell was computed
 DOCUMENTS_KEY = "task_documents"  # details key: the task's documents (and a training source's) then

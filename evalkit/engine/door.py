@@ -248,9 +248,9 @@ def with_chat_templates(cells: list[Cell]) -> list[Cell]:
 def read_tokenizer(spec: ModelSpec) -> Any:
     """The model's tokenizer as evalkit.models.loading reads it (a GGUF model is converted, and
     cached, first: loading it for the run then finds the conversion done)."""
-    from evalkit.models.loading import _load_tokenizer, checkpoint_location
+    from evalkit.models.loading import load_tokenizer, checkpoint_location
 
-    return _load_tokenizer(spec, spec.tokenizer or checkpoint_location(spec))
+    return load_tokenizer(spec, spec.tokenizer or checkpoint_location(spec))
 
 
 def model_facts(spec: ModelSpec) -> ModelFacts:

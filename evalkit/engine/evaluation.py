@@ -14,7 +14,7 @@ from evalkit.errors import RunFailedError, TaskError
 from evalkit.plan.prompts import PromptOptions
 from evalkit.stats import mean_interval
 from evalkit.stats.intervals import clustered_mean_interval
-from evalkit.store.records import MetricRecord, SampleRecord
+from evalkit.store import MetricRecord, SampleRecord
 from evalkit.tasks.clusters import document_cluster, task_cluster_field
 from evalkit.tasks.loading import LoadedTask
 
@@ -58,7 +58,7 @@ def evaluate_task(lm: Any, loaded: LoadedTask, *, num_fewshot: int, limit: int |
     raw = results["samples"][loaded.name]
     _check_finite(raw, loaded.name)
     samples = _merge_filters(raw, task)
-    keys = list(dict.fromkeys(_metric_key(m, s["filter"]) for s in raw for m in s["metrics"]))
+    keys = list(dict.fromkeys(metric_key(m, s["filter"]) for s in raw for m in s["metrics"]))
     metrics = _metrics(keys, samples, task, results["results"][loaded.name])
     if not metrics:
         raise TaskError(f"Task '{loaded.name}' ({loaded.source}) computed no metrics: no document reported any "
@@ -168,7 +168,8 @@ def _fewshot_samples(config: Any) -> Any:
     return getattr(config, "samples", None)
 
 
-def _metric_key(metric: str, filter_name: str) -> str:
+def metric_key(metric: str, filter_name: str) -> str:
+    """A metric's key in evalkit's records (lm-eval's name, with ",FILTER" unless the filter is "none")."""
     return metric if filter_name == "none" else f"{metric},{filter_name}"
 
 
@@ -189,7 +190,7 @@ def _sample_record(doc_id: int, group: list[dict[str, Any]], task: Any, cluster_
     for sample in group:
         for metric in sample["metrics"]:
             if not isinstance(sample[metric], (list, tuple)):  # corpus-level metrics log tuples
-                scores[_metric_key(metric, sample["filter"])] = _as_float(sample[metric])
+                scores[metric_key(metric, sample["filter"])] = _as_float(sample[metric])
     prompt = first["arguments"][0][0] if first["arguments"] else ""
     return SampleRecord(
         doc_id=doc_id, doc_hash=first["doc_hash"], prompt_hash=first["prompt_hash"],

@@ -29,7 +29,7 @@ from evalkit.models.series import check_series_cells
 from evalkit.plan import Cell
 from evalkit.engine.door import PreparedRun, check_inputs, prepare_run
 from evalkit.provenance import git_commit, versions
-from evalkit.store.records import CellRecord, RunInfo
+from evalkit.store import CellRecord, RunInfo
 from evalkit.tasks.discovery import TaskRegistry
 from evalkit.engine.tensorboard import logging_beside
 
@@ -50,8 +50,8 @@ def execute(cells: list[Cell], registry: TaskRegistry, store_path: Path, *, name
     """Run all cells and store them under one run id; an interrupted run stays 'failed'. Cells an
     earlier run of the store computed from the same inputs are copied, not computed, unless `rerun`."""
     from evalkit.engine.cell_reuse import source_fingerprint
-    from evalkit.store.schema import open_for_writing
-    from evalkit.store.writer import begin_run
+    from evalkit.store import open_for_writing
+    from evalkit.store import begin_run
 
     processes = current_processes()  # several (accelerate): every one computes, only the main one stores
     check_executor_for_processes(executor, processes)
@@ -82,7 +82,7 @@ def _mark_failed(conn: Any, run_id: str) -> None:
     """Mark the run 'failed'; when the store cannot be written (disk full, server gone) that write
     fails too, and must not hide the error that ended the run."""
     from evalkit.errors import RunFailedError
-    from evalkit.store.writer import finish_run
+    from evalkit.store import finish_run
 
     try:
         finish_run(conn, run_id, "failed")
@@ -130,7 +130,7 @@ def _run_cells(conn: sqlite3.Connection, run_id: str, prepared: PreparedRun, reg
     """Copy the reusable cells, compute the others, commit each once; 'complete' only at the end.
     With several processes, the others are told the run id and the cells to compute."""
     from evalkit.engine.cell_reuse import documents_identity, plan_reuse, reused_record, with_source
-    from evalkit.store.writer import finish_run
+    from evalkit.store import finish_run
 
     stored = CellLedger(conn, run_id, sink)
     try:
@@ -166,7 +166,7 @@ class CellLedger:
         self.ids: set[str] = set()
 
     def commit(self, record: CellRecord) -> None:
-        from evalkit.store.writer import write_cell
+        from evalkit.store import write_cell
 
         if record.cell_id in self.ids:
             self.sink.message(f"Warning: cell {record.cell_id} ({record.model} / {record.task} / {record.setting}) "
@@ -182,7 +182,7 @@ class CellLedger:
 def _check_name(conn: Any, name: str | None, sink: ProgressSink) -> None:
     """The store refuses a reserved name (one that is also a run reference) and warns about
     a name an earlier run already has."""
-    from evalkit.store.reader import check_run_name
+    from evalkit.store import check_run_name
 
     warning = check_run_name(conn, name)
     if warning:

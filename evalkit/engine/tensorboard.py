@@ -20,7 +20,7 @@ from typing import Any, Iterator, Mapping
 
 from evalkit.models.series import MAX_STEP
 from evalkit.plan.settings import setting_family
-from evalkit.store.records import CellRecord
+from evalkit.store import CellRecord
 
 TENSORBOARD_ROOT = Path("reports") / "tensorboard"  # a PostgreSQL store's, and the default store's
 _UNSAFE = re.compile(r"[^\w.@+=-]+")

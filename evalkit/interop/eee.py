@@ -22,10 +22,10 @@ from typing import Any, Sequence
 import pandas as pd
 
 from evalkit.outputs import output_file
-from evalkit.store.columns import METRICS
-from evalkit.store.frames import read_frame
-from evalkit.store.reader import cells_frame, run_row, samples_frame
-from evalkit.store.schema import store_files
+from evalkit.store import METRICS
+from evalkit.store import read_frame
+from evalkit.store import cells_frame, run_row, samples_frame
+from evalkit.store import store_files
 
 SCHEMA_VERSION = "0.3.0"
 SCHEMA_DIR = Path(__file__).with_name("schemas")

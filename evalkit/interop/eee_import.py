@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from evalkit.errors import InputError
-from evalkit.store.records import CellRecord, MetricRecord, RunInfo, SampleRecord
+from evalkit.store import CellRecord, MetricRecord, RunInfo, SampleRecord
 
 SOURCE = "eee import"
 VERSIONS = ("0.3.0",)
@@ -42,9 +42,9 @@ def _is_eee(path: Path) -> bool:
 
 def import_eee(paths: Sequence[Path], store: Any, *, name: str | None = None) -> list[tuple[RunInfo, list[CellRecord]]]:
     """Read and check every aggregate file, then store one complete run per file in one transaction."""
-    from evalkit.store.reader import check_run_name
-    from evalkit.store.schema import open_for_writing
-    from evalkit.store.writer import write_complete_runs
+    from evalkit.store import check_run_name
+    from evalkit.store import open_for_writing
+    from evalkit.store import write_complete_runs
 
     runs = [build_run(path, name=name) for path in eee_files(paths)]
     conn = open_for_writing(store)

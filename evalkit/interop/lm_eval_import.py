@@ -25,7 +25,7 @@ from evalkit.interop.lm_eval_files import LmEvalOutput, LmEvalTaskOutput, find_r
 from evalkit.interop.lm_eval_records import metric_records, sample_records
 from evalkit.provenance import evalkit_version
 from evalkit.plan.settings import Setting
-from evalkit.store.records import CellRecord, RunInfo
+from evalkit.store import CellRecord, RunInfo
 
 SOURCE = "lm-eval import"
 # Keys lm-eval adds to a task's recorded metadata from --model_args and its loader: not the task's identity.
@@ -45,9 +45,9 @@ class ImportedRun:
 def import_paths(paths: Sequence[Path], store: Any, *, name: str | None = None) -> list[ImportedRun]:
     """Read, check and convert everything, then write every run in one transaction; returns what was
     stored. An output already in the store (the same files, by content) is refused, naming its run."""
-    from evalkit.store.reader import check_run_name
-    from evalkit.store.schema import open_for_writing
-    from evalkit.store.writer import write_complete_runs
+    from evalkit.store import check_run_name
+    from evalkit.store import open_for_writing
+    from evalkit.store import write_complete_runs
 
     runs = [build_run(read_output(path), name=name) for path in find_results_files(paths)]
     _refuse_repeats(runs)
@@ -226,7 +226,7 @@ def _versions(data: dict[str, Any]) -> dict[str, str | None]:
 
 def _plain(value: Any) -> Any:
     """Strict-JSON form of a recorded value (lm-eval's file is JSON already; NaN becomes null)."""
-    from evalkit.store.jsontext import finite
+    from evalkit.store import finite
 
     return finite(json.loads(json.dumps(value, default=str)))
 

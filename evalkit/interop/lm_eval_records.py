@@ -8,11 +8,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from evalkit.engine.evaluation import DOC_LOGLIKELIHOOD, _metric_key
+from evalkit.engine.evaluation import DOC_LOGLIKELIHOOD, metric_key
 from evalkit.interop.lm_eval_files import LmEvalTaskOutput
 from evalkit.interop.lm_eval_scores import first_number
 from evalkit.stats import mean_interval
-from evalkit.store.records import MetricRecord, SampleRecord
+from evalkit.store import MetricRecord, SampleRecord
 from evalkit.tasks.clusters import cluster_field, document_cluster
 
 Z95 = 1.96
@@ -44,7 +44,7 @@ def metric_records(task: LmEvalTaskOutput, samples: list[SampleRecord]) -> list[
         stderr = float(stderr) if _is_number(stderr) and math.isfinite(float(stderr)) else None
         value = float(value)
         low, high = (value - Z95 * stderr, value + Z95 * stderr) if stderr is not None else (None, None)
-        records.append(MetricRecord(_metric_key(metric, filter_name), value, stderr, low, high, len(samples),
+        records.append(MetricRecord(metric_key(metric, filter_name), value, stderr, low, high, len(samples),
                                     task.higher_is_better.get(metric, True)))
     if task.config.get("output_type") == "loglikelihood_rolling":
         interval = mean_interval([s.scores[DOC_LOGLIKELIHOOD] for s in samples])
@@ -62,7 +62,7 @@ def _record(doc_id: int, group: list[dict[str, Any]], config: dict[str, Any]) ->
     for sample in group:
         for metric in sample["metrics"]:
             if _is_number(sample[metric]):  # corpus-level metrics log lists: no per-document value
-                scores[_metric_key(metric, sample["filter"])] = float(sample[metric])
+                scores[metric_key(metric, sample["filter"])] = float(sample[metric])
     arguments = _arguments(first["arguments"])
     choices = _choices(arguments, config) if output_type == "multiple_choice" else []
     return SampleRecord(

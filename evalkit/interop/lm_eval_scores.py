@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from evalkit.store.scores import BAD, OK, describe_score, is_mean_aggregated, mean_disagreement, score_kind
+from evalkit.store import BAD, OK, describe_score, is_mean_aggregated, mean_disagreement, score_kind
 
 UNCHANGED_HINT = ("Import the files lm-eval wrote, unchanged; if lm-eval itself wrote them, re-run it "
                   "(lm_eval --output_path DIR --log_samples) and import DIR.")

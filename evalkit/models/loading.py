@@ -81,7 +81,7 @@ def load_model(spec: ModelSpec) -> LoadedModel:
     device = resolve_device(spec.device)
     dtype = resolve_dtype(spec.dtype, device)
     config = _load_config(spec, location)
-    tokenizer = _load_tokenizer(spec, spec.tokenizer or location)
+    tokenizer = load_tokenizer(spec, spec.tokenizer or location)
     model = _load_weights(spec, location, config, getattr(torch, dtype))
     _check_vocabulary(spec, tokenizer, model)
     fingerprint = _with_tokenizer(spec, location, _fingerprint(spec, location, model))
@@ -130,7 +130,7 @@ def _load_config(spec: ModelSpec, location: str) -> Any:
         raise ModelError(f"Cannot load model '{spec.name}': {_first_line(exc)}", hint=hint) from exc
 
 
-def _load_tokenizer(spec: ModelSpec, location: str) -> Any:
+def load_tokenizer(spec: ModelSpec, location: str) -> Any:
     from transformers import AutoTokenizer
 
     try:

@@ -24,9 +24,9 @@ def open_run(store: Any, run: str) -> Iterator[tuple[Any, str]]:
     """An open store connection (store: a path, a postgresql:// URL, None for the default) and the
     run id that `run` (id, prefix, name, latest, latest~N) names; or, for a JSON export of a run
     (`evalkit results export RUN -o FILE.json`), the run it holds (the store is not read)."""
-    from evalkit.store.location import store_location
-    from evalkit.store.reader import resolve_run_ref
-    from evalkit.store.schema import open_for_reading
+    from evalkit.store import store_location
+    from evalkit.store import resolve_run_ref
+    from evalkit.store import open_for_reading
 
     if _export_suffix(run):
         baseline = _load_export(run)
@@ -42,7 +42,7 @@ def open_run(store: Any, run: str) -> Iterator[tuple[Any, str]]:
 
 def _export_suffix(run: str) -> str | None:
     """The export suffix of a reference that names a results file (run names never have one), else None."""
-    from evalkit.store.export import EXPORT_SUFFIXES
+    from evalkit.store import EXPORT_SUFFIXES
 
     suffix = Path(run).suffix.lower()
     return suffix if suffix in EXPORT_SUFFIXES else None
@@ -52,8 +52,8 @@ def _load_export(run: str) -> Any:
     """A JSON export loaded as an in-memory store; a Parquet / CSV export keeps no cell details (the
     trajectory points, the sources trained on), so the views cannot be built from it."""
     from evalkit.errors import InputError
-    from evalkit.store.baseline import load_baseline
-    from evalkit.store.export import TIDY_SUFFIXES
+    from evalkit.store import load_baseline
+    from evalkit.store import TIDY_SUFFIXES
 
     if _export_suffix(run) in TIDY_SUFFIXES:
         raise InputError(f"'{run}' is a {Path(run).suffix} results export: it keeps no cell details (where the "

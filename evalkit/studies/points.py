@@ -23,7 +23,7 @@ from evalkit.compare.scores import describe_score, score_kind
 from evalkit.metric_semantics import semantics
 from evalkit.errors import InputError
 from evalkit.stats import mean_interval, paired_compare
-from evalkit.store.reader import cells_frame, metrics_frame, samples_frame
+from evalkit.store import cells_frame, metrics_frame, samples_frame
 
 LM_CORPUS_METRICS = ("word_perplexity", "byte_perplexity", "bits_per_byte")
 LM_ITEM_METRIC = "loglikelihood"

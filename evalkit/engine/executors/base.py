@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator, Protocol
 from evalkit.errors import InputError
 from evalkit.plan import Cell
 from evalkit.engine.door import PreparedRun
-from evalkit.store.records import CellRecord
+from evalkit.store import CellRecord
 from evalkit.tasks.discovery import TaskRegistry
 
 EXECUTORS = ("local", "ray")

@@ -7,7 +7,7 @@ from typing import Any, Iterator
 
 from evalkit.engine.executors.base import GridWork
 from evalkit.plan import Cell
-from evalkit.store.records import CellRecord
+from evalkit.store import CellRecord
 
 
 class LocalExecutor:

@@ -15,7 +15,7 @@ from evalkit.errors import EvalkitError, InputError, RunFailedError
 from evalkit.engine.executors.base import ExecutorOptions, GridWork
 from evalkit.engine.executors.ray_worker import CellWorker, WorkerSetup, forwarded_env
 from evalkit.plan import Cell
-from evalkit.store.records import CellRecord
+from evalkit.store import CellRecord
 
 RAY_INSTALL_HINT = 'Install the ray extra: pip install "evalkit[ray]" (or `pip install "ray>=2.50,<3"`).'
 

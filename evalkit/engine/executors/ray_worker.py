@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evalkit.plan import Cell
-from evalkit.store.records import CellRecord
+from evalkit.store import CellRecord
 from evalkit.tasks.discovery import TaskSource
 
 # The driver's environment a worker needs to behave the same (same home, same offline mode).
