@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "results": ("evalkit.cli.results", "List, show and export stored results."),
     "compare": ("evalkit.cli.compare", "Compare runs item by item with paired statistics."),
     "gate": ("evalkit.cli.gate", "Fail (exit 1) when a candidate run regresses against a baseline."),
+    "rescore": ("evalkit.cli.rescore", "Score a run's stored outputs again (changed filters / metrics), no model."),
     "calibrate": ("evalkit.cli.calibrate", "Re-run a run with one nuisance changed: flip rate and drift per metric."),
     "report": ("evalkit.cli.report", "Render runs as markdown, JSON, JUnit XML or HTML."),
     "trajectory": ("evalkit.cli.trajectory", "Metric vs checkpoint / fine-tuning step: paired tests, the step to ship."),
