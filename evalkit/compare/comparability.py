@@ -5,7 +5,8 @@ few-shot k, the prompts (every matched document must have the same prompt hash) 
 the decisions were computed at (dtype; fast-exact counts as float32) and the lm-eval prompt
 options (chat template, system instruction, multi-turn, generation arguments, few-shot seed); per task
 present in both runs, at least one setting in common; per matched cell, documents in common.
-These can be overridden with --allow-incomparable. A metric whose direction (higher_is_better)
+These can be overridden with --allow-incomparable. A cell rescored from the other (`evalkit rescore`)
+may differ in task config hash: that is what the comparison measures. A metric whose direction (higher_is_better)
 differs between two matched cells cannot: it decides what counts as a drop.
 """
 
@@ -53,7 +54,7 @@ def cell_mismatches(pair: CellPair) -> list[str]:
     where = f"{pair.model} / {pair.task} / {pair.setting}"
     ca, cb = pair.cell_a, pair.cell_b
     out = []
-    if ca.task_config_hash != cb.task_config_hash:
+    if ca.task_config_hash != cb.task_config_hash and not rescore_pair(ca, cb):
         out.append(f"{where}: task config hash differs ({str(ca.task_config_hash)[:12]} vs "
                    f"{str(cb.task_config_hash)[:12]})")
     if _fewshot(pair.a, ca) != _fewshot(pair.b, cb):
@@ -69,6 +70,20 @@ def cell_mismatches(pair: CellPair) -> list[str]:
         out.append(f"{where}: decisions computed at different precision ({pa} vs {pb})")
     out += prompt_mismatches(pair)
     return out
+
+
+def rescore_pair(ca: pd.Series, cb: pd.Series) -> bool:
+    """One cell is `evalkit rescore` of the other (details rescore_of_cell): the same stored outputs under
+    a changed task configuration, which is the difference such a comparison measures."""
+    def source_of(cell: pd.Series) -> str | None:
+        text = cell.get("details_json") if hasattr(cell, "get") else None
+        try:
+            details = json.loads(text) if isinstance(text, str) else {}
+        except ValueError:
+            return None
+        return details.get("rescore_of_cell") if isinstance(details, dict) else None
+
+    return source_of(cb) == str(ca.cell_id) or source_of(ca) == str(cb.cell_id)
 
 
 def decision_precision(cell: pd.Series) -> str | None:

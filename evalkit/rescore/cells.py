@@ -12,6 +12,10 @@ from evalkit.rescore.options import LOGLIKELIHOOD_METRICS, RescoreOptions, chang
 from evalkit.store import CellRecord
 
 
+# What the source cell's details say about how its outputs were produced: still true of the rescore.
+_KEPT_DETAILS = ("limit", "prompt", "fewshot_source", "dtype", "precision", "device", "checkpoint", "batch_size")
+
+
 @dataclass(frozen=True)
 class PlannedCell:
     cell: Any  # the source cell's row (cells table)
@@ -82,5 +86,5 @@ def rescore_cell(item: PlannedCell, seed: int, options: RescoreOptions) -> tuple
         task_source=loaded.source, setting=str(cell.setting), num_fewshot=int(cell.num_fewshot),
         metrics=outcome.metrics, samples=outcome.samples,
         adapter=None if cell.adapter is None or cell.adapter != cell.adapter else str(cell.adapter),
-        details={"rescore_of_cell": str(cell.cell_id), "limit": details.get("limit")})
+        details={**{k: details[k] for k in _KEPT_DETAILS if k in details}, "rescore_of_cell": str(cell.cell_id)})
     return record, changes(item.entry, loaded.config_hash, cell, options)

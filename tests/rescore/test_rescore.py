@@ -78,6 +78,9 @@ def test_changed_regex_scores_as_a_fresh_run_with_it(generation_run, tiny_model_
     assert fresh.exit_code == 0, fresh.output
     assert _scores(store, rescored) == _scores(fresh_store, _runs(fresh_store)[0][0])
     assert _scores(store, rescored) != _scores(store, source)  # the edit changed the numbers
+    compared = evalkit_cli("compare", source, rescored, "--store", store)  # paired, same documents
+    assert compared.exit_code == 0, compared.output
+    assert "not comparable" not in compared.output and "exact_match" in compared.output
 
 
 @pytest.mark.parametrize("args, says", [(("--metric", "no_such_metric"), "Unknown metric"),
@@ -120,3 +123,26 @@ def test_a_filter_on_loglikelihood_outputs_exits_2(tiny_model_dir, tmp_path, eva
     same = evalkit_cli("rescore", source, "--task", task, "--store", store)  # its own metrics: fine
     assert same.exit_code == 0, same.output
     assert _scores(store, _runs(store)[-1][0]) == _scores(store, source)
+
+
+def test_named_filter_chain_scores_as_the_same_chain_in_the_yaml(generation_run, tiny_model_dir, tmp_path,
+                                                                 evalkit_cli) -> None:
+    """--filter regex=... --filter take-first is lm-eval's regex + take_first filter_list, as a fresh run
+    of a YAML naming that chain computes it (its metric is then exact_match,rescore)."""
+    yaml_path, store, source = generation_run
+    pattern = r"(\S)"
+    result = evalkit_cli("rescore", source, "--task", yaml_path, "--filter", f"regex={pattern}", "--filter",
+                         "take-first", "--store", store)
+    assert result.exit_code == 0, result.output
+    rescored, config = _runs(store)[-1]
+    assert list(config["changed"].values())[0]["filters"] == [f"regex={pattern}", "take-first"]
+    changed = tmp_path / "toy_gen"
+    shutil.copytree(yaml_path.parent, changed)
+    chain = ("filter_list:\n  - name: rescore\n    filter:\n      - function: regex\n"
+             f"        regex_pattern: '{pattern}'\n      - function: take_first\n")
+    (changed / "toy_gen.yaml").write_text((changed / "toy_gen.yaml").read_text() + chain)
+    fresh_store = tmp_path / "fresh.db"
+    fresh = evalkit_cli("run", "-m", tiny_model_dir, "-t", changed / "toy_gen.yaml", "--no-cache", "--store", fresh_store)
+    assert fresh.exit_code == 0, fresh.output
+    assert _scores(store, rescored) == _scores(fresh_store, _runs(fresh_store)[0][0])
+    assert [m for m, _ in _scores(store, rescored)[0]] == ["exact_match,rescore"]
