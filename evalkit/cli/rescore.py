@@ -15,7 +15,8 @@ from evalkit.cli.options import store_option
               "A YAML path also says where the task's current definition is.")
 @click.option("--filter", "filters", multiple=True,
               help="A filter chain in place of the task's, in order: regex=PATTERN (keeps its first group), "
-                   "take-first, lowercase, remove-whitespace. Generation tasks only.")
+                   "take-first, lowercase, remove-whitespace, strip-think (drops <think>...</think> "
+                   "blocks). Generation tasks only.")
 @click.option("--metric", default=None, help="A metric from lm-eval's registry in place of the task's metric_list.")
 @click.option("--name", default=None, help="Name for the new run.")
 @store_option

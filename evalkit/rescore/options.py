@@ -17,7 +17,7 @@ LOGLIKELIHOOD_METRICS = frozenset({"acc", "acc_norm", "acc_mutual_info", "acc_by
 @dataclass(frozen=True)
 class RescoreOptions:
     tasks: tuple[str, ...] = ()  # task names or YAML paths; none: every cell, its task found by name
-    filters: tuple[str, ...] = ()  # a filter chain: regex=PATTERN, take-first, lowercase, remove-whitespace
+    filters: tuple[str, ...] = ()  # a chain: regex=PATTERN, take-first, lowercase, remove-whitespace, strip-think
     metric: str | None = None
     name: str | None = None
 
@@ -33,10 +33,16 @@ def filter_chain(specs: tuple[str, ...]) -> list[dict[str, Any]] | None:
             steps.append({"function": "regex", "regex_pattern": value})
         elif kind in ("take-first", "lowercase", "remove-whitespace") and not value:
             steps.append({"function": kind.replace("-", "_")})
+        elif kind == "strip-think" and not value:
+            from evalkit.rescore.filters import STRIP_THINK, register
+
+            register()
+            steps.append({"function": STRIP_THINK})
         else:
             raise InputError(f"Unknown filter '{spec}'.",
-                             hint="Use regex=PATTERN (its first group is kept), take-first, lowercase or "
-                                  "remove-whitespace, in the order they apply.")
+                             hint="Use regex=PATTERN (its first group is kept), take-first, lowercase, "
+                                  "remove-whitespace or strip-think (drops <think>...</think>), in the order "
+                                  "they apply.")
     return [{"name": "rescore", "filter": steps}]
 
 

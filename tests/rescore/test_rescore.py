@@ -120,6 +120,8 @@ def test_a_filter_on_loglikelihood_outputs_exits_2(tiny_model_dir, tmp_path, eva
     source = _runs(store)[0][0]
     result = evalkit_cli("rescore", source, "--task", task, "--filter", "take-first", "--store", store)
     assert result.exit_code == 2 and "log-likelihoods, not generated text" in result.output
+    generation_metric = evalkit_cli("rescore", source, "--task", task, "--metric", "exact_match", "--store", store)
+    assert generation_metric.exit_code == 2 and "--metric exact_match cannot score them" in generation_metric.output
     same = evalkit_cli("rescore", source, "--task", task, "--store", store)  # its own metrics: fine
     assert same.exit_code == 0, same.output
     assert _scores(store, _runs(store)[-1][0]) == _scores(store, source)
@@ -146,3 +148,25 @@ def test_named_filter_chain_scores_as_the_same_chain_in_the_yaml(generation_run,
     assert fresh.exit_code == 0, fresh.output
     assert _scores(store, rescored) == _scores(fresh_store, _runs(fresh_store)[0][0])
     assert [m for m, _ in _scores(store, rescored)[0]] == ["exact_match,rescore"]
+
+
+def test_strip_think_removes_reasoning_blocks_through_lm_eval_filters() -> None:
+    from lm_eval.api.registry import get_filter
+
+    from evalkit.rescore.filters import STRIP_THINK, strip_think
+    from evalkit.rescore.options import filter_chain
+
+    assert filter_chain(("strip-think", "take-first"))[0]["filter"] == [{"function": STRIP_THINK},
+                                                                       {"function": "take_first"}]
+    chain = get_filter(STRIP_THINK)()
+    assert chain.apply([["<think>2+2 is 4\n</think> 4", "<think>never closed", "plain"]], [None]) == [["4", "", "plain"]]
+    assert strip_think("a <think>x</think>b") == "a b"
+
+
+def test_metric_from_the_registry_and_its_door(generation_run, evalkit_cli) -> None:
+    yaml_path, store, source = generation_run
+    result = evalkit_cli("rescore", source, "--task", yaml_path, "--metric", "exact_match", "--store", store)
+    assert result.exit_code == 0, result.output
+    rescored, config = _runs(store)[-1]
+    assert list(config["changed"].values())[0]["metric"] == "exact_match"
+    assert [m for m, _ in _scores(store, rescored)[0]] == ["exact_match"]
