@@ -151,6 +151,16 @@ EXPECTED: dict[str, dict] = {
         "labels": {"train": {1: 2474, 0: 1194}, "validation": {1: 279, 0: 129}},
         "lm_eval_yaml": "glue/mrpc/default.yaml",
     },
+    "crows_pairs_english": {
+        "rows": {"test": 1508},
+        "declared": {"training_split": None, "validation_split": None, "test_split": "test", "fewshot_split": None},
+        "eval": "test",
+        "label_field": "bias_type",
+        "labels": {"test": {"race-color": 516, "gender": 262, "socioeconomic": 172, "nationality": 159,
+                            "religion": 105, "age": 87, "sexual-orientation": 84, "physical-appearance": 63,
+                            "disability": 60}},
+        "lm_eval_yaml": "crows_pairs/crows_pairs_english.yaml",
+    },
     "wikitext": {
         "rows": {"test": 62},
         "declared": {"training_split": None, "validation_split": None, "test_split": "test", "fewshot_split": None},
@@ -176,6 +186,8 @@ REQUIRED = ["sst2", "rte", "cb", "boolq", "copa", "arc_easy", "openbookqa", "hel
 NAMES = sorted(EXPECTED)
 # Tasks whose documents are decided among answer choices (not generation, not language modelling).
 CHOICE_NAMES = [n for n in NAMES if n not in ("gsm8k", "wikitext")]
+# Bias measurements: no right answer (doc_to_target names the stereotyped choice), so no oracle score.
+NO_GOLD = {"crows_pairs_english"}
 
 # Keys that define the prompt/scoring and must match lm-eval's YAML exactly.
 PROMPT_KEYS = [

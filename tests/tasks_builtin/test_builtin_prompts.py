@@ -11,7 +11,7 @@ from lm_eval.tasks._yaml_loader import load_yaml
 
 from evalkit.tasks.loading import resolved_config
 from tests.tasks_builtin.shipped import (
-    CHOICE_NAMES, EXPECTED, LM_EVAL_TASKS, NAMES, PROMPT_KEYS, SPLIT_DEVIATIONS, TASKS_DIR, gold_index, registry,
+    CHOICE_NAMES, EXPECTED, LM_EVAL_TASKS, NAMES, NO_GOLD, PROMPT_KEYS, SPLIT_DEVIATIONS, TASKS_DIR, gold_index, registry,
 )
 from tests.tasks_builtin.shipped import task as built
 
@@ -34,8 +34,8 @@ def test_first_docs_render(name):
     for i in range(3):
         doc = docs[i]
         text = task.doc_to_text(doc)
-        # a language-modelling task scores the whole target with an empty prompt
-        assert isinstance(text, str) and (text.strip() or task.OUTPUT_TYPE == "loglikelihood_rolling")
+        # a language-modelling task, or a sentence-pair bias task, scores whole texts with an empty prompt
+        assert isinstance(text, str) and (text.strip() or task.OUTPUT_TYPE == "loglikelihood_rolling" or name in NO_GOLD)
         target = task.doc_to_target(doc)
         if task.OUTPUT_TYPE == "multiple_choice":
             choices = task.doc_to_choice(doc)
@@ -184,6 +184,7 @@ def test_custom_prompts_render():
         ("copa", "utils.py", "super_glue/copa/utils.py"),
         ("hellaswag", "utils.py", "hellaswag/utils.py"),
         ("cb", "utils.py", "super_glue/cb/aggregate.py"),
+        ("crows_pairs_english", "utils.py", "crows_pairs/utils.py"),
         ("wikitext", "preprocess_wikitext.py", "wikitext/preprocess_wikitext.py"),
     ],
 )
@@ -196,7 +197,7 @@ def test_utils_copied_verbatim(name, hook_file, lm_eval_file):
     assert "".join(lines) == (LM_EVAL_TASKS / lm_eval_file).read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("name", CHOICE_NAMES)
+@pytest.mark.parametrize("name", [n for n in CHOICE_NAMES if n not in NO_GOLD])
 def test_scoring_with_oracle_loglikelihoods(name):
     """Fake log-likelihoods that favour the gold choice must score 1.0 on every metric."""
     task = built(name)

@@ -1,0 +1,61 @@
+"""Bias tasks: lm-eval's own task definitions, run on evalkit's local data, give the same
+documents, prompts, choices and targets as evalkit's built-in task, and lm-eval's per-group
+subtasks are exactly evalkit's cluster groups. No model is loaded."""
+
+from __future__ import annotations
+
+import pytest
+from lm_eval.api.task import ConfigurableTask
+from lm_eval.tasks._yaml_loader import load_yaml
+
+from evalkit.tasks.clusters import document_cluster, task_cluster_field
+from tests.tasks_builtin.shipped import LM_EVAL_TASKS, TASKS_DIR
+from tests.tasks_builtin.shipped import task as built
+
+CROWS = "crows_pairs_english"
+# lm-eval's per-bias-type subtasks (crows_pairs_english_<suffix>.yaml) -> the bias_type it filters on
+CROWS_SUBTASKS = {
+    "age": "age", "disability": "disability", "gender": "gender", "nationality": "nationality",
+    "physical_appearance": "physical-appearance", "race_color": "race-color", "religion": "religion",
+    "sexual_orientation": "sexual-orientation", "socioeconomic": "socioeconomic",
+}  # (crows_pairs_english_autre: 'autre' occurs only in the French half; lm-eval cannot build it on English data)
+
+
+def lm_eval_task_on_local_data(yaml_rel: str, ours: str, split: str, data_file: str) -> ConfigurableTask:
+    """lm-eval's task config, unchanged except that its data comes from evalkit's local file."""
+    config = load_yaml(LM_EVAL_TASKS / yaml_rel, resolve_func=True, recursive=True)
+    config.pop("tag", None)
+    if "include" in config:
+        base = load_yaml(LM_EVAL_TASKS / yaml_rel.rsplit("/", 1)[0] / config.pop("include"), resolve_func=True)
+        base.pop("tag", None)
+        config = {**base, **config}
+    config.update(dataset_path="json", dataset_name=None,
+                  dataset_kwargs={"data_files": {split: str(TASKS_DIR / ours / data_file)}})
+    return ConfigurableTask(config=config)
+
+
+def _rendered(task, doc) -> tuple:
+    return task.fewshot_context(doc, 0), task.doc_to_choice(doc), task.doc_to_target(doc)
+
+
+def test_crows_pairs_documents_and_prompts_equal_lm_evals_own_task() -> None:
+    theirs = lm_eval_task_on_local_data("crows_pairs/crows_pairs_english.yaml", CROWS, "test", "test.jsonl")
+    ours = built(CROWS)
+    assert len(ours.eval_docs) == len(theirs.eval_docs) == 1508
+    for a, b in zip(ours.eval_docs, theirs.eval_docs):
+        assert a == b and _rendered(ours, a) == _rendered(theirs, b)
+    results = [(-3.0, False), (-5.0, False)]  # the stereotyped sentence is more likely
+    assert ours.process_results(ours.eval_docs[0], results) == theirs.process_results(theirs.eval_docs[0], results)
+    assert ours.process_results(ours.eval_docs[0], results) == {"likelihood_diff": 2.0, "pct_stereotype": 1.0}
+
+
+@pytest.mark.parametrize("suffix", sorted(CROWS_SUBTASKS))
+def test_crows_pairs_bias_type_subtasks_are_the_cluster_groups(suffix: str) -> None:
+    """evalkit's per-bias-type breakdown (cluster bias_type) = lm-eval's subtask, document for document."""
+    theirs = lm_eval_task_on_local_data(f"crows_pairs/crows_pairs_english_{suffix}.yaml", CROWS, "test", "test.jsonl")
+    ours = built(CROWS)
+    field = task_cluster_field(ours)
+    group = [d for d in ours.eval_docs if document_cluster(d, field, CROWS) == document_cluster(
+        {field: CROWS_SUBTASKS[suffix]}, field, CROWS)]
+    assert [d["index"] for d in theirs.eval_docs] == [d["index"] for d in group]
+    assert len(group) > 0
