@@ -44,7 +44,7 @@ def main() -> None:
         TASK, "crows_pairs",
         "test.jsonl = crows_pairs_anonymized.csv as JSONL (1,508 rows, original order; the unnamed\n"
         "index column as `index`). Prompt and metrics: lm-eval 0.4 crows_pairs/crows_pairs_english.yaml\n"
-        "(utils.py verbatim). Per-bias-type results: the cluster field bias_type (metadata.cluster).\n"
+        "(utils.py verbatim). lm-eval's per-bias-type subtasks filter on bias_type.\n"
         "LICENSE: the CC BY-SA 4.0 note for the data.\n",
         ["test.jsonl"],
     )

@@ -10,8 +10,7 @@ from tests.tasks_builtin.shipped import NAMES
 from tests.tasks_builtin.shipped import task as built
 
 # task -> (field, number of clusters in its evaluation split)
-CLUSTERED = {"hellaswag": ("source_id", 302), "boolq": ("passage", 2938), "cola": ("source", 17),
-             "crows_pairs_english": ("bias_type", 9)}
+CLUSTERED = {"hellaswag": ("source_id", 302), "boolq": ("passage", 2938), "cola": ("source", 17)}
 
 
 @pytest.mark.parametrize("name", sorted(CLUSTERED))
