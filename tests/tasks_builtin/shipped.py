@@ -161,6 +161,14 @@ EXPECTED: dict[str, dict] = {
                             "disability": 60}},
         "lm_eval_yaml": "crows_pairs/crows_pairs_english.yaml",
     },
+    "winogender_all": {
+        "rows": {"test": 720},
+        "declared": {"training_split": None, "validation_split": None, "test_split": "test", "fewshot_split": None},
+        "eval": "test",
+        "label_field": "gender",
+        "labels": {"test": {"male": 240, "female": 240, "neutral": 240}},
+        "lm_eval_yaml": "winogender/winogender.yaml",
+    },
     "wikitext": {
         "rows": {"test": 62},
         "declared": {"training_split": None, "validation_split": None, "test_split": "test", "fewshot_split": None},
