@@ -44,6 +44,15 @@ EXPECTED: dict[str, dict] = {
         "labels": {"train": {1: 119, 0: 115, 2: 16}, "validation": {1: 28, 0: 23, 2: 5}},
         "lm_eval_yaml": "super_glue/cb/default.yaml",
     },
+    "bbq": {
+        "rows": {"test": 11956},
+        "declared": {"training_split": None, "validation_split": None, "test_split": "test", "fewshot_split": None},
+        "eval": "test",
+        "label_field": "category",
+        "labels": {"test": {"Age": 3680, "Nationality": 3080, "Physical_appearance": 1576, "Disability_status": 1556,
+                            "Religion": 1200, "Sexual_orientation": 864}},
+        "lm_eval_yaml": "bbq/bbq_multiple_choice.yaml",
+    },
     "boolq": {
         "rows": {"validation": 3270},
         "declared": {"training_split": None, "validation_split": "validation", "test_split": None, "fewshot_split": None},
@@ -196,6 +205,8 @@ NAMES = sorted(EXPECTED)
 CHOICE_NAMES = [n for n in NAMES if n not in ("gsm8k", "wikitext")]
 # Bias measurements: no right answer (doc_to_target names the stereotyped choice), so no oracle score.
 NO_GOLD = {"crows_pairs_english"}
+# Tasks whose other metrics are bias scores (0 = no bias), not 1.0 under oracle answers: the oracle checks these.
+ORACLE_METRICS = {"bbq": {"acc", "accuracy_amb", "accuracy_disamb"}}
 
 # Keys that define the prompt/scoring and must match lm-eval's YAML exactly.
 PROMPT_KEYS = [

@@ -10,7 +10,7 @@ from tests.tasks_builtin.shipped import NAMES
 from tests.tasks_builtin.shipped import task as built
 
 # task -> (field, number of clusters in its evaluation split)
-CLUSTERED = {"hellaswag": ("source_id", 302), "boolq": ("passage", 2938), "cola": ("source", 17),
+CLUSTERED = {"hellaswag": ("source_id", 302), "boolq": ("passage", 2938), "cola": ("source", 17), "bbq": ("template", 150),
              "winogender_all": ("template", 120)}
 
 
