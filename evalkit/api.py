@@ -7,6 +7,7 @@ import inspect
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from evalkit.bias.suites import expand_suites
 from evalkit.models.series import check_series_cells, expand_model_refs
 from evalkit.models.spec import DEFAULT_MODEL, member_spec
 from evalkit.plan import Cell, FineTuneOptions, make_plan
@@ -43,7 +44,7 @@ def build_cells(models: Sequence[str] = (DEFAULT_MODEL,), tasks: Sequence[str] =
                          trust_remote_code=trust_remote_code) for m in expand_model_refs(models)]
     parsed = [s if isinstance(s, Setting) else parse_setting(s) for s in settings]
     unique = list(dict.fromkeys(parsed))
-    cells = make_plan(specs, list(dict.fromkeys(tasks)), unique, limit=limit, seed=seed,
+    cells = make_plan(specs, expand_suites(tasks), unique, limit=limit, seed=seed,
                       batch_size=batch_size, finetune=finetune, request_cache=request_cache, prompt=prompt)
     check_series_cells(cells)
     return [dataclasses.replace(cell, precision=chosen.precision) for cell in cells]
@@ -65,7 +66,7 @@ def run(models: Sequence[str] | str = (DEFAULT_MODEL,), tasks: Sequence[str] | s
 
     require_model_extra()
     models = [models] if isinstance(models, str) else list(models)
-    tasks = [tasks] if isinstance(tasks, str) else list(tasks)
+    tasks = expand_suites([tasks] if isinstance(tasks, str) else list(tasks))  # `bias` -> its tasks
     config = {**run_config(models, tasks, include_paths, options), **(linked or {})}
     registry = TaskRegistry.discover(include_paths)
     if isinstance(options.get("limit"), Mapping):
