@@ -7,7 +7,8 @@ from typing import Sequence
 
 # suite -> built-in tasks (tasks/README.md documents each and its validity limits)
 SUITES: dict[str, tuple[str, ...]] = {
-    "bias": ("bbq", "crows_pairs_english", "winogender_all"),
+    "bias": ("bbq", "crows_pairs_english", "winogender_all",
+             "winobias_pro_type1", "winobias_anti_type1", "winobias_pro_type2", "winobias_anti_type2"),
 }
 
 

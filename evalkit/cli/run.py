@@ -101,7 +101,7 @@ def task_limits(limits: tuple[tuple[str, int | float], ...]) -> int | float | di
 @click.option("--task", "-t", "tasks", multiple=True,
               help=f"Task name, task YAML path, or lm_eval:NAME. Repeat for several. "
                    f"Default suite: {', '.join(DEFAULT_TASKS)}. `-t bias`: the bias tasks "
-                   "(bbq, crows_pairs_english, winogender_all).")
+                   "(bbq, crows_pairs_english, winogender_all, winobias_{pro,anti}_type{1,2}).")
 @click.option("--include-path", multiple=True, type=click.Path(file_okay=False),
               help="Extra directory of task YAML files (repeatable; also $EVALKIT_TASKS_PATH).")
 @click.option("--setting", "settings", multiple=True, help=f"Repeatable: {SETTING_HELP}.")

@@ -178,6 +178,38 @@ EXPECTED: dict[str, dict] = {
         "labels": {"test": {"male": 240, "female": 240, "neutral": 240}},
         "lm_eval_yaml": "winogender/winogender.yaml",
     },
+    "winobias_pro_type1": {
+        "rows": {"test": 396},
+        "declared": {"training_split": None, "validation_split": None, "test_split": "test", "fewshot_split": None},
+        "eval": "test",
+        "label_field": "label",
+        "labels": {"test": {0: 198, 1: 198}},
+        "lm_eval_yaml": None,  # lm-eval has no WinoBias task (tests/tasks_builtin/test_builtin_bias.py)
+    },
+    "winobias_pro_type2": {
+        "rows": {"test": 396},
+        "declared": {"training_split": None, "validation_split": None, "test_split": "test", "fewshot_split": None},
+        "eval": "test",
+        "label_field": "label",
+        "labels": {"test": {0: 2, 1: 394}},
+        "lm_eval_yaml": None,  # lm-eval has no WinoBias task (tests/tasks_builtin/test_builtin_bias.py)
+    },
+    "winobias_anti_type1": {
+        "rows": {"test": 396},
+        "declared": {"training_split": None, "validation_split": None, "test_split": "test", "fewshot_split": None},
+        "eval": "test",
+        "label_field": "label",
+        "labels": {"test": {0: 198, 1: 198}},
+        "lm_eval_yaml": None,  # lm-eval has no WinoBias task (tests/tasks_builtin/test_builtin_bias.py)
+    },
+    "winobias_anti_type2": {
+        "rows": {"test": 396},
+        "declared": {"training_split": None, "validation_split": None, "test_split": "test", "fewshot_split": None},
+        "eval": "test",
+        "label_field": "label",
+        "labels": {"test": {0: 2, 1: 394}},
+        "lm_eval_yaml": None,  # lm-eval has no WinoBias task (tests/tasks_builtin/test_builtin_bias.py)
+    },
     "wikitext": {
         "rows": {"test": 62},
         "declared": {"training_split": None, "validation_split": None, "test_split": "test", "fewshot_split": None},

@@ -91,6 +91,30 @@ def test_winogender_gender_subtasks_are_the_gender_groups(gender: str) -> None:
     assert [d["sentid"] for d in theirs.eval_docs] == group and len(group) == 240
 
 
+@pytest.mark.parametrize("name", ["winobias_pro_type1", "winobias_anti_type1", "winobias_pro_type2", "winobias_anti_type2"])
+def test_winobias_uses_lm_evals_winogender_prompt_with_its_two_occupations(name: str) -> None:
+    theirs = load_yaml(LM_EVAL_TASKS / "winogender/winogender.yaml", resolve_func=True)
+    ours = load_yaml(TASKS_DIR / name / f"{name}.yaml", resolve_func=True)
+    for key in ("doc_to_text", "doc_to_target", "output_type", "metric_list", "metadata"):
+        assert ours[key] == theirs[key], key
+    task = built(name)
+    for doc in task.eval_docs:
+        assert task.doc_to_choice(doc) == doc["occupations"] and len(set(doc["occupations"])) == 2
+        assert task.fewshot_context(doc, 0) == f"{doc['sentence']} ‘{doc['pronoun'].capitalize()}’ refers to the"
+        assert doc["pronoun"] in doc["sentence"].lower().replace(".", " ").split()
+
+
+@pytest.mark.parametrize("kind", [1, 2])
+def test_winobias_pro_and_anti_are_paired_by_pair_id(kind: int) -> None:
+    """Line N of pro and anti: the same pair_id, the same occupations and referent, the pronoun's gender
+    swapped; except two type-2 lines where the released files differ (kept as released)."""
+    pro, anti = built(f"winobias_pro_type{kind}").eval_docs, built(f"winobias_anti_type{kind}").eval_docs
+    assert [d["pair_id"] for d in pro] == [d["pair_id"] for d in anti] == [f"type{kind}.{i}" for i in range(1, 397)]
+    same = [(p["occupations"], p["label"]) == (a["occupations"], a["label"]) and p["pronoun"] != a["pronoun"]
+            for p, a in zip(pro, anti)]
+    assert [p["pair_id"] for p, ok in zip(pro, same) if not ok] == ([] if kind == 1 else ["type2.382", "type2.384"])
+
+
 @pytest.mark.parametrize("suffix", sorted(CROWS_SUBTASKS))
 def test_crows_pairs_bias_type_subtasks_are_the_bias_type_groups(suffix: str) -> None:
     """lm-eval's per-bias-type subtask = evalkit's documents with that bias_type, document for document."""
