@@ -11,7 +11,8 @@ import time
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping
 
-from evalkit.engine.compute import ComputeMeter
+from evalkit.energy import EnergyMeter
+from evalkit.engine.compute import ComputeMeter, with_energy
 from evalkit.errors import EvalkitError, InputError, RunFailedError
 from evalkit.engine.evaluation import CellOutcome, evaluate_task
 from evalkit.plan import Cell, trains_on_itself
@@ -29,6 +30,7 @@ def evaluate_cell(cell: Cell, loaded: Any, task: LoadedTask, sink: Any,
     `sources` holds the tasks fine-tuned-on:TASK cells train on, by name (evalkit.engine.door);
     `run_id` places the training curves in the run's TensorBoard folder."""
     start = time.perf_counter()
+    energy = EnergyMeter().start()  # fine-tuning and evaluation: details["compute"]["energy"]
     model, adapter, details = loaded, None, {}
     if cell.setting.fine_tuned:
         from evalkit.finetune import finetuned_model
@@ -55,7 +57,7 @@ def evaluate_cell(cell: Cell, loaded: Any, task: LoadedTask, sink: Any,
     if (design := subset_design_of(task.task)) is not None:
         details["subset"] = design  # a power-sized CI subset: the gate prints what it was sized for
     duration = round(time.perf_counter() - start, 3)
-    details["compute"] = meter.record(duration)
+    details["compute"] = with_energy(meter.record(duration), energy.stop(), len(outcome.samples))
     return CellRecord(
         cell_id=cell.cell_id, model=cell.model.label, model_spec=cell.model.to_dict(),
         model_fingerprint=model.fingerprint, task=task.name, task_config_hash=task.config_hash,

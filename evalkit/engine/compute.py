@@ -72,6 +72,29 @@ class ComputeMeter:
                 "tokens_per_second": round(forward / seconds, 1) if seconds > 0 else None}
 
 
+def with_energy(record: Mapping[str, Any], reading: Any, documents: int) -> dict[str, Any]:
+    """The compute record with the cell's energy (evalkit.energy: fine-tuning and evaluation together):
+    joules, the method (measured "nvml"/"rapl" or a named "estimate: ..."), device, seconds, and joules
+    per forward token and per document (None where there were none)."""
+    tokens = record.get("forward_tokens", 0)
+    energy = {**reading.as_record(), "joules": round(reading.joules, 3), "seconds": round(reading.seconds, 3),
+              "joules_per_token": reading.joules / tokens if tokens else None,
+              "joules_per_document": reading.joules / documents if documents else None}
+    return {**record, "energy": energy}
+
+
+def energy_note(compute: Mapping[str, Any]) -> str:
+    """The energy as `results show` prints it, or "" for a cell stored without one."""
+    energy = compute.get("energy")
+    if not isinstance(energy, dict) or not isinstance(energy.get("joules"), (int, float)):
+        return ""
+    parts = [f"{_number(energy.get('joules')):,.1f} J ({energy.get('method')})"]
+    for key, unit in (("joules_per_token", "J/token"), ("joules_per_document", "J/doc")):
+        if isinstance(energy.get(key), (int, float)):
+            parts.append(f"{energy[key]:.3g} {unit}")
+    return "energy " + ", ".join(parts)
+
+
 def _counters(backend: Any) -> dict[str, int]:
     stats = getattr(backend, "stats", None)
     as_dict = getattr(stats, "as_dict", None)
@@ -126,6 +149,8 @@ def compute_line(details: Mapping[str, Any]) -> dict[str, Any] | None:
         if _number(precision.get("calibration_documents")) > 0:
             rescored += f", {_number(precision.get('calibration_documents')):.0f} calibrated (both ways)"
         note = f"{note}; {rescored}" if note else rescored
+    if original is None and (energy := energy_note(compute)):
+        note = f"{note}; {energy}" if note else energy
     requests = compute.get("requests") if isinstance(compute.get("requests"), dict) else {}
     return {"requests": int(sum(_number(v) for v in requests.values())),
             "tokens": int(_number(compute.get("forward_tokens"))),
