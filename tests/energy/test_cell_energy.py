@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from evalkit.energy import meter, rapl
@@ -30,3 +32,7 @@ def test_a_tiny_model_cell_stores_an_estimated_energy_and_results_show_prints_it
     assert shown.exit_code == 0, shown.output
     text = " ".join(shown.stdout.split())
     assert "energy " in text and "J/token" in text and "J/doc" in text and "(estimate: cpu-time share" in text
+    out = tmp_path / "run.json"
+    assert evalkit_cli("results", "export", cell["run_id"], "--format", "json", "-o", out, "--store", store).exit_code == 0
+    (exported,) = json.loads(out.read_text())["cells"]
+    assert exported["details"]["compute"]["energy"] == energy
