@@ -95,7 +95,9 @@ def test_documents_near_a_tie_are_re_scored_and_far_ones_keep_bf16(tiny_lm, choi
     got = lm.loglikelihood(requests)
     float32 = backend(tiny_lm, "exact").loglikelihood(requests)
     assert [v for v, _ in got[4:8]] == scripted[1]  # kept: its bf16 values are stored
-    assert got[0:4] == float32[0:4] and got[8:12] == float32[8:12]  # re-scored in float32
+    # re-scored in float32: equal up to float32 rounding of a differently shaped batch (8 rows vs 12)
+    for i in list(range(0, 4)) + list(range(8, 12)):
+        assert got[i][0] == pytest.approx(float32[i][0], rel=1e-6, abs=1e-6) and got[i][1] == float32[i][1]
     report = lm.precision_details()
     assert report["rescored_documents"] == 2 and report["rescored_requests"] == 8
     assert report["bf16_requests"] == 4 and report["calibration_requests"] == 0
