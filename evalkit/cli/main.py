@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from evalkit._version import __version__
+
 from evalkit.errors import EvalkitError
 
 # command name -> "module:attribute"; each attribute is a click.Command or click.Group.
@@ -64,7 +66,7 @@ def _remember_debug(ctx: click.Context, param: click.Parameter, value: bool) -> 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, envvar="EVALKIT_DEBUG", is_eager=True, expose_value=False,
               callback=_remember_debug, help="Show full tracebacks for errors (also $EVALKIT_DEBUG=1).")
-@click.version_option(package_name="evalkit")
+@click.version_option(version=__version__, prog_name="evalkit")
 def cli() -> None:
     """evalkit: evaluate language models zero-shot, few-shot and fine-tuned, keep every
     result, compare runs with paired statistics and gate CI on regressions."""

@@ -44,7 +44,7 @@ def test_html_report_loads_with_figures_and_no_injected_script(gate_doc: ReportD
     assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in dom
     assert "Uncaught" not in result.stderr
     images = re.findall(r'<img src="data:image/png;base64,([^"]+)"', dom)
-    assert len(images) == 2  # acc by task; differences against base
+    assert len(images) == 3  # the gate's verdicts (forest), acc by task, differences against base
     for data in images:
         import matplotlib.image
 
